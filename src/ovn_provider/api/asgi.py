@@ -1,0 +1,99 @@
+"""Turn a synchronous `handle(Request) -> Response` into an ASGI application.
+
+The handler runs in a worker thread (NB and SSO calls block), so a slow request never
+holds up the event loop or the other requests. Every failure becomes a Neutron-style
+error response; nothing a client sends can end the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import anyio
+from anyio.to_thread import run_sync
+
+from ovn_provider.api.http import (
+    Receive,
+    Request,
+    Response,
+    Scope,
+    Send,
+    error_body,
+    log_request,
+    mask_body,
+    read_request,
+    send_response,
+)
+from ovn_provider.errors import ApiError, ServiceUnavailable
+from ovn_provider.ovn.nb import NbCommitError, NbUnavailable
+
+LOG = logging.getLogger("ovn_provider.api")
+
+Handler = Callable[[Request], Response]
+
+#: Answer before the engine's 30 s read timeout gives up (compat spec 1.3, 9.8).
+DEADLINE = 28.0
+
+
+class App:
+    def __init__(self, handler: Handler, max_body: int, name: str) -> None:
+        self.handler = handler
+        self.max_body = max_body
+        self.name = name
+        self.limiter = anyio.CapacityLimiter(32)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        started = time.monotonic()
+        request: Request | None = None
+        try:
+            request = await read_request(scope, receive, self.max_body)
+            if LOG.isEnabledFor(logging.DEBUG) and request.body:
+                LOG.debug("From: %s Request: %s %s body %s", request.client, request.method,
+                          request.raw_path, mask_body(request.body))
+            with anyio.fail_after(DEADLINE):
+                response = await run_sync(self._call, request, limiter=self.limiter,
+                                          abandon_on_cancel=True)
+        except ApiError as exc:
+            response = self._error(exc, request, scope)
+        except TimeoutError:
+            response = self._error(ServiceUnavailable(
+                "The request could not be completed in time; try again"), request, scope)
+        await send_response(send, response, head_only=scope["method"] == "HEAD")
+        log_request(request, scope, response.status, started)
+
+    def _call(self, request: Request) -> Response:
+        try:
+            return self.handler(request)
+        except ApiError as exc:
+            return self._error(exc, request, None)
+        except NbUnavailable as exc:
+            return self._error(ServiceUnavailable(str(exc)), request, None)
+        except NbCommitError as exc:
+            LOG.error("NB refused the transaction of %s %s: %s", request.method,
+                      request.raw_path, exc)
+            return self._error(ServiceUnavailable(f"The OVN Northbound database refused the "
+                                                  f"change: {exc}"), request, None)
+        except Exception:  # a defect: log it with its stack, answer 500, keep serving
+            LOG.exception("unexpected error on %s %s from %s", request.method,
+                          request.raw_path, request.client)
+            exc500 = ApiError("Internal error; see the provider log")
+            return self._error(exc500, request, None)
+
+    def _error(self, exc: ApiError, request: Request | None, scope: Scope | None) -> Response:
+        method = request.method if request else (scope or {}).get("method", "-")
+        path = request.raw_path if request else (scope or {}).get("path", "-")
+        client = request.client if request else "-"
+        LOG.error("%s %s from %s: %d %s", method, path, client, exc.status, exc.message)
+        return Response(exc.status, error_body(exc))

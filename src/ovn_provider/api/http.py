@@ -1,0 +1,152 @@
+"""Minimal ASGI plumbing shared by both APIs: request object, body reading, JSON and error
+responses in the Neutron envelope (compat spec 3.1-3.3), the request log."""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from ovn_provider.errors import ApiError, BadRequest, LengthRequired, PayloadTooLarge
+
+LOG = logging.getLogger("ovn_provider.request")
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+@dataclass
+class Request:
+    method: str
+    raw_path: str
+    segments: list[str]
+    query: list[tuple[str, str]]
+    headers: dict[str, str]
+    client: str
+    body: bytes = b""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def json(self) -> Any:
+        if not self.body.strip():
+            raise BadRequest("Request body is empty; a JSON object is required")
+        try:
+            return orjson.loads(self.body)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"Malformed JSON in request body: {exc}") from None
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any = None  # JSON-serialisable, or None for no body
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def split_path(path: str) -> list[str]:
+    """Drop a trailing `.json` (any case, Q2) and empty segments (Q3)."""
+    if path.lower().endswith(".json"):
+        path = path[:-5]
+    return [part for part in path.split("/") if part]
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    if not client:
+        return "-"
+    host, port = client[0], client[1]
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+
+
+async def read_request(scope: Scope, receive: Receive, max_body: int) -> Request:
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    request = Request(method=scope["method"].upper(), raw_path=scope["path"],
+                      segments=split_path(scope["path"]),
+                      query=parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                                      keep_blank_values=True),
+                      headers=headers, client=_client(scope))
+    length = headers.get("content-length")
+    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+    if length is not None:
+        try:
+            if int(length) > max_body:
+                raise PayloadTooLarge(f"Request body of {length} bytes exceeds the limit of "
+                                      f"{max_body} bytes")
+        except ValueError:
+            raise BadRequest("Invalid Content-Length header") from None
+    elif request.method in ("POST", "PUT") and not chunked:
+        raise LengthRequired("A request body with Content-Length (or chunked encoding) is "
+                             "required")
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_body:
+            raise PayloadTooLarge(f"Request body exceeds the limit of {max_body} bytes")
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    request.body = b"".join(chunks)
+    return request
+
+
+def error_body(error: ApiError | int, message: str | None = None) -> dict[str, Any]:
+    status = error if isinstance(error, int) else error.status
+    text = message if message is not None else (
+        error.message if isinstance(error, ApiError) else "")
+    if not text:
+        text = HTTPStatus(status).phrase
+    return {"error": {"message": html.escape(text, quote=True), "code": status,
+                      "title": HTTPStatus(status).phrase}}
+
+
+async def send_response(send: Send, response: Response, head_only: bool = False) -> None:
+    payload = b"" if response.body is None else orjson.dumps(response.body)
+    headers = [(b"content-length", str(0 if head_only else len(payload)).encode())]
+    if response.body is not None:
+        headers.append((b"content-type", b"application/json; charset=UTF-8"))
+    for name, value in response.headers.items():
+        headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head_only else payload})
+
+
+def mask_body(body: bytes) -> str:
+    """The request body for DEBUG logs, with passwords and token ids hidden."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return "<non-JSON body>"
+
+    def scrub(value: Any, parent: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: "<PASSWORD_HIDDEN>" if k == "password" else
+                    "<TOKEN_HIDDEN>" if parent == "token" and k == "id" else scrub(v, k)
+                    for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(v, parent) for v in value]
+        return value
+
+    return orjson.dumps(scrub(data)).decode()
+
+
+def log_request(request: Request | None, scope: Scope, status: int, started: float) -> None:
+    elapsed = (time.monotonic() - started) * 1000
+    client = request.client if request else _client(scope)
+    LOG.info("%s %s %s %d %.1fms", client, scope.get("method", "-"), scope.get("path", "-"),
+             status, elapsed)

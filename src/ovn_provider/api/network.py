@@ -1,0 +1,146 @@
+"""Networking API v2.0 routing (compat spec 3.3, 3.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ovn_provider.api import extensions, query
+from ovn_provider.api.http import Request, Response
+from ovn_provider.api.identity import Identity
+from ovn_provider.errors import MethodNotAllowed, NotFound, Unauthorized
+from ovn_provider.neutron import networks, ports, subnets
+from ovn_provider.neutron.context import Ctx
+from ovn_provider.neutron.validate import body_root
+
+Body = dict[str, Any]
+
+
+@dataclass
+class Resource:
+    """A collection: its path segment, JSON keys and model functions."""
+
+    path: str  # "security-groups"
+    collection: str  # "security_groups"
+    root: str  # "security_group"
+    list_all: Callable[[Ctx], list[Body]]
+    show: Callable[[Ctx, str], Body] | None = None
+    create: Callable[[Ctx, Body], Body] | None = None
+    update: Callable[[Ctx, str, Body], Body] | None = None
+    delete: Callable[[Ctx, str], None] | None = None
+    actions: dict[str, Callable[[Ctx, str, Any], Body]] = field(default_factory=dict)
+
+
+def _resources() -> list[Resource]:
+    return [
+        Resource("networks", "networks", "network", networks.list_all, networks.show,
+                 networks.create, networks.update, networks.delete),
+        Resource("subnets", "subnets", "subnet", subnets.list_all, subnets.show,
+                 subnets.create, subnets.update, subnets.delete),
+        Resource("ports", "ports", "port", ports.list_all, ports.show, ports.create,
+                 ports.update, ports.delete),
+        Resource("floatingips", "floatingips", "floatingip", lambda ctx: []),
+    ]
+
+
+class Networking:
+    def __init__(self, ctx: Ctx, identity: Identity,
+                 extra: list[Resource] | None = None) -> None:
+        self.ctx = ctx
+        self.identity = identity
+        self.resources = {r.path: r for r in [*_resources(), *(extra or [])]}
+
+    def versions(self) -> Body:
+        return {"versions": [{"status": "CURRENT", "id": "v2.0", "links": [
+            {"href": f"{self.ctx.cfg.neutron_url}v2.0/", "rel": "self"}]}]}
+
+    def index(self) -> Body:
+        base = f"{self.ctx.cfg.neutron_url}v2.0/"
+        return {"resources": [
+            {"name": r.root, "collection": r.collection,
+             "links": [{"rel": "self", "href": f"{base}{r.path}"}]}
+            for r in self.resources.values()]}
+
+    def _authenticate(self, req: Request) -> None:
+        token = req.header("x-auth-token")
+        if self.identity.plugin.allows_anonymous:
+            return
+        if not token:
+            raise Unauthorized("The request you have made requires authentication: "
+                               "X-Auth-Token is missing")
+        self.identity.check(token)
+
+    def handle(self, req: Request) -> Response:
+        seg = req.segments
+        if not seg:
+            self._only(req, ("GET", "HEAD"))
+            return Response(200, self.versions())
+        if seg[0] != "v2.0":
+            raise NotFound(f"The resource {req.raw_path} could not be found")
+        rest = seg[1:]
+        if not rest:
+            self._only(req, ("GET", "HEAD"))
+            if req.header("x-auth-token"):
+                self._authenticate(req)
+            return Response(200, self.index())
+        self._authenticate(req)
+        name = rest[0]
+        if name == "extensions":
+            return self._extensions(req, rest[1:])
+        if name == "tech":
+            self._only(req, ("GET", "HEAD"))
+            return Response(200, {r: self.resources[r].list_all(self.ctx)
+                                  for r in ("networks", "subnets", "ports")
+                                  if r in self.resources})
+        resource = self.resources.get(name)
+        if resource is None or len(rest) > 3:
+            raise NotFound(f"The resource {req.raw_path} could not be found")
+        if len(rest) == 1:
+            return self._collection(req, resource)
+        if len(rest) == 2:
+            return self._item(req, resource, rest[1])
+        action = resource.actions.get(rest[2])
+        if action is None:
+            raise NotFound(f"The resource {req.raw_path} could not be found")
+        self._only(req, ("PUT",))
+        return Response(200, action(self.ctx, rest[1], req.json()))
+
+    @staticmethod
+    def _only(req: Request, methods: tuple[str, ...]) -> None:
+        if req.method not in methods:
+            raise MethodNotAllowed(f"Method {req.method} is not allowed on {req.raw_path}")
+
+    def _collection(self, req: Request, r: Resource) -> Response:
+        if req.method in ("GET", "HEAD"):
+            items = r.list_all(self.ctx)
+            return Response(200, query.apply(items, req.query, r.collection,
+                                             self.ctx.cfg.url_filter_exception,
+                                             f"{self.ctx.cfg.neutron_url}v2.0/"))
+        if req.method == "POST" and r.create is not None:
+            return Response(201, {r.root: r.create(self.ctx, body_root(req.json(), r.root))})
+        raise MethodNotAllowed(f"Method {req.method} is not allowed on {req.raw_path}")
+
+    def _item(self, req: Request, r: Resource, ident: str) -> Response:
+        if req.method in ("GET", "HEAD") and r.show is not None:
+            item = r.show(self.ctx, ident)
+            fields = [f for k, v in req.query if k == "fields" for f in v.split(",") if f]
+            if fields:
+                keep = set(fields) | {"id"}
+                item = {k: v for k, v in item.items() if k in keep}
+            return Response(200, {r.root: item})
+        if req.method == "PUT" and r.update is not None:
+            return Response(200, {r.root: r.update(self.ctx, ident,
+                                                   body_root(req.json(), r.root))})
+        if req.method == "DELETE" and r.delete is not None:
+            r.delete(self.ctx, ident)
+            return Response(204)
+        raise MethodNotAllowed(f"Method {req.method} is not allowed on {req.raw_path}")
+
+    def _extensions(self, req: Request, rest: list[str]) -> Response:
+        self._only(req, ("GET", "HEAD"))
+        if not rest:
+            return Response(200, extensions.listing())
+        if len(rest) == 1 and rest[0] in extensions.IMPLEMENTED:
+            return Response(200, {"extension": extensions.document(rest[0])})
+        raise NotFound(f"Cannot find extension with alias {'/'.join(rest)}")

@@ -1,0 +1,66 @@
+"""The auth plugin interface (compat spec 1.4, 5.3) and the token-check cache (9.9)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from typing import Protocol
+
+from ovn_provider.config import Config
+
+
+class AuthPlugin(Protocol):
+    """Token issue and validation. Both may raise ApiError subclasses: Unauthorized (401)
+    for bad credentials or inactive tokens, Forbidden (403) for users that fail the
+    authorisation check, BadGateway / GatewayTimeout for SSO transport problems."""
+
+    #: True when any request passes without a token (NoAuthPlugin).
+    allows_anonymous: bool
+
+    def create_token(self, user: str, password: str) -> str: ...
+
+    def validate_token(self, token: str) -> bool: ...
+
+
+class PluginFactory(Protocol):
+    def __call__(self, cfg: Config) -> AuthPlugin: ...
+
+
+class TokenCache:
+    """Successful token checks, keyed by a hash of the token (never the token itself)."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def valid(self, token: str) -> bool:
+        if self.ttl <= 0:
+            return False
+        key = self._key(token)
+        with self._lock:
+            expiry = self._entries.get(key)
+            if expiry is None:
+                return False
+            if expiry < time.monotonic():
+                del self._entries[key]
+                return False
+            return True
+
+    def remember(self, token: str) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if len(self._entries) > 10000:
+                now = time.monotonic()
+                self._entries = {k: v for k, v in self._entries.items() if v >= now}
+            self._entries[self._key(token)] = time.monotonic() + self.ttl
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._entries.pop(self._key(token), None)

@@ -1,0 +1,99 @@
+"""`ovn-provider serve [--config FILE ...] [--embedded-ovn STATE_DIR]`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.config
+import os
+import sys
+from collections.abc import Sequence
+
+from ovn_provider import __version__, config
+from ovn_provider.ovn.central import Central
+from ovn_provider.ovn.daemons import DaemonError
+
+DEFAULT_LOGGER_CONF = "/etc/ovirt-provider-ovn/logger.conf"
+DEFAULT_LOG_FILE = "/var/log/ovirt-provider-ovn.log"
+LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ovn-provider", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"ovn-provider {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the Networking and Identity APIs")
+    serve.add_argument("--config", action="append", metavar="FILE",
+                       help="configuration file (repeatable, later wins); default: "
+                            f"{config.DEFAULT_MAIN} then {config.DEFAULT_CONFD}/*.conf")
+    serve.add_argument("--embedded-ovn", metavar="STATE_DIR",
+                       help="start a private OVN central (NB, SB, northd) under STATE_DIR on "
+                            "free loopback ports and use it as the NB")
+    serve.add_argument("--log-config", metavar="FILE",
+                       help=f"Python logging fileConfig (default {DEFAULT_LOGGER_CONF} if it "
+                            "exists)")
+    serve.add_argument("--log-file", metavar="FILE",
+                       help="log to FILE ('-' for stderr) when no logging config is used")
+    serve.add_argument("--debug", action="store_true", help="log at DEBUG level")
+    check = sub.add_parser("check-config", help="load and validate the configuration")
+    check.add_argument("--config", action="append", metavar="FILE")
+    return parser
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    level = logging.DEBUG if args.debug else logging.INFO
+    log_config = args.log_config or (DEFAULT_LOGGER_CONF if os.path.isfile(DEFAULT_LOGGER_CONF)
+                                     and not args.config else None)
+    if log_config:
+        logging.config.fileConfig(log_config, disable_existing_loggers=False)
+        return
+    target = args.log_file
+    if target is None:
+        target = "-" if (args.config or args.embedded_ovn) else DEFAULT_LOG_FILE
+    if target == "-":
+        logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+    else:
+        logging.basicConfig(level=level, format=LOG_FORMAT, filename=target)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check-config":
+        try:
+            cfg = config.load(args.config)
+        except config.ConfigError as exc:
+            print(f"ovn-provider: configuration error: {exc}", file=sys.stderr)
+            return 2
+        print(f"configuration OK ({', '.join(cfg.sources) or 'defaults only'})")
+        return 0
+    _setup_logging(args)
+    return serve(args)
+
+
+def serve(args: argparse.Namespace) -> int:
+    from ovn_provider.server import Provider, StartupError
+
+    log = logging.getLogger("ovn_provider")
+    central: Central | None = None
+    try:
+        cfg = config.load(args.config)
+        if args.embedded_ovn:
+            state = os.path.abspath(args.embedded_ovn)
+            central = Central(os.path.join(state, "ovn")).start()
+            log.info("embedded OVN central in %s: NB %s, SB %s", central.directory,
+                     central.nb_remote, central.sb_remote)
+            cfg = cfg.replace(ovn_remote=central.nb_remote)
+        provider = Provider(cfg)
+        provider.run()
+        return 0
+    except (config.ConfigError, StartupError, DaemonError) as exc:
+        log.error("fatal: %s", exc)
+        print(f"ovn-provider: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if central is not None:
+            central.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

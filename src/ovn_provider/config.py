@@ -1,0 +1,262 @@
+"""Configuration compatible with ovirt-provider-ovn (compat spec section 5).
+
+Files are read in order (main file, then conf.d/*.conf sorted by name); a later file
+overrides an earlier one key by key. Every value is validated at load time, and a bad one
+stops start-up with a message that names the file, section and key.
+"""
+
+from __future__ import annotations
+
+import configparser
+import glob
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_MAIN = "/etc/ovirt-provider-ovn/ovirt-provider-ovn.conf"
+DEFAULT_CONFD = "/etc/ovirt-provider-ovn/conf.d"
+
+
+class ConfigError(Exception):
+    """A configuration value that cannot be used."""
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "yes", "true", "on"):
+        return True
+    if value in ("0", "no", "false", "off"):
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 < value < 65536:
+        raise ValueError(f"not a TCP port: {text!r}")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"must not be negative: {text!r}")
+    return value
+
+
+def _pos_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError(f"must be positive: {text!r}")
+    return value
+
+
+def _mac(text: str) -> str:
+    from ovn_provider.neutron.validate import normalize_mac
+
+    mac = normalize_mac(text)
+    if mac is None:
+        raise ValueError(f"not a MAC address: {text!r}")
+    return mac
+
+
+def _ipv6_mode(text: str) -> str:
+    mode = text.strip().replace("_", "-")
+    if mode not in ("dhcpv6-stateful", "dhcpv6-stateless", "slaac"):
+        raise ValueError(f"not an IPv6 address mode: {text!r}")
+    return mode
+
+
+def _str(text: str) -> str:
+    return text.strip()
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Key:
+    section: str
+    name: str
+    attr: str
+    default: str
+    parse: Callable[[str], Any]
+
+
+# (section, key, attribute, default, parser): the whole catalogue of compat spec 5.2,
+# plus this project's own keys (documented in packaging/ovirt-provider-ovn.conf).
+KEYS: tuple[Key, ...] = (
+    Key("PROVIDER", "neutron-port", "neutron_port", "9696", _port),
+    Key("PROVIDER", "keystone-port", "keystone_port", "35357", _port),
+    Key("PROVIDER", "nova-port", "nova_port", "9696", _port),
+    Key("PROVIDER", "provider-host", "provider_host", "localhost", _str),
+    Key("PROVIDER", "openstack-region", "region", "RegionOne", _str),
+    Key("PROVIDER", "openstack-neutron-id", "neutron_id", "00000000000000000000000000000001", _str),
+    Key("PROVIDER", "openstack-keystone-id", "keystone_id", "00000000000000000000000000000002",
+        _str),
+    Key("PROVIDER", "openstack-tenant-id", "tenant_id", "00000000000000000000000000000001", _str),
+    Key("PROVIDER", "openstack-tenant-name", "tenant_name", "tenant", _str),
+    Key("PROVIDER", "openstack-tenant-description", "tenant_description", "tenant", _str),
+    Key("PROVIDER", "ovs-version-2.9", "ovs_29", "false", _bool),
+    Key("PROVIDER", "url_filter_exception", "url_filter_exception",
+        "limit,page_reverse,next,previous", _csv),
+    # ovn-provider's own: where the APIs listen ("::" is dual stack), request limits.
+    Key("PROVIDER", "bind-address", "bind_address", "::", _str),
+    Key("PROVIDER", "max-request-body", "max_body", "1048576", _nonneg_int),
+    Key("PROVIDER", "nb-timeout", "nb_timeout", "20", _pos_float),
+    Key("OVN REMOTE", "ovn-remote", "ovn_remote", "tcp:127.0.0.1:6641", _str),
+    Key("NETWORK", "port-security-enabled-default", "port_security_default", "false", _bool),
+    Key("DHCP", "dhcp-server-mac", "dhcp_server_mac", "02:00:00:00:00:00", _mac),
+    Key("DHCP", "dhcp-lease-time", "dhcp_lease_time", "86400", _nonneg_int),
+    Key("DHCP", "dhcp-enable-mtu", "dhcp_enable_mtu", "true", _bool),
+    Key("DHCP", "dhcp-mtu", "dhcp_mtu", "1442", _nonneg_int),
+    Key("DHCP", "dhcp-default-ipv6-address-mode", "ipv6_default_mode", "dhcpv6-stateful",
+        _ipv6_mode),
+    Key("SSL", "https-enabled", "https", "false", _bool),
+    Key("SSL", "ssl-key-file", "ssl_key",
+        "/etc/pki/ovirt-engine/keys/ovirt-provider-ovn.key.nopass", _str),
+    Key("SSL", "ssl-cert-file", "ssl_cert", "/etc/pki/ovirt-engine/certs/ovirt-provider-ovn.cer",
+        _str),
+    Key("SSL", "ssl-cacert-file", "ssl_cacert", "/etc/pki/ovirt-engine/ca.pem", _str),
+    Key("SSL", "ssl-ciphers-string", "ssl_ciphers",
+        "kECDHE+FIPS:kDHE+FIPS:kRSA+FIPS:!eNULL:!aNULL:-3DES", _str),
+    Key("AUTH", "auth-plugin", "auth_plugin", "auth.plugins.ovirt:AuthorizationByUserName", _str),
+    Key("AUTH", "auth-token-timeout", "auth_token_timeout", "360000", _nonneg_int),
+    Key("AUTH", "token-cache-seconds", "token_cache_seconds", "60", _nonneg_int),
+    Key("OVIRT", "ovirt-host", "ovirt_host", "https://localhost", _str),
+    Key("OVIRT", "ovirt-base", "ovirt_base", "/ovirt-engine", _str),
+    Key("OVIRT", "ovirt-ca-file", "ovirt_ca_file", "/etc/pki/ovirt-engine/ca.pem", _str),
+    Key("OVIRT", "ovirt-auth-timeout", "ovirt_auth_timeout", "110.0", _pos_float),
+    Key("OVIRT", "ovirt-sso-client-id", "sso_client_id", "ovirt-provider-ovn", _str),
+    Key("OVIRT", "ovirt-sso-client-secret", "sso_client_secret", "to_be_set", _str),
+    Key("OVIRT", "ovirt-admin-user-name", "admin_user_name", "admin@internal", _str),
+    Key("OVIRT", "ovirt-admin-role-id", "admin_role_id", "def00005-0000-0000-0000-def000000005",
+        _str),
+    Key("OVIRT", "ovirt-admin-group-attribute-name", "admin_group_attribute_name",
+        "AAA_AUTHZ_GROUP_NAME;java.lang.String;0eebe54f-b429-44f3-aa80-4704cbb16835", _str),
+    Key("OVIRT", "ovirt-admin-group-attribute-value", "admin_group_attribute_value", "NetAdmin",
+        _str),
+    Key("VALIDATION", "validation-max-allowed-mtu", "max_mtu", "0", _nonneg_int),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    neutron_port: int
+    keystone_port: int
+    nova_port: int
+    provider_host: str
+    region: str
+    neutron_id: str
+    keystone_id: str
+    tenant_id: str
+    tenant_name: str
+    tenant_description: str
+    ovs_29: bool
+    url_filter_exception: tuple[str, ...]
+    bind_address: str
+    max_body: int
+    nb_timeout: float
+    ovn_remote: str
+    port_security_default: bool
+    dhcp_server_mac: str
+    dhcp_lease_time: int
+    dhcp_enable_mtu: bool
+    dhcp_mtu: int
+    ipv6_default_mode: str
+    https: bool
+    ssl_key: str
+    ssl_cert: str
+    ssl_cacert: str
+    ssl_ciphers: str
+    auth_plugin: str
+    auth_token_timeout: int
+    token_cache_seconds: int
+    ovirt_host: str
+    ovirt_base: str
+    ovirt_ca_file: str
+    ovirt_auth_timeout: float
+    sso_client_id: str
+    sso_client_secret: str
+    admin_user_name: str
+    admin_role_id: str
+    admin_group_attribute_name: str
+    admin_group_attribute_value: str
+    max_mtu: int
+    sources: tuple[str, ...] = field(default=())
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.https else "http"
+
+    def _url(self, port: int) -> str:
+        host = self.provider_host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"{self.scheme}://{host}:{port}/"
+
+    @property
+    def neutron_url(self) -> str:
+        return self._url(self.neutron_port)
+
+    @property
+    def keystone_url(self) -> str:
+        return self._url(self.keystone_port)
+
+    @property
+    def nova_url(self) -> str:
+        return self._url(self.nova_port) + "v2.1/"
+
+    def replace(self, **changes: Any) -> Config:
+        values = {k.attr: getattr(self, k.attr) for k in KEYS}
+        values.update(changes)
+        return Config(**values, sources=self.sources)
+
+
+def default_files(main: str = DEFAULT_MAIN, confd: str = DEFAULT_CONFD) -> list[str]:
+    return [main, *sorted(glob.glob(os.path.join(confd, "*.conf")))]
+
+
+def load(paths: Sequence[str] | None = None, overrides: Iterable[tuple[str, str, str]] = ()
+         ) -> Config:
+    """Read `paths` in order (missing files are skipped) and validate every key.
+
+    `overrides` are (section, key, value) triples applied last (used by --embedded-ovn).
+    """
+    files = default_files() if paths is None else list(paths)
+    known = {(k.section, k.name): k for k in KEYS}
+    raw: dict[str, tuple[str, str]] = {}  # attr -> (value, origin)
+    used: list[str] = []
+    for path in files:
+        if not os.path.isfile(path):
+            continue
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                parser.read_file(handle, source=path)
+        except (configparser.Error, OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be parsed: {exc}") from exc
+        used.append(path)
+        for section in parser.sections():
+            for name, value in parser.items(section, raw=True):
+                key = known.get((section, name.lower()))
+                if key is None:
+                    LOG.warning("%s: unknown key [%s] %s ignored", path, section, name)
+                    continue
+                raw[key.attr] = (value, f"{path}: [{section}] {key.name}")
+    for section, name, value in overrides:
+        key = known[(section, name)]
+        raw[key.attr] = (value, f"command line: [{section}] {name}")
+    values: dict[str, Any] = {}
+    for key in KEYS:
+        text, origin = raw.get(key.attr, (key.default, f"default [{key.section}] {key.name}"))
+        try:
+            values[key.attr] = key.parse(text)
+        except ValueError as exc:
+            raise ConfigError(f"{origin}: invalid value {text!r}: {exc}") from exc
+    return Config(**values, sources=tuple(used))

@@ -1,0 +1,278 @@
+"""A port's addresses on its network: which IPs it gets and how they are written to the LSP.
+
+Layout (compat spec 4.6, 9.4):
+- no subnet on the network, or `fixed_ips: []`: `addresses = ["<mac>"]`;
+- only automatic addresses: `addresses = ["<mac> dynamic"]`, and the provider writes the
+  address it picked into `dynamic_addresses` in the same transaction (ovn-northd keeps a
+  valid pre-set value), so the create answer already carries `fixed_ips`;
+- any requested address: `addresses = ["<mac> <ip> ..."]`.
+IPv6 automatic addresses are EUI-64 from the MAC, as OVN derives them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ovn_provider.errors import BadRequest, Conflict
+from ovn_provider.neutron import ipam, view
+from ovn_provider.neutron import layout as L
+from ovn_provider.neutron import validate as V
+from ovn_provider.neutron.validate import IPAddress, IPNetwork
+from ovn_provider.ovn.index import NbIdl, set_contains
+
+
+@dataclass
+class SubnetInfo:
+    row: Any
+    net: IPNetwork
+    version: int
+    gateway: IPAddress | None
+    mode: str | None  # IPv6 address mode (dashed), None for IPv4
+    dhcp: bool
+
+    @property
+    def auto_only(self) -> bool:
+        """IPv6 subnets whose addresses come from the MAC (no fixed addresses)."""
+        return self.version == 6 and self.mode in ("dhcpv6-stateless", "slaac")
+
+
+def subnet_info(row: Any) -> SubnetInfo | None:
+    try:
+        net = ipaddress.ip_network(row.cidr, strict=False)
+    except ValueError:
+        return None
+    ext = row.external_ids
+    if net.version == 4:
+        gw_text = row.options.get("router")
+    else:
+        gw_text = ext.get(L.DHCP_ROUTER)
+    gateway = ipam.ip_of(gw_text) if gw_text else None
+    mode = L.ipv6_mode(ext.get(L.DHCP_IPV6_MODE) or ext.get("ovirt_ipv6_address_mode"))
+    if net.version == 6 and mode is None:
+        mode = "dhcpv6-stateless" if row.options.get("dhcpv6_stateless") == "true" else \
+            "dhcpv6-stateful"
+    return SubnetInfo(row, net, net.version, gateway, mode if net.version == 6 else None,
+                      L.parse_bool(ext.get(L.DHCP_ENABLED), True))
+
+
+def subnet_pools(info: SubnetInfo) -> list[ipam.Pool]:
+    stored = ipam.parse_pools(info.row.external_ids.get(L.DHCP_POOLS))
+    if stored is not None:
+        return stored
+    return ipam.default_pools(info.net, info.gateway)
+
+
+@dataclass
+class Plan:
+    mac: str
+    addresses: list[str]
+    dynamic: str | None  # value for dynamic_addresses, None to leave it empty
+    ips: list[tuple[str, Any]] = field(default_factory=list)  # (ip, subnet row)
+    dhcpv4: Any | None = None
+    dhcpv6: Any | None = None
+
+    @property
+    def fixed_subnets(self) -> str:
+        return " ".join(f"{ip}={row.uuid}" for ip, row in self.ips)
+
+
+class Allocator:
+    """Answers "is this IP free on this switch?" from the address index, in O(1)."""
+
+    def __init__(self, idl: NbIdl, ls: Any, ignore: uuid.UUID | None) -> None:
+        self.idl = idl
+        self.ls = ls
+        self.ignore = ignore
+        self.exclude = ipam.parse_exclude_ips(ls.other_config.get(L.LS_EXCLUDE_IPS))
+        self.claimed: set[str] = set()
+
+    def owner_on_switch(self, ip: IPAddress) -> bool:
+        owners = self.idl.addresses.by_ip.get(str(ip), ())
+        lsps = view.rows(self.idl, L.LSP)
+        lrps = view.rows(self.idl, L.LRP)
+        for owner in owners:
+            if owner == self.ignore:
+                continue
+            lsp = lsps.get(owner)
+            if lsp is not None:
+                if set_contains(self.ls, "ports", owner) and str(ip) in _row_ips(lsp):
+                    return True
+                continue
+            lrp = lrps.get(owner)
+            if lrp is None:
+                continue
+            peer = self.idl.addresses.router_peer.get(lrp.name)
+            if peer is not None and set_contains(self.ls, "ports", peer):
+                return True
+        return False
+
+    def taken(self, ip: IPAddress, gateway: IPAddress | None) -> bool:
+        return (str(ip) in self.claimed or ip == gateway or ipam.excluded(ip, self.exclude)
+                or self.owner_on_switch(ip))
+
+    def claim(self, ip: IPAddress) -> None:
+        self.claimed.add(str(ip))
+
+
+def _row_ips(lsp: Any) -> set[str]:
+    from ovn_provider.ovn.index import lsp_ips
+
+    return lsp_ips(lsp)[0]
+
+
+def _parse_request(fixed_ips: list[Any], infos: list[SubnetInfo]
+                   ) -> list[tuple[SubnetInfo, IPAddress | None]]:
+    by_id = {str(info.row.uuid): info for info in infos}
+    wanted: list[tuple[SubnetInfo, IPAddress | None]] = []
+    for entry in fixed_ips:
+        if not isinstance(entry, dict):
+            raise BadRequest("Invalid fixed_ips entry: each must be an object with ip_address "
+                             "and/or subnet_id")
+        subnet_id = entry.get("subnet_id")
+        ip_text = entry.get("ip_address")
+        if subnet_id is None and ip_text is None:
+            raise BadRequest("Invalid fixed_ips entry: ip_address or subnet_id is required")
+        info: SubnetInfo | None = None
+        if subnet_id is not None:
+            if not isinstance(subnet_id, str) or subnet_id not in by_id:
+                raise BadRequest(f"Subnet {subnet_id} does not belong to the port's network")
+            info = by_id[subnet_id]
+        ip = None
+        if ip_text is not None:
+            ip = V.ip_address(ip_text, "ip_address")
+            if info is None:
+                info = next((i for i in infos if ip in i.net), None)
+                if info is None:
+                    raise BadRequest(f"IP address {ip} is not in any subnet of the network")
+            elif ip not in info.net:
+                raise BadRequest(f"IP address {ip} is not a valid IP for the specified subnet "
+                                 f"{info.row.uuid} ({info.net})")
+            if info.auto_only:
+                raise BadRequest(f"IPv6 address {ip} cannot be directly assigned to a port on "
+                                 f"subnet {info.row.uuid} with {info.mode} address mode")
+        assert info is not None
+        wanted.append((info, ip))
+    seen: set[str] = set()
+    for _, ip in wanted:
+        if ip is not None:
+            if str(ip) in seen:
+                raise BadRequest(f"Duplicate IP address {ip} in fixed_ips")
+            seen.add(str(ip))
+    return wanted
+
+
+def plan(idl: NbIdl, ls: Any, mac: str, fixed_ips: list[Any] | None,
+         port_uuid: uuid.UUID | None = None, prefer: dict[str, str] | None = None) -> Plan:
+    """Work out the addresses of a port with MAC `mac` on `ls`.
+
+    `fixed_ips`: the request's list, or None for "automatic on every subnet".
+    `port_uuid`: the port being updated (its own addresses do not count as taken).
+    `prefer`: {subnet id: ip} to hand out again when still free (a MAC change).
+    Raises BadRequest / Conflict for invalid or taken addresses.
+    """
+    infos = [i for i in (subnet_info(r) for r in view.subnets_of(idl, ls)) if i is not None]
+    alloc = Allocator(idl, ls, port_uuid)
+    if fixed_ips is None:
+        wanted: list[tuple[SubnetInfo, IPAddress | None]] = [
+            (info, None) for info in _one_per_family(infos)]
+        explicit = False
+    else:
+        if not infos and fixed_ips:
+            raise BadRequest(f"Network {ls.uuid} has no subnet, fixed_ips cannot be set")
+        wanted = _parse_request(fixed_ips, infos)
+        explicit = any(ip is not None for _, ip in wanted)
+        families = [info.version for info, ip in wanted if ip is None]
+        if len(families) != len(set(families)):
+            raise BadRequest("Only one automatic address per IP version is allowed")
+    result: list[tuple[str, Any]] = []
+    for info, ip in wanted:
+        if ip is not None:
+            if alloc.taken(ip, info.gateway):
+                raise Conflict(f"The ip {ip} specified is already in use on network {ls.uuid}")
+            alloc.claim(ip)
+            result.append((str(ip), info.row))
+            continue
+        again = (prefer or {}).get(str(info.row.uuid))
+        if again is not None and not info.auto_only:
+            candidate = ipaddress.ip_address(again)
+            if candidate in info.net and not alloc.taken(candidate, info.gateway):
+                alloc.claim(candidate)
+                result.append((again, info.row))
+                continue
+        result.append((str(_allocate(idl, info, mac, alloc)), info.row))
+    return _build(mac, result, explicit, infos)
+
+
+def _one_per_family(infos: list[SubnetInfo]) -> list[SubnetInfo]:
+    chosen: dict[int, SubnetInfo] = {}
+    for info in infos:
+        chosen.setdefault(info.version, info)
+    return list(chosen.values())
+
+
+def _allocate(idl: NbIdl, info: SubnetInfo, mac: str, alloc: Allocator) -> IPAddress:
+    if info.version == 6 and info.net.prefixlen == 64:
+        ip: IPAddress = ipam.eui64(info.net, mac)
+        if alloc.taken(ip, info.gateway):
+            raise Conflict(f"The ip {ip} derived from MAC {mac} is already in use on network "
+                           f"{alloc.ls.uuid}")
+        alloc.claim(ip)
+        return ip
+    cursor = idl.alloc_cursor.get(info.row.uuid)
+    picked = ipam.pick_free(subnet_pools(info), lambda c: alloc.taken(c, info.gateway),
+                            start_after=cursor)
+    if picked is None:
+        raise Conflict(f"No more IP addresses available on subnet {info.row.uuid}")
+    idl.alloc_cursor[info.row.uuid] = picked
+    alloc.claim(picked)
+    return picked
+
+
+def _build(mac: str, ips: list[tuple[str, Any]], explicit: bool, infos: list[SubnetInfo]
+           ) -> Plan:
+    by_row = {info.row.uuid: info for info in infos}
+    dhcp4 = dhcp6 = None
+    for _, row in ips:
+        info = by_row[row.uuid]
+        if not info.dhcp:
+            continue
+        if info.version == 4 and dhcp4 is None:
+            dhcp4 = row
+        elif info.version == 6 and dhcp6 is None:
+            dhcp6 = row
+    if not ips:
+        return Plan(mac, [mac], None)
+    if explicit:
+        text = " ".join([mac, *(ip for ip, _ in ips)])
+        return Plan(mac, [text], None, ips, dhcp4, dhcp6)
+    ordered = sorted(ips, key=lambda item: by_row[item[1].uuid].version)
+    dynamic = " ".join([mac, *(ip for ip, _ in ordered)])
+    return Plan(mac, [f"{mac} dynamic"], dynamic, ips, dhcp4, dhcp6)
+
+
+def apply(lsp: Any, p: Plan, with_security: bool) -> None:
+    """Write a plan to an LSP row inside the current transaction."""
+    lsp.addresses = p.addresses
+    lsp.dynamic_addresses = [p.dynamic] if p.dynamic else []
+    lsp.dhcpv4_options = [p.dhcpv4] if p.dhcpv4 is not None else []
+    lsp.dhcpv6_options = [p.dhcpv6] if p.dhcpv6 is not None else []
+    lsp.port_security = [p.mac] if with_security else []
+
+
+def current_ips(idl: NbIdl, lsp: Any, subnets: list[Any]) -> list[dict[str, str]]:
+    """The `fixed_ips` of an LSP, from its static addresses or dynamic_addresses."""
+    _, static, dynamic = ipam.parse_lsp_addresses(lsp.addresses)
+    ips = ipam.parse_dynamic(lsp.dynamic_addresses) if dynamic else static
+    if not ips:
+        return []
+    refs = {str(r.uuid): r for r in (*lsp.dhcpv4_options, *lsp.dhcpv6_options)}
+    result: list[dict[str, str]] = []
+    for ip in ips:
+        subnet = view.subnet_for_ip(subnets, ip)
+        if subnet is None:
+            subnet = next((r for r in refs.values() if view.subnet_for_ip([r], ip)), None)
+        result.append({"ip_address": ip, "subnet_id": str(subnet.uuid) if subnet else ""})
+    return result

@@ -1,0 +1,131 @@
+"""The NB layout contract shared with ovirt-provider-ovn (compat spec section 4).
+
+Every external_ids / options / other_config key and naming rule the provider reads or
+writes is defined here, so the compatibility surface is visible in one place. Keys this
+project adds beyond the predecessor are marked NEW.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+# Tables
+LS = "Logical_Switch"
+LSP = "Logical_Switch_Port"
+LR = "Logical_Router"
+LRP = "Logical_Router_Port"
+DHCP = "DHCP_Options"
+PG = "Port_Group"
+ACL = "ACL"
+NAT = "NAT"
+STATIC_ROUTE = "Logical_Router_Static_Route"
+
+# Logical_Switch.external_ids
+LS_NAME = "ovirt_network_name"
+LS_MTU = "mtu"
+LS_PORT_SECURITY = "ovirt_port_security"
+LS_DESCRIPTION = "ovirt_description"  # NEW (spec 9.10/9.11): network description
+# Logical_Switch.other_config
+LS_SUBNET = "subnet"
+LS_IPV6_PREFIX = "ipv6_prefix"
+LS_EXCLUDE_IPS = "exclude_ips"
+
+# Logical_Switch_Port.external_ids
+LSP_NIC_NAME = "ovirt_nic_name"  # presence marks an oVirt port
+LSP_DEVICE_ID = "ovirt_device_id"
+LSP_DEVICE_OWNER = "ovirt_device_owner"
+LSP_SECURITY_GROUPS = "ovirt_security_groups"
+LSP_BINDING_HOST = "ovirt_binding_host_id"  # NEW in the spec (4.3)
+LSP_NETWORK_ID = "ovirt_network_id"  # NEW: owning LS UUID, a lookup hint only
+LSP_DESCRIPTION = "ovirt_description"  # NEW: port description
+LSP_FIXED_SUBNETS = "ovirt_fixed_subnets"  # NEW: "ip=subnet_uuid ..." for fixed IPs
+# Logical_Switch_Port.options
+LSP_REQUESTED_CHASSIS = "requested-chassis"
+LSP_ROUTER_PORT = "router-port"
+LSP_NETWORK_NAME = "network_name"
+
+NIC_NAME_ROUTER = "router_port"
+NIC_NAME_LOCALNET = "localnet_port"
+OWNER_ROUTER_INTERFACE = "network:router_interface"
+OWNER_ROUTER_GATEWAY = "network:router_gateway"
+ROUTER_OWNERS = (OWNER_ROUTER_INTERFACE, OWNER_ROUTER_GATEWAY)
+
+# DHCP_Options.external_ids
+DHCP_NETWORK_ID = "ovirt_network_id"  # presence marks an oVirt subnet
+DHCP_IP_VERSION = "ip_version"
+DHCP_NAME = "ovirt_name"
+DHCP_IPV6_MODE = "ovirt_ipv6_address_mode"
+DHCP_MTU = "mtu"
+DHCP_ROUTER = "router"
+DHCP_GATEWAY_ROUTER = "gateway_router"
+DHCP_ENABLED = "ovirt_enable_dhcp"  # NEW: "False" when enable_dhcp is false
+DHCP_POOLS = "ovirt_allocation_pools"  # NEW: "a-b,c-d" when pools were given
+DHCP_HOST_ROUTES = "ovirt_host_routes"  # NEW: "dest,nexthop dest,nexthop"
+DHCP_RA_MODE = "ovirt_ipv6_ra_mode"  # NEW
+DHCP_DESCRIPTION = "ovirt_description"  # NEW
+DHCP_DNS = "ovirt_dns_nameservers"  # NEW: all servers, space separated (IPv6 rows too)
+
+# Logical_Router.external_ids
+LR_GATEWAY_PORT = "ovirt_gateway_port"
+
+# Port_Group
+PG_DEFAULT = "Default"
+PG_DROP_ALL = "DropAll"
+PG_NAME = "ovirt_sec_group_name"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def network_ls_name(rest_name: str) -> str:
+    return f"ovirt-{rest_name}-{uuid.uuid4()}"
+
+
+def is_ovirt_port(lsp: Any) -> bool:
+    return LSP_NIC_NAME in lsp.external_ids
+
+
+def is_api_port(lsp: Any) -> bool:
+    """LSPs the Networking API shows: oVirt ports (router ones included), never localnet."""
+    return LSP_NIC_NAME in lsp.external_ids and lsp.type != "localnet"
+
+
+def is_ovirt_subnet(row: Any) -> bool:
+    return DHCP_NETWORK_ID in row.external_ids
+
+
+def lrp_name(lsp_name: str) -> str:
+    return f"lrp{lsp_name}"
+
+
+def true_text(value: bool) -> str:
+    return "True" if value else "False"
+
+
+def parse_bool(text: str | None, default: bool) -> bool:
+    if text is None:
+        return default
+    lowered = text.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    return default
+
+
+def parse_int(text: str | None) -> int | None:
+    """Tolerant numeric read: missing, non-numeric or 'None' means unset."""
+    if text is None:
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None
+
+
+def ipv6_mode(text: str | None) -> str | None:
+    if not text:
+        return None
+    return text.strip().replace("_", "-")

@@ -1,0 +1,225 @@
+"""Networks: Logical_Switch rows (compat spec 3.7, 4.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ovn_provider.errors import BadRequest, Conflict, NotFound
+from ovn_provider.neutron import layout as L
+from ovn_provider.neutron import validate as V
+from ovn_provider.neutron import view
+from ovn_provider.neutron.context import Ctx
+from ovn_provider.ovn.index import NbIdl, set_size
+from ovn_provider.ovn.nb import Writer
+
+PROVIDER_KEYS = ("provider:network_type", "provider:physical_network",
+                 "provider:segmentation_id")
+
+
+def render(ctx: Ctx, ls: Any, subnets: list[Any], localnet: Any | None) -> dict[str, Any]:
+    cfg = ctx.cfg
+    ext = ls.external_ids
+    mtu = L.parse_int(ext.get(L.LS_MTU))
+    result: dict[str, Any] = {
+        "id": str(ls.uuid),
+        "name": ext.get(L.LS_NAME, ls.name),
+        "tenant_id": cfg.tenant_id,
+        "project_id": cfg.tenant_id,
+        "status": "ACTIVE",
+        "admin_state_up": True,
+        "mtu": mtu if mtu is not None and mtu > 0 else cfg.dhcp_mtu,
+        "port_security_enabled": L.parse_bool(ext.get(L.LS_PORT_SECURITY),
+                                              cfg.port_security_default),
+        "subnets": [str(row.uuid) for row in subnets],
+        "shared": False,
+        "router:external": False,
+        "description": ext.get(L.LS_DESCRIPTION, ""),
+    }
+    if localnet is not None:
+        tag = localnet.tag[0] if localnet.tag else None
+        result["provider:network_type"] = "vlan" if tag is not None else "flat"
+        result["provider:physical_network"] = localnet.options.get(L.LSP_NETWORK_NAME, "")
+        if tag is not None:
+            result["provider:segmentation_id"] = int(tag)
+    return result
+
+
+def list_all(ctx: Ctx) -> list[dict[str, Any]]:
+    with ctx.nb.read() as idl:
+        subnets = view.subnets_by_ls(idl)
+        localnets = view.localnet_by_ls(idl)
+        return [render(ctx, ls, subnets.get(str(ls.uuid), []), localnets.get(ls.uuid))
+                for ls in view.rows(idl, L.LS).values()]
+
+
+def find(idl: NbIdl, network_id: str) -> Any | None:
+    key = view.parse_uuid(network_id)
+    return view.rows(idl, L.LS).get(key) if key is not None else None
+
+
+def _get(idl: NbIdl, network_id: str) -> Any:
+    ls = find(idl, network_id)
+    if ls is None:
+        raise NotFound(f"Network {network_id} does not exist")
+    return ls
+
+
+def render_one(ctx: Ctx, idl: NbIdl, ls: Any) -> dict[str, Any]:
+    return render(ctx, ls, view.subnets_of(idl, ls), view.localnet_of(idl, ls))
+
+
+def show(ctx: Ctx, network_id: str) -> dict[str, Any]:
+    with ctx.nb.read() as idl:
+        return render_one(ctx, idl, _get(idl, network_id))
+
+
+# -- validation ----------------------------------------------------------------------
+def _mtu(ctx: Ctx, data: dict[str, Any]) -> int | None:
+    if "mtu" not in data or data["mtu"] is None:
+        return None
+    value = data["mtu"]
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise BadRequest(f"Invalid input for mtu. Reason: '{value}' is not a positive integer.")
+    limit = ctx.cfg.max_mtu
+    if limit and value > limit:
+        raise BadRequest(f"Requested MTU is too big, maximum is {limit}")
+    return value
+
+
+def _provider(data: dict[str, Any]) -> tuple[str, str, int | None] | None:
+    """(type, physical network, vlan) from the provider:* keys, or None if no type."""
+    net_type = data.get("provider:network_type")
+    physnet = data.get("provider:physical_network")
+    seg = data.get("provider:segmentation_id")
+    if net_type is None:
+        if physnet is not None:
+            raise BadRequest("provider:physical_network cannot be used without a specified "
+                             "provider:network_type")
+        if seg is not None:
+            raise BadRequest("provider:segmentation_id cannot be used without a specified "
+                             "provider:network_type")
+        return None
+    if net_type not in ("flat", "vlan"):
+        raise BadRequest(f"provider:network_type [{net_type}] is not supported")
+    if not physnet:
+        raise BadRequest(f"provider:physical_network is mandatory for network type {net_type}")
+    V.string(physnet, "provider:physical_network")
+    if net_type == "flat":
+        if seg is not None:
+            raise BadRequest("provider:segmentation_id can only be used with network type vlan")
+        return net_type, physnet, None
+    if seg is None:
+        raise BadRequest("provider:segmentation_id is mandatory for network type vlan")
+    return net_type, physnet, V.integer(seg, "provider:segmentation_id", 0, 4094)
+
+
+def _validate(ctx: Ctx, data: dict[str, Any], creating: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "name" in data and data["name"] is not None:
+        out["name"] = V.string(data["name"], "name")
+    elif creating:
+        out["name"] = ""
+    mtu = _mtu(ctx, data)
+    if mtu is not None:
+        out["mtu"] = mtu
+    if "port_security_enabled" in data:
+        out["port_security"] = V.boolean(data["port_security_enabled"], "port_security_enabled")
+    elif creating:
+        out["port_security"] = ctx.cfg.port_security_default
+    if "description" in data and data["description"] is not None:
+        out["description"] = V.string(data["description"], "description")
+    if any(key in data for key in PROVIDER_KEYS):
+        if "provider:physical_network" in data and data["provider:physical_network"] is None \
+                and not creating and data.get("provider:network_type") is None:
+            out["provider"] = None  # explicit null: remove the physical network (D5)
+        else:
+            out["provider"] = _provider(data)
+    return out
+
+
+def _set_localnet(w: Writer, ls: Any, existing: Any | None,
+                  provider: tuple[str, str, int | None] | None) -> None:
+    if provider is None:
+        if existing is not None:
+            ls.delvalue("ports", existing)
+            existing.delete()
+        return
+    _, physnet, vlan = provider
+    lsp = existing
+    if lsp is None:
+        lsp = w.insert(L.LSP, name=L.new_id(), type="localnet", addresses=["unknown"],
+                       external_ids={L.LSP_NIC_NAME: L.NIC_NAME_LOCALNET})
+        ls.addvalue("ports", lsp)
+    lsp.options = {**dict(lsp.options), L.LSP_NETWORK_NAME: physnet}
+    lsp.tag = [vlan] if vlan is not None else []
+
+
+# -- writes ----------------------------------------------------------------------------
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    values = _validate(ctx, data, creating=True)
+
+    def write(w: Writer) -> Any:
+        ext = {L.LS_NAME: values["name"], L.LS_PORT_SECURITY: L.true_text(values["port_security"])}
+        if "mtu" in values:
+            ext[L.LS_MTU] = str(values["mtu"])
+        if values.get("description"):
+            ext[L.LS_DESCRIPTION] = values["description"]
+        ls = w.insert(L.LS, name=L.network_ls_name(values["name"]), external_ids=ext)
+        if values.get("provider"):
+            _set_localnet(w, ls, None, values["provider"])
+        return w.real_uuid(ls)
+
+    resolve = ctx.nb.transact(write)
+    return show(ctx, str(resolve()))
+
+
+def update(ctx: Ctx, network_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    values = _validate(ctx, data, creating=False)
+
+    def write(w: Writer) -> None:
+        ls = _get(w.idl, network_id)
+        ext = dict(ls.external_ids)
+        if "name" in values:
+            ext[L.LS_NAME] = values["name"]
+        if "port_security" in values:
+            ext[L.LS_PORT_SECURITY] = L.true_text(values["port_security"])
+        if "description" in values:
+            ext[L.LS_DESCRIPTION] = values["description"]
+        if "mtu" in values:
+            ext[L.LS_MTU] = str(values["mtu"])
+            _apply_mtu(ctx, w, ls, values["mtu"])
+        if ext != dict(ls.external_ids):
+            ls.external_ids = ext
+        if "provider" in values:
+            _set_localnet(w, ls, view.localnet_of(w.idl, ls), values["provider"])
+
+    ctx.nb.transact(write)
+    return show(ctx, network_id)
+
+
+def _apply_mtu(ctx: Ctx, w: Writer, ls: Any, mtu: int) -> None:
+    """Carry a new network MTU to the subnets' DHCP (IPv4) / RA settings (IPv6)."""
+    for subnet in view.subnets_of(w.idl, ls):
+        if subnet.external_ids.get(L.DHCP_IP_VERSION) == "6":
+            subnet.setkey("external_ids", L.DHCP_MTU, str(mtu))
+            for lrp in view.rows(w.idl, L.LRP).values():
+                if lrp.ipv6_ra_configs and view.subnet_for_ip([subnet],
+                                                              (lrp.networks or [""])[0]):
+                    lrp.setkey("ipv6_ra_configs", "mtu", str(mtu))
+        else:
+            subnet.setkey("options", "mtu", str(mtu))
+
+
+def delete(ctx: Ctx, network_id: str) -> None:
+    def write(w: Writer) -> None:
+        ls = _get(w.idl, network_id)
+        localnet = view.localnet_of(w.idl, ls)
+        if set_size(ls, "ports") - (1 if localnet is not None else 0) > 0:
+            raise Conflict(f"Unable to delete network {network_id}. Ports exist for the network")
+        for subnet in view.subnets_of(w.idl, ls):
+            subnet.delete()
+        if localnet is not None:
+            localnet.delete()
+        ls.delete()
+
+    ctx.nb.transact(write)

@@ -1,0 +1,394 @@
+"""Ports: Logical_Switch_Port rows (compat spec 3.9, 4.6, 8 D1/D9/D14/D17-D19/D33/D37)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+from ovn_provider.errors import BadRequest, Conflict, NotFound
+from ovn_provider.neutron import addressing, default_groups, ipam, view
+from ovn_provider.neutron import layout as L
+from ovn_provider.neutron import validate as V
+from ovn_provider.neutron.context import Ctx
+from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.nb import Writer
+
+ROUTER_FIXED = ("mac_address", "fixed_ips", "device_owner", "device_id")
+
+
+# -- reading --------------------------------------------------------------------------------
+class Relations:
+    """What rendering a port needs besides its own row, computed once per list."""
+
+    def __init__(self, idl: NbIdl, single: Any | None = None) -> None:
+        self.idl = idl
+        if single is None:
+            self.groups_by_lsp: dict[uuid.UUID, list[Any]] | None = view.groups_by_lsp(idl)
+        else:
+            self.groups_by_lsp = {single.uuid: view.groups_of(idl, single)}
+        self.subnets = view.subnets_by_ls(idl)
+
+    def network(self, lsp: Any) -> Any | None:
+        return view.network_of(self.idl, lsp)
+
+    def groups(self, lsp: Any) -> list[Any]:
+        assert self.groups_by_lsp is not None
+        return self.groups_by_lsp.get(lsp.uuid, [])
+
+
+def security_group_ids(lsp: Any, groups: list[Any]) -> list[str]:
+    recorded = lsp.external_ids.get(L.LSP_SECURITY_GROUPS, "").split()
+    result = []
+    for pg in groups:
+        if pg.name == L.PG_DROP_ALL:
+            continue
+        names = {str(pg.uuid), pg.name}
+        match = next((ident for ident in recorded if ident in names), None)
+        if match is None:
+            match = L.PG_DEFAULT if pg.name == L.PG_DEFAULT else str(pg.uuid)
+        result.append(match)
+    order = {ident: i for i, ident in enumerate(recorded)}
+    result.sort(key=lambda ident: order.get(ident, len(order)))
+    return result
+
+
+def render(ctx: Ctx, rel: Relations, lsp: Any) -> dict[str, Any]:
+    ext = lsp.external_ids
+    ls = rel.network(lsp)
+    subnets = rel.subnets.get(str(ls.uuid), []) if ls is not None else []
+    owner = ext.get(L.LSP_DEVICE_OWNER, "")
+    if lsp.type == "router":
+        lrp = view.lrp_by_name(rel.idl, lsp.options.get(L.LSP_ROUTER_PORT, ""))
+        mac = lrp.mac if lrp is not None else ""
+        fixed = [{"ip_address": ipam.ip_of(n).__str__(),
+                  "subnet_id": str(getattr(view.subnet_for_ip(subnets, n.split("/")[0]),
+                                           "uuid", ""))}
+                 for n in (lrp.networks if lrp is not None else [])]
+    else:
+        mac = ipam.parse_lsp_addresses(lsp.addresses)[0] or ""
+        fixed = addressing.current_ips(rel.idl, lsp, subnets)
+    result: dict[str, Any] = {
+        "id": lsp.name,
+        "name": ext.get(L.LSP_NIC_NAME, ""),
+        "network_id": str(ls.uuid) if ls is not None else "",
+        "tenant_id": ctx.cfg.tenant_id,
+        "project_id": ctx.cfg.tenant_id,
+        "mac_address": mac,
+        "fixed_ips": fixed,
+        "security_groups": security_group_ids(lsp, rel.groups(lsp)),
+        "port_security_enabled": bool(lsp.port_security),
+        "admin_state_up": lsp.enabled != [False],
+        "status": "ACTIVE" if lsp.up == [True] else "DOWN",
+        "device_id": ext.get(L.LSP_DEVICE_ID, ""),
+        "device_owner": owner,
+        "description": ext.get(L.LSP_DESCRIPTION, ""),
+        "binding:vnic_type": "normal",
+        "allowed_address_pairs": [],
+    }
+    host = ext.get(L.LSP_BINDING_HOST)
+    if host is not None:
+        result["binding:host_id"] = host
+    return result
+
+
+def list_all(ctx: Ctx) -> list[dict[str, Any]]:
+    with ctx.nb.read() as idl:
+        return view.cached(idl, "ports_rendered", lambda i: _render_all(ctx, i))
+
+
+def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
+    rel = Relations(idl)
+    return [render(ctx, rel, lsp) for lsp in view.rows(idl, L.LSP).values()
+            if L.is_api_port(lsp)]
+
+
+def find(idl: NbIdl, port_id: str) -> Any | None:
+    lsp = view.lsp_by_name(idl, port_id)
+    return lsp if lsp is not None and L.is_api_port(lsp) else None
+
+
+def _get(idl: NbIdl, port_id: str) -> Any:
+    lsp = find(idl, port_id)
+    if lsp is None:
+        raise NotFound(f"Port {port_id} does not exist")
+    return lsp
+
+
+def render_one(ctx: Ctx, idl: NbIdl, lsp: Any) -> dict[str, Any]:
+    return render(ctx, Relations(idl, single=lsp), lsp)
+
+
+def show(ctx: Ctx, port_id: str) -> dict[str, Any]:
+    with ctx.nb.read() as idl:
+        return render_one(ctx, idl, _get(idl, port_id))
+
+
+# -- validation -------------------------------------------------------------------------------
+def _validate(data: dict[str, Any], creating: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if creating:
+        if data.get("network_id") is None:
+            raise BadRequest("Network_id is a required parameter")
+        out["network_id"] = V.string(data["network_id"], "network_id")
+    elif data.get("network_id") is not None:
+        out["network_id"] = V.string(data["network_id"], "network_id")
+    for key, attr in (("name", "name"), ("device_id", "device_id"),
+                      ("device_owner", "device_owner"), ("description", "description"),
+                      ("binding:host_id", "host")):
+        if key in data:
+            out[attr] = V.string(data[key], key) if data[key] is not None else ""
+    if data.get("mac_address") is not None:
+        out["mac"] = V.mac(data["mac_address"])
+    if "admin_state_up" in data and data["admin_state_up"] is not None:
+        out["enabled"] = V.boolean(data["admin_state_up"], "admin_state_up")
+    if "port_security_enabled" in data and data["port_security_enabled"] is not None:
+        out["security"] = V.boolean(data["port_security_enabled"], "port_security_enabled")
+    if "security_groups" in data:
+        groups = data["security_groups"]
+        if groups is not None:
+            groups = V.list_of(groups, "security_groups")
+            for group in groups:
+                V.string(group, "security_groups")
+        out["groups"] = groups
+    if "fixed_ips" in data and data["fixed_ips"] is not None:
+        out["fixed_ips"] = V.list_of(data["fixed_ips"], "fixed_ips")
+    return out
+
+
+def _resolve_groups(w: Writer, idents: list[str]) -> list[Any]:
+    """PG rows for the requested identifiers (PG UUID, `Default`, or a PG name)."""
+    result: list[Any] = []
+    if idents and not w.has_table(L.PG):
+        return result
+    pgs = view.rows(w.idl, L.PG)
+    for ident in dict.fromkeys(idents):
+        pg = None
+        if ident == L.PG_DEFAULT:
+            pg = default_groups.ensure(w)[1]
+        else:
+            key = view.parse_uuid(ident)
+            pg = pgs.get(key) if key is not None else view.pg_by_name(w.idl, ident)
+            if pg is not None and pg.name == L.PG_DROP_ALL:
+                pg = None
+        if pg is None:
+            raise NotFound(f"Security group {ident} does not exist")
+        result.append(pg)
+    return result
+
+
+def _unique_mac(idl: NbIdl) -> str:
+    rng = random.SystemRandom()
+    for _ in range(64):
+        mac = "02:" + ":".join(f"{rng.randrange(256):02x}" for _ in range(5))
+        if mac not in idl.addresses.by_mac:
+            return mac
+    raise Conflict("Unable to generate a unique MAC address")
+
+
+def _set_membership(w: Writer, lsp: Any, security: bool, groups: list[Any],
+                    idents: list[str], current: list[Any]) -> None:
+    """Make the LSP's PG membership exactly `groups` (+ DropAll with port security) and
+    record `idents` (D9)."""
+    wanted: list[Any] = list(groups)
+    if security:
+        drop, _ = default_groups.ensure(w)
+        if drop is not None:
+            wanted.append(drop)
+    wanted_ids = {pg.uuid for pg in wanted}
+    current_ids = {pg.uuid for pg in current}
+    for pg in current:
+        if pg.uuid not in wanted_ids:
+            pg.delvalue("ports", lsp)
+    for pg in wanted:
+        if pg.uuid not in current_ids:
+            pg.addvalue("ports", lsp)
+    if idents:
+        lsp.setkey("external_ids", L.LSP_SECURITY_GROUPS, " ".join(dict.fromkeys(idents)))
+    elif L.LSP_SECURITY_GROUPS in lsp.external_ids:
+        lsp.delkey("external_ids", L.LSP_SECURITY_GROUPS)
+
+
+def _network(w: Writer, network_id: str) -> Any:
+    from ovn_provider.neutron import networks
+
+    ls = networks.find(w.idl, network_id)
+    if ls is None:
+        raise BadRequest(f"Network {network_id} does not exist")
+    return ls
+
+
+# -- writes -----------------------------------------------------------------------------
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    v = _validate(data, creating=True)
+    cfg = ctx.cfg
+
+    def write(w: Writer) -> str:
+        ls = _network(w, v["network_id"])
+        security = v.get("security", L.parse_bool(ls.external_ids.get(L.LS_PORT_SECURITY),
+                                                 cfg.port_security_default))
+        mac = v.get("mac")
+        if mac is None:
+            mac = _unique_mac(w.idl)
+        elif _mac_in_use(w.idl, ls, mac, None):
+            raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
+                           f"address {mac} is in use.")
+        idents = v.get("groups")
+        if idents is None:
+            idents = [L.PG_DEFAULT] if security and w.has_table(L.PG) else []
+        groups = _resolve_groups(w, idents)
+        p = addressing.plan(w.idl, ls, mac, v.get("fixed_ips"))
+        name = L.new_id()
+        ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid)}
+        for attr, key in (("device_id", L.LSP_DEVICE_ID), ("device_owner", L.LSP_DEVICE_OWNER),
+                          ("description", L.LSP_DESCRIPTION)):
+            if v.get(attr):
+                ext[key] = v[attr]
+        options: dict[str, str] = {}
+        if "host" in v:
+            ext[L.LSP_BINDING_HOST] = v["host"]
+            if cfg.ovs_29 and v["host"]:
+                options[L.LSP_REQUESTED_CHASSIS] = v["host"]
+        lsp = w.insert(L.LSP, name=name, external_ids=ext, options=options,
+                       enabled=[v.get("enabled", True)])
+        addressing.apply(lsp, p, security)
+        ls.addvalue("ports", lsp)
+        _set_membership(w, lsp, security, groups, idents, [])
+        return name
+
+    name = ctx.nb.transact(write)
+    return show(ctx, name)
+
+
+def _mac_in_use(idl: NbIdl, ls: Any, mac: str, ignore: uuid.UUID | None) -> bool:
+    from ovn_provider.ovn.index import set_contains
+
+    for owner in idl.addresses.by_mac.get(mac, ()):
+        if owner != ignore and set_contains(ls, "ports", owner):
+            return True
+    return False
+
+
+def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    if "id" in data and data["id"] != port_id:
+        raise BadRequest("The port id in the body does not match the path")
+    v = _validate(data, creating=False)
+    cfg = ctx.cfg
+
+    def write(w: Writer) -> None:
+        lsp = _get(w.idl, port_id)
+        ls = view.network_of(w.idl, lsp)
+        if ls is None:
+            raise NotFound(f"Port {port_id} does not exist")
+        if "network_id" in v and v["network_id"] != str(ls.uuid):
+            raise BadRequest("Unable to change network of existing port")
+        if lsp.type == "router":
+            _update_router_port(lsp, v, data)
+            return
+        ext = dict(lsp.external_ids)
+        if "name" in v:
+            ext[L.LSP_NIC_NAME] = v["name"]
+        for attr, key in (("device_id", L.LSP_DEVICE_ID), ("device_owner", L.LSP_DEVICE_OWNER),
+                          ("description", L.LSP_DESCRIPTION)):
+            if attr in v:
+                if v[attr]:
+                    ext[key] = v[attr]
+                else:
+                    ext.pop(key, None)
+        if "host" in v:
+            ext[L.LSP_BINDING_HOST] = v["host"]
+            options = dict(lsp.options)
+            if cfg.ovs_29 and v["host"]:
+                options[L.LSP_REQUESTED_CHASSIS] = v["host"]
+            else:
+                options.pop(L.LSP_REQUESTED_CHASSIS, None)
+            if options != dict(lsp.options):
+                lsp.options = options
+        if ext != dict(lsp.external_ids):
+            lsp.external_ids = ext
+        if "enabled" in v:
+            lsp.enabled = [v["enabled"]]
+        old_mac, _, dynamic = ipam.parse_lsp_addresses(lsp.addresses)
+        was_secure = bool(lsp.port_security)
+        security = v.get("security", was_secure)
+        mac = v.get("mac", old_mac)
+        if mac is not None and mac != old_mac and _mac_in_use(w.idl, ls, mac, lsp.uuid):
+            raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
+                           f"address {mac} is in use.")
+        if mac is not None and ("fixed_ips" in v or mac != old_mac):
+            _readdress(w, ls, lsp, mac, v.get("fixed_ips"), security)
+        elif security != was_secure and mac is not None:
+            lsp.port_security = [mac] if security else []
+        current = view.groups_of(w.idl, lsp)
+        if "groups" in v:
+            idents = v["groups"]
+            if idents is None:
+                idents = [L.PG_DEFAULT] if security and w.has_table(L.PG) else []
+            _set_membership(w, lsp, security, _resolve_groups(w, idents), idents, current)
+        elif security != was_secure:
+            # Port security on/off: only DropAll changes, other groups stay (D9).
+            kept = [pg for pg in current if pg.name != L.PG_DROP_ALL]
+            idents = lsp.external_ids.get(L.LSP_SECURITY_GROUPS, "").split()
+            _set_membership(w, lsp, security, kept, idents, current)
+
+    ctx.nb.transact(write)
+    return show(ctx, port_id)
+
+
+def _update_router_port(lsp: Any, v: dict[str, Any], data: dict[str, Any]) -> None:
+    changed = [key for key in ROUTER_FIXED if key in data and data[key] is not None]
+    current = {"device_owner": lsp.external_ids.get(L.LSP_DEVICE_OWNER, ""),
+               "device_id": lsp.external_ids.get(L.LSP_DEVICE_ID, "")}
+    changed = [key for key in changed if not (key in current and data[key] == current[key])]
+    if changed:
+        raise Conflict(f"Port {lsp.name} is owned by a router: {', '.join(changed)} cannot be "
+                       "changed")
+    if "name" in v:
+        lsp.setkey("external_ids", L.LSP_NIC_NAME, v["name"])
+
+
+def _readdress(w: Writer, ls: Any, lsp: Any, mac: str, fixed_ips: list[Any] | None,
+               security: bool) -> None:
+    prefer = {ip["subnet_id"]: ip["ip_address"]
+              for ip in addressing.current_ips(w.idl, lsp, view.subnets_of(w.idl, ls))}
+    _, static, dynamic = ipam.parse_lsp_addresses(lsp.addresses)
+    if fixed_ips is None and static and not dynamic:
+        fixed_ips = [{"ip_address": ip} for ip in static]
+    p = addressing.plan(w.idl, ls, mac, fixed_ips, port_uuid=lsp.uuid, prefer=prefer)
+    addressing.apply(lsp, p, security)
+
+
+def readdress(w: Writer, ls: Any, lsp: Any) -> None:
+    """Re-plan a port's addresses after its network's subnets changed (keeps its IPs
+    where they are still valid)."""
+    mac, static, dynamic = ipam.parse_lsp_addresses(lsp.addresses)
+    if mac is None:
+        return
+    prefer = {}
+    for ip in ipam.parse_dynamic(lsp.dynamic_addresses) if dynamic else []:
+        subnet = view.subnet_for_ip(view.subnets_of(w.idl, ls), ip)
+        if subnet is not None:
+            prefer[str(subnet.uuid)] = ip
+    fixed = None
+    if static and not dynamic:
+        subnets = view.subnets_of(w.idl, ls)
+        fixed = [{"ip_address": ip} for ip in static if view.subnet_for_ip(subnets, ip)]
+    p = addressing.plan(w.idl, ls, mac, fixed, port_uuid=lsp.uuid, prefer=prefer)
+    addressing.apply(lsp, p, bool(lsp.port_security))
+
+
+def delete(ctx: Ctx, port_id: str) -> None:
+    def write(w: Writer) -> None:
+        lsp = _get(w.idl, port_id)
+        owner = lsp.external_ids.get(L.LSP_DEVICE_OWNER, "")
+        if owner in L.ROUTER_OWNERS or lsp.type == "router":
+            raise Conflict(f"Port {lsp.name} cannot be deleted directly via the port API: has "
+                           f"device owner {owner}")
+        for pg in view.groups_of(w.idl, lsp):
+            pg.delvalue("ports", lsp)
+        ls = view.network_of(w.idl, lsp)
+        if ls is not None:
+            ls.delvalue("ports", lsp)
+        lsp.delete()
+
+    ctx.nb.transact(write)

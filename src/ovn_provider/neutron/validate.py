@@ -1,0 +1,110 @@
+"""Pure validators for request attributes. Each raises BadRequest with a clear message."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from ovn_provider.errors import BadRequest
+
+_MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-]?)[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$")
+_MAC_DOTTED = re.compile(r"^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def normalize_mac(text: Any) -> str | None:
+    """Any EUI-48 form (colons, dashes, none, Cisco dots) in lower case with colons."""
+    if not isinstance(text, str):
+        return None
+    value = text.strip()
+    if _MAC_RE.match(value):
+        digits = re.sub(r"[:-]", "", value)
+    elif _MAC_DOTTED.match(value):
+        digits = value.replace(".", "")
+    else:
+        return None
+    digits = digits.lower()
+    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
+
+
+def mac(value: Any) -> str:
+    result = normalize_mac(value)
+    if result is None:
+        raise BadRequest(f"Invalid input for mac_address. Reason: '{value}' is not a valid MAC "
+                         "address.")
+    return result
+
+
+def boolean(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise BadRequest(f"{name} must be of type bool")
+    return value
+
+
+def string(value: Any, name: str, max_len: int = 255) -> str:
+    if not isinstance(value, str):
+        raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not a valid string.")
+    if len(value) > max_len:
+        raise BadRequest(f"Invalid input for {name}. Reason: '{value[:40]}...' exceeds maximum "
+                         f"length of {max_len}.")
+    return value
+
+
+def integer(value: Any, name: str, low: int | None = None, high: int | None = None) -> int:
+    if isinstance(value, bool):
+        raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not an integer.")
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        value = int(value)
+    if not isinstance(value, int):
+        raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not an integer.")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"{low if low is not None else '-inf'} to {high if high is not None else 'inf'}"
+        raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is out of range "
+                         f"({bounds}).")
+    return value
+
+
+def ip_address(value: Any, name: str) -> IPAddress:
+    if not isinstance(value, str):
+        raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not a valid IP "
+                         "address.")
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not a valid IP "
+                         "address.") from None
+
+
+def cidr(value: Any, name: str = "cidr") -> IPNetwork:
+    if not isinstance(value, str):
+        raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not a valid CIDR.")
+    try:
+        return ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not a valid CIDR."
+                         ) from None
+
+
+def list_of(value: Any, name: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise BadRequest(f"{name} must be of type: list")
+    return value
+
+
+def body_root(body: Any, root: str) -> dict[str, Any]:
+    """The object under the request's root key (`network`, `port`, ...)."""
+    if not isinstance(body, dict) or root not in body:
+        raise BadRequest(f"Resource body required: missing root key '{root}'")
+    inner = body[root]
+    if not isinstance(inner, dict):
+        raise BadRequest(f"Resource body '{root}' must be a JSON object")
+    return inner
+
+
+def only_keys(data: dict[str, Any], allowed: set[str]) -> None:
+    extra = sorted(set(data) - allowed)
+    if extra:
+        raise BadRequest(f"Invalid data found: {', '.join(extra)}")

@@ -1,0 +1,168 @@
+"""Read helpers over the NB replica: relations that lists need, built once per replica
+change (keyed by the IDL's change_seqno), never per row inside a list.
+
+All functions take the IDL (or a Writer's IDL) and must be called with the replica
+locked, i.e. inside `Nb.read()` or inside a write function.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ovn_provider.neutron import layout as L
+from ovn_provider.ovn.index import NbIdl, set_contains, set_uuids
+
+T = TypeVar("T")
+
+
+def rows(idl: NbIdl, table: str) -> dict[uuid.UUID, Any]:
+    if table not in idl.tables:
+        return {}
+    return idl.tables[table].rows
+
+
+def cached(idl: NbIdl, name: str, build: Callable[[NbIdl], T]) -> T:
+    """`build(idl)`, reused until the replica changes."""
+    seqno = idl.change_seqno
+    hit = idl.view_cache.get(name)
+    if hit is not None and hit[0] == seqno:
+        return hit[1]
+    value = build(idl)
+    idl.view_cache[name] = (seqno, value)
+    return value
+
+
+def _lsp_to_ls(idl: NbIdl) -> dict[uuid.UUID, Any]:
+    result: dict[uuid.UUID, Any] = {}
+    for ls in rows(idl, L.LS).values():
+        for member in set_uuids(ls, "ports"):
+            result[member] = ls
+    return result
+
+
+def lsp_to_ls(idl: NbIdl) -> dict[uuid.UUID, Any]:
+    return cached(idl, "lsp_to_ls", _lsp_to_ls)
+
+
+def network_of(idl: NbIdl, lsp: Any) -> Any | None:
+    """The LS holding `lsp`: via the port's own hint key (O(1)), else the full map."""
+    hint = lsp.external_ids.get(L.LSP_NETWORK_ID)
+    if hint:
+        try:
+            ls = rows(idl, L.LS).get(uuid.UUID(hint))
+        except ValueError:
+            ls = None
+        if ls is not None and set_contains(ls, "ports", lsp.uuid):
+            return ls
+    return lsp_to_ls(idl).get(lsp.uuid)
+
+
+def _subnets_by_ls(idl: NbIdl) -> dict[str, list[Any]]:
+    result: dict[str, list[Any]] = defaultdict(list)
+    for row in rows(idl, L.DHCP).values():
+        net = row.external_ids.get(L.DHCP_NETWORK_ID)
+        if net is not None:
+            result[net].append(row)
+    for subnets in result.values():
+        subnets.sort(key=lambda r: str(r.uuid))
+    return dict(result)
+
+
+def subnets_by_ls(idl: NbIdl) -> dict[str, list[Any]]:
+    """LS UUID (text) -> its oVirt subnets (DHCP_Options rows), sorted by id."""
+    return cached(idl, "subnets_by_ls", _subnets_by_ls)
+
+
+def subnets_of(idl: NbIdl, ls: Any) -> list[Any]:
+    return subnets_by_ls(idl).get(str(ls.uuid), [])
+
+
+def _localnet_by_ls(idl: NbIdl) -> dict[uuid.UUID, Any]:
+    lsps = rows(idl, L.LSP)
+    owners = lsp_to_ls(idl) if idl.localnets else {}
+    result: dict[uuid.UUID, Any] = {}
+    for member in idl.localnets:
+        lsp = lsps.get(member)
+        ls = owners.get(member)
+        if lsp is not None and ls is not None and lsp.type == "localnet":
+            result.setdefault(ls.uuid, lsp)
+    return result
+
+
+def localnet_of(idl: NbIdl, ls: Any) -> Any | None:
+    lsps = rows(idl, L.LSP)
+    for member in idl.localnets:
+        lsp = lsps.get(member)
+        if lsp is not None and lsp.type == "localnet" and set_contains(ls, "ports", member):
+            return lsp
+    return None
+
+
+def localnet_by_ls(idl: NbIdl) -> dict[uuid.UUID, Any]:
+    return cached(idl, "localnet_by_ls", _localnet_by_ls)
+
+
+def _groups_by_lsp(idl: NbIdl) -> dict[uuid.UUID, list[Any]]:
+    result: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for pg in rows(idl, L.PG).values():
+        for member in set_uuids(pg, "ports"):
+            result[member].append(pg)
+    return dict(result)
+
+
+def groups_by_lsp(idl: NbIdl) -> dict[uuid.UUID, list[Any]]:
+    return cached(idl, "groups_by_lsp", _groups_by_lsp)
+
+
+def groups_of(idl: NbIdl, lsp: Any) -> list[Any]:
+    """The Port_Groups `lsp` belongs to, each checked in O(1)."""
+    return [pg for pg in rows(idl, L.PG).values() if set_contains(pg, "ports", lsp.uuid)]
+
+
+def pg_by_name(idl: NbIdl, name: str) -> Any | None:
+    return by_name(idl, L.PG, name)
+
+
+def by_name(idl: NbIdl, table_name: str, name: str) -> Any | None:
+    """A row by its `name`, through the IDL's name index (see ovn/nb.py)."""
+    table = idl.tables.get(table_name)
+    if table is None:
+        return None
+    index = table.rows.indexes.get("name")
+    if index is None:
+        return next((row for row in table.rows.values() if row.name == name), None)
+    probe = table.rows.IndexEntry(name=name)
+    return next(iter(index.irange(probe, probe)), None)
+
+
+def lsp_by_name(idl: NbIdl, name: str) -> Any | None:
+    return by_name(idl, L.LSP, name)
+
+
+def lrp_by_name(idl: NbIdl, name: str) -> Any | None:
+    return by_name(idl, L.LRP, name)
+
+
+def subnet_for_ip(subnets: list[Any], ip: str) -> Any | None:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    for row in subnets:
+        try:
+            if address in ipaddress.ip_network(row.cidr, strict=False):
+                return row
+        except ValueError:
+            continue
+    return None
+
+
+def parse_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except (ValueError, AttributeError, TypeError):
+        return None

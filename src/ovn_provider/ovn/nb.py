@@ -1,0 +1,248 @@
+"""The NB connection: an ovsdbapp IDL replica, one-transaction writes, locked reads.
+
+Writes: `Nb.transact(fn)` runs `fn(Writer)` inside ONE OVSDB transaction, in ovsdbapp's
+connection thread. While `fn` runs, no other transaction of this process runs and the
+replica does not change, so validation inside `fn` sees exactly the state it writes on. If
+`fn` raises, the transaction is aborted and nothing is written. When the server answers
+TRY_AGAIN (another client changed a row that `fn` verified), `fn` runs again on the fresh
+replica, so checks stay race-free across several provider instances.
+
+Reads: `with nb.read() as view:` holds the connection lock, so the replica cannot change
+while a response is being built from it.
+
+While the NB is unreachable (or not yet synced), both raise `NbUnavailable` at once; the
+HTTP layer answers 503.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from ovs import stream as ovs_stream
+from ovs.db import idl as ovs_idl
+from ovsdbapp import exceptions as ovsdbapp_exc
+from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
+from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
+from ovsdbapp.backend.ovs_idl import idlutils
+from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
+
+from ovn_provider.ovn.index import NbIdl
+
+LOG = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SCHEMA = "OVN_Northbound"
+
+
+class NbUnavailable(Exception):
+    """The NB cannot be reached or did not answer in time."""
+
+
+class NbCommitError(Exception):
+    """The NB refused a transaction (constraint violation, etc.)."""
+
+
+class Writer:
+    """What a write function gets: the replica, plus the open IDL transaction."""
+
+    def __init__(self, idl: NbIdl, txn: ovs_idl.Transaction) -> None:
+        self.idl = idl
+        self.txn = txn
+        self._after: list[Callable[[ovs_idl.Transaction], None]] = []
+        self.pending: dict[str, Any] = {}  # rows inserted earlier in this transaction
+
+    def rows(self, table: str) -> dict[uuid.UUID, Any]:
+        if table not in self.idl.tables:
+            return {}
+        return self.idl.tables[table].rows
+
+    def has_table(self, table: str) -> bool:
+        return table in self.idl.tables
+
+    def insert(self, table: str, **columns: Any) -> Any:
+        row = self.txn.insert(self.idl.tables[table])
+        for column, value in columns.items():
+            setattr(row, column, value)
+        return row
+
+    def real_uuid(self, row: Any) -> Callable[[], uuid.UUID]:
+        """A callable giving the UUID of `row` once the transaction has committed."""
+        holder: dict[str, uuid.UUID] = {}
+
+        def resolve(txn: ovs_idl.Transaction) -> None:
+            holder["uuid"] = txn.get_insert_uuid(row.uuid) or row.uuid
+
+        self._after.append(resolve)
+        return lambda: holder["uuid"]
+
+    def post_commit(self, txn: ovs_idl.Transaction) -> None:
+        for hook in self._after:
+            hook(txn)
+
+
+class _FnCommand(ovsdbapp_command.BaseCommand):
+    def __init__(self, api: Any, fn: Callable[[Writer], Any]) -> None:
+        super().__init__(api)
+        self.fn = fn
+        self.writer: Writer | None = None
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        self.writer = Writer(self.api.idl, txn)
+        try:
+            self.result = self.fn(self.writer)
+        finally:
+            # Write functions may have put not-yet-committed rows into read caches.
+            self.api.idl.view_cache.clear()
+
+    def post_commit(self, txn: ovs_idl.Transaction) -> None:
+        if self.writer is not None:
+            self.writer.post_commit(txn)
+
+    def __str__(self) -> str:
+        return f"fn({getattr(self.fn, '__qualname__', self.fn)})"
+
+
+class _Api:
+    """The minimal object ovsdbapp's Transaction and BaseCommand need."""
+
+    def __init__(self, idl: NbIdl) -> None:
+        self.idl = idl
+
+
+def configure_ssl(key: str | None, cert: str | None, cacert: str | None) -> None:
+    if key:
+        ovs_stream.Stream.ssl_set_private_key_file(key)
+    if cert:
+        ovs_stream.Stream.ssl_set_certificate_file(cert)
+    if cacert:
+        ovs_stream.Stream.ssl_set_ca_cert_file(cacert)
+
+
+class Nb:
+    """One NB connection per process. `start()` returns at once; it connects in the
+    background and keeps reconnecting by itself."""
+
+    def __init__(self, remote: str, timeout: float = 20.0, leader_only: bool = False,
+                 ssl: tuple[str, str, str] | None = None) -> None:
+        self.remote = remote
+        self.timeout = timeout
+        self.leader_only = leader_only
+        self.ssl = ssl
+        self._conn: ovsdbapp_connection.Connection | None = None
+        self._api: _Api | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error = "not connected yet"
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        if self.ssl and any(part.startswith("ssl:") for part in self.remote.split(",")):
+            configure_ssl(*self.ssl)
+        self._thread = threading.Thread(target=self._connect_loop, name="nb-connect",
+                                        daemon=True)
+        self._thread.start()
+
+    def wait_connected(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.connected:
+                return True
+            time.sleep(0.02)
+        return self.connected
+
+    def _connect_loop(self) -> None:
+        delay = 0.2
+        while not self._stopping.is_set():
+            try:
+                helper = idlutils.get_schema_helper(self.remote, SCHEMA)
+                helper.register_all()
+                idl = NbIdl(self.remote, helper, leader_only=self.leader_only)
+                # Cap reconnect backoff: a failover should cost ~1-2 s, not 8 s.
+                idl._session.reconnect.set_backoff(250, 2000)
+                self._create_indexes(idl)
+                conn = ovsdbapp_connection.Connection(idl, timeout=self.timeout)
+                conn.start()
+                self._api = _Api(idl)
+                self._conn = conn
+                LOG.info("connected to OVN NB at %s", self.remote)
+                return
+            except Exception as exc:  # keep trying: the provider stays up and answers 503
+                self.last_error = str(exc) or exc.__class__.__name__
+                LOG.warning("OVN NB %s not reachable (%s); retrying", self.remote,
+                            self.last_error)
+                if self._stopping.wait(delay):
+                    return
+                delay = min(delay * 2, 2.0)
+
+    @staticmethod
+    def _create_indexes(idl: NbIdl) -> None:
+        for table, column in (("Logical_Switch_Port", "name"), ("Logical_Router_Port", "name"),
+                              ("Port_Group", "name")):
+            if table in idl.tables:
+                idx = idl.tables[table].rows.index_create(column)
+                idx.add_column(column)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._conn is not None:
+            self._conn.stop(timeout=5)
+            self._conn = None
+
+    # -- state -----------------------------------------------------------------------
+    @property
+    def idl(self) -> NbIdl:
+        if self._api is None:
+            raise NbUnavailable(f"OVN Northbound database is not reachable: {self.last_error}")
+        return self._api.idl
+
+    @property
+    def connected(self) -> bool:
+        api = self._api
+        if api is None:
+            return False
+        idl = api.idl
+        return bool(idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING)
+
+    def _require(self) -> tuple[ovsdbapp_connection.Connection, _Api]:
+        conn, api = self._conn, self._api
+        if conn is None or api is None:
+            raise NbUnavailable(f"OVN Northbound database is not reachable: {self.last_error}")
+        if not self.connected:
+            raise NbUnavailable("OVN Northbound database is not reachable; reconnecting")
+        return conn, api
+
+    # -- reads and writes --------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[NbIdl]:
+        conn, api = self._require()
+        if not conn.lock.acquire(timeout=self.timeout):
+            raise NbUnavailable("OVN Northbound replica is busy; try again")
+        try:
+            yield api.idl
+        finally:
+            conn.lock.release()
+
+    def transact(self, fn: Callable[[Writer], T]) -> T:
+        conn, api = self._require()
+        cmd = _FnCommand(api, fn)
+        txn = ovsdbapp_txn.Transaction(api, conn, timeout=self.timeout, check_error=True,
+                                       log_errors=False)
+        txn.add(cmd)
+        try:
+            txn.commit()
+        except ovsdbapp_exc.TimeoutException as exc:
+            raise NbUnavailable("OVN Northbound database did not answer in time") from exc
+        except RuntimeError as exc:
+            text = str(exc)
+            if "timed out" in text:
+                raise NbUnavailable("OVN Northbound database did not answer in time") from exc
+            if text.startswith("OVSDB Error"):
+                raise NbCommitError(text) from exc
+            raise
+        return cmd.result
