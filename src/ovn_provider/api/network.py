@@ -2,46 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ovn_provider.api import extensions, query
 from ovn_provider.api.http import Request, Response
 from ovn_provider.api.identity import Identity
+from ovn_provider.api.resources import Resource, all_resources
 from ovn_provider.errors import MethodNotAllowed, NotFound, Unauthorized
-from ovn_provider.neutron import networks, ports, subnets
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import body_root
 
 Body = dict[str, Any]
-
-
-@dataclass
-class Resource:
-    """A collection: its path segment, JSON keys and model functions."""
-
-    path: str  # "security-groups"
-    collection: str  # "security_groups"
-    root: str  # "security_group"
-    list_all: Callable[[Ctx], list[Body]]
-    show: Callable[[Ctx, str], Body] | None = None
-    create: Callable[[Ctx, Body], Body] | None = None
-    update: Callable[[Ctx, str, Body], Body] | None = None
-    delete: Callable[[Ctx, str], None] | None = None
-    actions: dict[str, Callable[[Ctx, str, Any], Body]] = field(default_factory=dict)
-
-
-def _resources() -> list[Resource]:
-    return [
-        Resource("networks", "networks", "network", networks.list_all, networks.show,
-                 networks.create, networks.update, networks.delete),
-        Resource("subnets", "subnets", "subnet", subnets.list_all, subnets.show,
-                 subnets.create, subnets.update, subnets.delete),
-        Resource("ports", "ports", "port", ports.list_all, ports.show, ports.create,
-                 ports.update, ports.delete),
-        Resource("floatingips", "floatingips", "floatingip", lambda ctx: []),
-    ]
 
 
 class Networking:
@@ -49,7 +20,7 @@ class Networking:
                  extra: list[Resource] | None = None) -> None:
         self.ctx = ctx
         self.identity = identity
-        self.resources = {r.path: r for r in [*_resources(), *(extra or [])]}
+        self.resources = {r.path: r for r in [*all_resources(), *(extra or [])]}
 
     def versions(self) -> Body:
         return {"versions": [{"status": "CURRENT", "id": "v2.0", "links": [

@@ -1,0 +1,40 @@
+"""The collections the Networking API serves, and the model functions behind each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ovn_provider.neutron import networks, ports, subnets
+from ovn_provider.neutron.context import Ctx
+
+Body = dict[str, Any]
+
+
+@dataclass
+class Resource:
+    """A collection: its path segment, JSON keys and model functions."""
+
+    path: str  # "security-groups"
+    collection: str  # "security_groups"
+    root: str  # "security_group"
+    list_all: Callable[[Ctx], list[Body]]
+    show: Callable[[Ctx, str], Body] | None = None
+    create: Callable[[Ctx, Body], Body] | None = None
+    update: Callable[[Ctx, str, Body], Body] | None = None
+    delete: Callable[[Ctx, str], None] | None = None
+    #: PUT /{path}/{id}/{action} handlers (router interfaces); body is the raw JSON.
+    actions: dict[str, Callable[[Ctx, str, Any], Body]] = field(default_factory=dict)
+
+
+def all_resources() -> list[Resource]:
+    return [
+        Resource("networks", "networks", "network", networks.list_all, networks.show,
+                 networks.create, networks.update, networks.delete),
+        Resource("subnets", "subnets", "subnet", subnets.list_all, subnets.show,
+                 subnets.create, subnets.update, subnets.delete),
+        Resource("ports", "ports", "port", ports.list_all, ports.show, ports.create,
+                 ports.update, ports.delete),
+        Resource("floatingips", "floatingips", "floatingip", lambda ctx: []),
+    ]
