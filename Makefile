@@ -27,6 +27,6 @@ run: deps venv
 	$(VENV)/bin/ovn-provider serve --config etc/dev.conf --embedded-ovn $(STATE)
 
 test: deps venv
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests $(wildcard bench)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests
