@@ -10,7 +10,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 
-from ovn_provider.ovn.daemons import free_port, ovs_env, run, stop_pidfile, wait_for
+from ovn_provider.ovn.daemons import DaemonError, free_port, ovs_env, run, stop_pidfile, wait_for
 
 NB_SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema"
 SB_SCHEMA = "/usr/share/ovn/ovn-sb.ovsschema"
@@ -127,6 +127,22 @@ class Central:
              f"--log-file={os.path.join(self.directory, 'northd.log')}",
              f"--unixctl={os.path.join(self.directory, 'northd.ctl')}"], env=env)
         run(["ovn-nbctl", f"--db={self.nb_remote}", "--timeout=20", "--wait=sb", "sync"], env=env)
+
+    def stop_db(self, server: DbServer) -> None:
+        """Stop one database server (failover and outage tests)."""
+        stop_pidfile(server.pidfile, self.directory)
+
+    def start_db(self, server: DbServer) -> None:
+        """Start a stopped database server again, on the same ports."""
+        self._start_db(server)
+
+    def nb_leader(self) -> DbServer:
+        for server in self.nb:
+            status = run(["ovs-appctl", "-t", server.ctl, "cluster/status", "OVN_Northbound"],
+                         env=self.env, check=False)
+            if "Role: leader" in status:
+                return server
+        raise DaemonError("no NB cluster leader")
 
     def nbctl(self, *args: str) -> str:
         return run(["ovn-nbctl", f"--db={self.nb_remote}", "--timeout=20", *args], env=self.env)
