@@ -32,6 +32,22 @@ from ovn_provider.ovn.nb import Nb, NbUnavailable
 LOG = logging.getLogger(__name__)
 
 
+def build_info() -> str:
+    """Build date and git hash of the running code, as far as they can be known."""
+    import datetime as dt
+    import os
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    built = dt.datetime.fromtimestamp(os.path.getmtime(__file__), dt.UTC)
+    try:
+        commit = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"built {built:%Y-%m-%d}, git {commit or 'unknown'}"
+
+
 class StartupError(RuntimeError):
     """A fatal condition at start-up (bind failure, plugin load failure)."""
 
@@ -102,6 +118,11 @@ def tls_context(cfg: Config) -> ssl.SSLContext:
     return ctx
 
 
+# Our own request log (api/http.py) replaces uvicorn's access log, which it writes
+# whenever the logger has handlers.
+logging.getLogger("uvicorn.access").propagate = False
+
+
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:  # signals are handled by Provider
@@ -149,8 +170,9 @@ class Provider:
         await asyncio.gather(*tasks)
 
     def run(self, install_signals: bool = True) -> None:
-        LOG.info("Starting server: ovn-provider %s; Networking API on port %d, Identity API "
-                 "on port %d, OVN NB %s", __version__, *self.ports, self.cfg.ovn_remote)
+        LOG.info("Starting server: ovn-provider %s (%s); Networking API on port %d, Identity "
+                 "API on port %d, OVN NB %s", __version__, build_info(), *self.ports,
+                 self.cfg.ovn_remote)
         self.nb.start()
         groups = threading.Thread(target=ensure_default_groups, args=(self.nb, self._stop),
                                   daemon=True, name="default-groups")
