@@ -284,6 +284,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, doc = fake.handle(call, form.get("password", ""))
             body, ctype = json.dumps(doc).encode(), "application/json"
         self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("Location", f"{BASE}/sso/login")
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

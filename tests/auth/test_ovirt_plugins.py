@@ -251,6 +251,7 @@ def test_connection_refused_is_502(engine: FakeEngine) -> None:
     (200, b"<html>maintenance</html>", "text/html"),
     (502, b'{"status": "down"}', "application/json"),
     (200, b'["not", "an", "object"]', "application/json"),
+    (302, b"", "text/html"),  # redirects are not followed
 ])
 def test_non_json_or_unexpected_answer_is_502(engine: FakeEngine,
                                               canned: tuple[int, bytes, str]) -> None:
@@ -260,6 +261,7 @@ def test_non_json_or_unexpected_answer_is_502(engine: FakeEngine,
         plugin.create_token("admin@internal", "pw")
     with pytest.raises(BadGateway):
         plugin.validate_token("tok-any")
+    assert len(engine.calls) == 2  # one call each: no retries, no redirects followed
 
 
 def test_json_error_on_server_error_is_401(engine: FakeEngine) -> None:
