@@ -1,14 +1,29 @@
-"""`/v2.0/extensions`: exactly the aliases this provider implements (compat spec 3.13)."""
+"""`/v2.0/extensions`: exactly the aliases this provider implements (compat spec 3.13).
+
+An alias tied to a collection (`router`, `security-group`, ...) is listed only while that
+collection is served, so the list follows the registry in api/resources.py. `extraroute`
+is always listed (Q12).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 UPDATED = "2026-11-24T00:00:00-00:00"
 
+Served = Mapping[str, Any]  # URL path segment -> api.resources.Resource
+
 # alias -> (Neutron name, description)
-IMPLEMENTED: dict[str, tuple[str, str]] = {
+ALIASES: dict[str, tuple[str, str]] = {
     "extraroute": ("Neutron Extra Route", "Extra routes configuration for L3 router"),
+    "router": ("Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 "
+               "Neutron networks and access to external networks via a NAT gateway."),
+    "ext-gw-mode": ("Neutron L3 Configurable external gateway mode", "Extension of the "
+                    "router abstraction for specifying whether SNAT should occur on the "
+                    "external gateway"),
+    "security-group": ("security-group", "The security groups extension."),
+    "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs"),
     "provider": ("Provider Network", "Expose mapping of virtual networks to physical "
                  "networks"),
     "net-mtu": ("Network MTU", "Provides MTU attribute for a network resource."),
@@ -26,11 +41,46 @@ IMPLEMENTED: dict[str, tuple[str, str]] = {
 }
 
 
+def _serves(path: str, *operations: str) -> Callable[[Served], bool]:
+    def check(served: Served) -> bool:
+        resource = served.get(path)
+        return resource is not None and all(
+            getattr(resource, op, None) is not None for op in operations)
+    return check
+
+
+def _always(served: Served) -> bool:
+    return True
+
+
+#: When each alias is implemented; aliases missing here are never listed.
+REQUIRES: dict[str, Callable[[Served], bool]] = {
+    "extraroute": _always,
+    "router": _serves("routers", "create"),
+    "ext-gw-mode": _serves("floatingips", "create"),
+    "security-group": _serves("security-groups", "create"),
+    "provider": _always,
+    "net-mtu": _always,
+    "port-security": _always,
+    "binding": _always,
+    "pagination": _always,
+    "sorting": _always,
+    "fields": _always,
+    "project-id": _always,
+    "ip-substring-filtering": _always,
+}
+
+
+def available(served: Served) -> list[str]:
+    return sorted(alias for alias, check in REQUIRES.items()
+                  if alias in ALIASES and check(served))
+
+
 def document(alias: str) -> dict[str, Any]:
-    name, description = IMPLEMENTED[alias]
+    name, description = ALIASES[alias]
     return {"alias": alias, "name": name, "description": description, "updated": UPDATED,
             "links": []}
 
 
-def listing() -> dict[str, Any]:
-    return {"extensions": [document(alias) for alias in sorted(IMPLEMENTED)]}
+def listing(served: Served) -> dict[str, Any]:
+    return {"extensions": [document(alias) for alias in available(served)]}

@@ -62,7 +62,7 @@ class Networking:
         if name == "tech":
             self._only(req, ("GET", "HEAD"))
             return Response(200, {r: self.resources[r].list_all(self.ctx)
-                                  for r in ("networks", "subnets", "ports")
+                                  for r in ("networks", "subnets", "ports", "routers")
                                   if r in self.resources})
         resource = self.resources.get(name)
         if resource is None or len(rest) > 3:
@@ -87,18 +87,14 @@ class Networking:
             items = r.list_all(self.ctx)
             return Response(200, query.apply(items, req.query, r.collection,
                                              self.ctx.cfg.url_filter_exception,
-                                             f"{self.ctx.cfg.neutron_url}v2.0/"))
+                                             f"{self.ctx.cfg.neutron_url}v2.0/", r.path))
         if req.method == "POST" and r.create is not None:
             return Response(201, {r.root: r.create(self.ctx, body_root(req.json(), r.root))})
         raise MethodNotAllowed(f"Method {req.method} is not allowed on {req.raw_path}")
 
     def _item(self, req: Request, r: Resource, ident: str) -> Response:
         if req.method in ("GET", "HEAD") and r.show is not None:
-            item = r.show(self.ctx, ident)
-            fields = [f for k, v in req.query if k == "fields" for f in v.split(",") if f]
-            if fields:
-                keep = set(fields) | {"id"}
-                item = {k: v for k, v in item.items() if k in keep}
+            item = query.select_fields(r.show(self.ctx, ident), query.fields_of(req.query))
             return Response(200, {r.root: item})
         if req.method == "PUT" and r.update is not None:
             return Response(200, {r.root: r.update(self.ctx, ident,
@@ -111,7 +107,7 @@ class Networking:
     def _extensions(self, req: Request, rest: list[str]) -> Response:
         self._only(req, ("GET", "HEAD"))
         if not rest:
-            return Response(200, extensions.listing())
-        if len(rest) == 1 and rest[0] in extensions.IMPLEMENTED:
+            return Response(200, extensions.listing(self.resources))
+        if len(rest) == 1 and rest[0] in extensions.available(self.resources):
             return Response(200, {"extension": extensions.document(rest[0])})
         raise NotFound(f"Cannot find extension with alias {'/'.join(rest)}")

@@ -1,15 +1,118 @@
-"""Listing controls (compat spec 3.5, 9.2): typed filters, fields, sorting, paging."""
+"""Listing controls (compat spec 3.5, 9.2): typed filters, fields, sorting, paging.
+
+- A query key naming a top-level attribute is an equality filter, compared by the
+  attribute's JSON type (integers as integers, booleans case-insensitively, strings
+  exactly); repeated keys match any value; a key the resource does not report matches
+  nothing. `fixed_ips=ip_address=X` / `fixed_ips=subnet_id=Y` filter ports.
+- `fields`, `limit`, `marker`, `page_reverse`, `sort_key`, `sort_dir` and the configured
+  `url_filter_exception` keys are controls, never filters (D16).
+- The default order is by `id`, so paging is stable; `id` is always the last tie-breaker.
+
+The item dicts may be shared with a render cache: nothing here mutates them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from ovn_provider.errors import BadRequest
 
-CONTROLS = {"fields", "limit", "marker", "page_reverse", "sort_key", "sort_dir"}
+Item = dict[str, Any]
+
+CONTROLS = frozenset({"fields", "limit", "marker", "page_reverse", "sort_key", "sort_dir"})
+
+#: Scalar attributes each collection reports (sort keys that are valid even on an empty
+#: list, or when an optional attribute such as `binding:host_id` is absent from a row).
+KNOWN_SCALARS: dict[str, frozenset[str]] = {
+    "networks": frozenset({
+        "id", "name", "tenant_id", "project_id", "status", "admin_state_up", "mtu",
+        "port_security_enabled", "shared", "router:external", "description",
+        "provider:network_type", "provider:physical_network", "provider:segmentation_id"}),
+    "subnets": frozenset({
+        "id", "name", "network_id", "cidr", "ip_version", "gateway_ip", "enable_dhcp",
+        "tenant_id", "project_id", "ipv6_address_mode", "ipv6_ra_mode", "description"}),
+    "ports": frozenset({
+        "id", "name", "network_id", "tenant_id", "project_id", "mac_address",
+        "port_security_enabled", "admin_state_up", "status", "device_id", "device_owner",
+        "description", "binding:host_id", "binding:vnic_type"}),
+    "routers": frozenset({
+        "id", "name", "tenant_id", "project_id", "status", "admin_state_up",
+        "description"}),
+    "security_groups": frozenset({
+        "id", "name", "tenant_id", "project_id", "description", "created_at", "updated_at",
+        "revision_number", "stateful"}),
+    "security_group_rules": frozenset({
+        "id", "security_group_id", "direction", "ethertype", "protocol", "port_range_min",
+        "port_range_max", "remote_ip_prefix", "remote_group_id", "tenant_id", "project_id",
+        "description", "created_at", "updated_at", "revision_number"}),
+    "floatingips": frozenset({
+        "id", "floating_ip_address", "floating_network_id", "port_id", "fixed_ip_address",
+        "router_id", "status", "tenant_id", "project_id", "description"}),
+}
+
+FIXED_IP_KEYS = ("ip_address", "subnet_id", "ip_address_substr")
 
 
+@dataclass
+class Controls:
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    fields: list[str] = field(default_factory=list)
+    sort_keys: list[str] = field(default_factory=list)
+    sort_dirs: list[str] = field(default_factory=list)
+    limit: int | None = None
+    marker: str | None = None
+    page_reverse: bool = False
+
+
+def _bool_param(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off", ""):
+        return False
+    raise BadRequest(f"Invalid value '{value}' for {name}: must be true or false")
+
+
+def parse(query: Sequence[tuple[str, str]], exceptions: Iterable[str] = ()) -> Controls:
+    """Split a query string into filters and controls, validating the controls."""
+    skip = set(exceptions)
+    c = Controls()
+    for key, value in query:
+        if key == "fields":
+            c.fields.extend(f.strip() for f in value.split(",") if f.strip())
+        elif key == "sort_key":
+            c.sort_keys.append(value)
+        elif key == "sort_dir":
+            c.sort_dirs.append(value.strip().lower())
+        elif key == "limit":
+            try:
+                limit = int(value)
+            except ValueError:
+                raise BadRequest(f"Limit must be an integer 0 or greater and not "
+                                 f"'{value}'") from None
+            if limit < 0:
+                raise BadRequest(f"Limit must be an integer 0 or greater and not '{value}'")
+            c.limit = limit or None  # 0: no limit
+        elif key == "marker":
+            c.marker = value
+        elif key == "page_reverse":
+            c.page_reverse = _bool_param("page_reverse", value)
+        elif key in CONTROLS or key in skip:
+            continue
+        else:
+            c.filters.setdefault(key, []).append(value)
+    for direction in c.sort_dirs:
+        if direction not in ("asc", "desc"):
+            raise BadRequest(f"Invalid sort_dir '{direction}': must be asc or desc")
+    if c.sort_dirs and len(c.sort_dirs) != len(c.sort_keys):
+        raise BadRequest("The number of sort_keys and sort_dirs must be same")
+    return c
+
+
+# -- filters ---------------------------------------------------------------------------------
 def _matches(value: Any, wanted: list[str]) -> bool:
     if isinstance(value, bool):
         return any(w.strip().lower() == ("true" if value else "false") for w in wanted)
@@ -25,135 +128,154 @@ def _matches(value: Any, wanted: list[str]) -> bool:
         return any(w in ("", "None", "null") for w in wanted)
     if isinstance(value, list):
         return any(isinstance(v, str) and v in wanted for v in value)
+    if isinstance(value, dict):
+        return False
     return str(value) in wanted
 
 
-def _fixed_ips_filter(item: dict[str, Any], wanted: list[str]) -> bool:
-    """`fixed_ips=ip_address=X` / `fixed_ips=subnet_id=Y` (both may repeat)."""
-    entries = item.get("fixed_ips") or []
+def _fixed_ips_filter(item: Item, wanted: list[str]) -> bool:
+    """`fixed_ips=ip_address=X` / `fixed_ips=subnet_id=Y` / `ip_address_substr=Z`: every
+    kind given must match some entry; values of one kind are alternatives."""
+    entries = item.get("fixed_ips")
+    if not isinstance(entries, list):
+        return False
+    by_kind: dict[str, list[str]] = {}
     for spec in wanted:
-        key, _, value = spec.partition("=")
-        if key not in ("ip_address", "subnet_id", "ip_address_substr"):
-            continue
-        if key == "ip_address_substr":
-            if not any(value in e.get("ip_address", "") for e in entries):
-                return False
-        elif not any(e.get(key) == value for e in entries):
+        kind, sep, value = spec.partition("=")
+        if not sep or kind not in FIXED_IP_KEYS:
+            return False  # an unknown fixed_ips attribute matches nothing
+        by_kind.setdefault(kind, []).append(value)
+    for kind, values in by_kind.items():
+        if kind == "ip_address_substr":
+            ok = any(v in str(e.get("ip_address", "")) for e in entries for v in values)
+        else:
+            ok = any(e.get(kind) in values for e in entries)
+        if not ok:
             return False
     return True
 
 
-def apply(items: list[dict[str, Any]], query: Sequence[tuple[str, str]], collection: str,
-          exceptions: Sequence[str] = (), base_url: str = "") -> dict[str, Any]:
-    """The response body of a list request."""
-    filters: dict[str, list[str]] = {}
-    fields: list[str] = []
-    sort_keys: list[str] = []
-    sort_dirs: list[str] = []
-    limit: int | None = None
-    marker: str | None = None
-    page_reverse = False
-    for key, value in query:
-        if key == "fields":
-            fields.extend(f for f in value.split(",") if f)
-        elif key == "sort_key":
-            sort_keys.append(value)
-        elif key == "sort_dir":
-            sort_dirs.append(value)
-        elif key == "limit":
-            try:
-                limit = int(value)
-            except ValueError:
-                raise BadRequest(f"Invalid limit '{value}': must be an integer") from None
-            if limit < 0:
-                raise BadRequest(f"Invalid limit '{value}': must not be negative")
-            limit = limit or None
-        elif key == "marker":
-            marker = value
-        elif key == "page_reverse":
-            page_reverse = value.strip().lower() == "true"
-        elif key in exceptions or key in CONTROLS:
-            continue
+def _test(key: str, wanted: list[str]) -> Callable[[Item], bool]:
+    if key == "fixed_ips":
+        return lambda item: _fixed_ips_filter(item, wanted)
+    return lambda item: key in item and _matches(item[key], wanted)
+
+
+def filter_items(items: Iterable[Item], filters: dict[str, list[str]]) -> list[Item]:
+    tests = [_test(key, wanted) for key, wanted in filters.items()]
+    if not tests:
+        return list(items)
+    return [i for i in items if all(test(i) for test in tests)]
+
+
+# -- sorting ---------------------------------------------------------------------------------
+def _sort_value(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, "")
+    if isinstance(value, bool | int | float):
+        return (1, value)
+    return (2, str(value))
+
+
+def _by(key: str) -> Callable[[Item], tuple[int, Any]]:
+    return lambda item: _sort_value(item.get(key))
+
+
+def _check_sort_keys(items: list[Item], keys: list[str], collection: str) -> None:
+    known = KNOWN_SCALARS.get(collection, frozenset())
+    for key in keys:
+        scalar_seen = False
+        for item in items:
+            if key in item:
+                if isinstance(item[key], dict | list):
+                    raise BadRequest(f"Attribute '{key}' cannot be used as sort_key")
+                scalar_seen = True
+                break
+        if not scalar_seen and key not in known:
+            raise BadRequest(f"'{key}' is an invalid attribute for sort_key")
+
+
+def sort_items(items: list[Item], keys: list[str], dirs: list[str], collection: str = ""
+               ) -> list[Item]:
+    result = sorted(items, key=lambda i: str(i.get("id", "")))
+    if not keys:
+        return result
+    _check_sort_keys(items, keys, collection)
+    directions = dirs or ["asc"] * len(keys)
+    for key, direction in reversed(list(zip(keys, directions, strict=True))):
+        result.sort(key=_by(key), reverse=direction == "desc")
+    return result
+
+
+# -- fields ----------------------------------------------------------------------------------
+def fields_of(query: Sequence[tuple[str, str]]) -> list[str]:
+    return [f.strip() for k, v in query if k == "fields" for f in v.split(",") if f.strip()]
+
+
+def select_fields(item: Item, fields: Sequence[str]) -> Item:
+    """Only `fields` (plus `id`, always); all of `item` when `fields` is empty."""
+    if not fields:
+        return item
+    keep = set(fields) | {"id"}
+    return {k: v for k, v in item.items() if k in keep}
+
+
+# -- paging ----------------------------------------------------------------------------------
+def _page(ordered: list[Item], all_items: list[Item], c: Controls, collection: str,
+          path: str, query: Sequence[tuple[str, str]], base_url: str
+          ) -> tuple[list[Item], list[dict[str, str]]]:
+    """One page of `ordered` (filtered and sorted). The marker may be any item of the
+    collection, even one the filters exclude: its place in the sort order counts."""
+    forward = list(reversed(ordered)) if c.page_reverse else ordered
+    start = 0
+    if c.marker is not None:
+        index = next((n for n, i in enumerate(forward) if i.get("id") == c.marker), None)
+        if index is None:
+            marker_item = next((i for i in all_items if i.get("id") == c.marker), None)
+            if marker_item is None:
+                raise BadRequest(f"Marker {c.marker} could not be found")
+            merged = sort_items([*ordered, marker_item], c.sort_keys, c.sort_dirs, collection)
+            if c.page_reverse:
+                merged.reverse()
+            index = next(n for n, i in enumerate(merged) if i is marker_item)
+            start = index  # items after the marker in `merged` are at index.. in forward
         else:
-            filters.setdefault(key, []).append(value)
-    result = items
-    for key, wanted in filters.items():
-        if key == "fixed_ips":
-            result = [i for i in result if _fixed_ips_filter(i, wanted)]
-        else:
-            result = [i for i in result if key in i and _matches(i[key], wanted)]
-    result = _sort(result, sort_keys, sort_dirs)
+            start = index + 1
+    end = len(forward) if c.limit is None else start + c.limit
+    page = forward[start:end]
     links: list[dict[str, str]] = []
-    if limit is not None or marker is not None:
-        result, links = _page(result, limit, marker, page_reverse, collection, query,
+    base = [(k, v) for k, v in query if k not in ("marker", "page_reverse")]
+    href = f"{base_url}{path}?"
+    more_after = end < len(forward)
+    more_before = start > 0
+    if page and more_after:
+        q = urlencode([*base, ("marker", str(page[-1]["id"]))]
+                      + ([("page_reverse", "True")] if c.page_reverse else []))
+        links.append({"rel": "previous" if c.page_reverse else "next", "href": href + q})
+    if page and more_before:
+        q = urlencode([*base, ("marker", str(page[0]["id"]))]
+                      + ([] if c.page_reverse else [("page_reverse", "True")]))
+        links.append({"rel": "next" if c.page_reverse else "previous", "href": href + q})
+    if c.page_reverse:
+        page.reverse()
+    links.sort(key=lambda link: link["rel"])  # "next" before "previous"
+    return page, links
+
+
+def apply(items: list[Item], query: Sequence[tuple[str, str]], collection: str,
+          exceptions: Sequence[str] = (), base_url: str = "", path: str | None = None
+          ) -> dict[str, Any]:
+    """The response body of a list request: `{collection: [...]}` plus, for a page cut
+    short, `{collection}_links`. `path` is the URL segment (`security-groups`)."""
+    c = parse(query, exceptions)
+    result = sort_items(filter_items(items, c.filters), c.sort_keys, c.sort_dirs, collection)
+    links: list[dict[str, str]] = []
+    if c.limit is not None or c.marker is not None:
+        result, links = _page(result, items, c, collection, path or collection, query,
                               base_url)
-    if fields:
-        keep = set(fields) | {"id"}
-        result = [{k: v for k, v in i.items() if k in keep} for i in result]
+    if c.fields:
+        result = [select_fields(i, c.fields) for i in result]
     body: dict[str, Any] = {collection: result}
     if links:
         body[f"{collection}_links"] = links
     return body
-
-
-def _sort(items: list[dict[str, Any]], keys: list[str], dirs: list[str]
-          ) -> list[dict[str, Any]]:
-    if not keys:
-        return sorted(items, key=lambda i: str(i.get("id", "")))
-    if dirs and len(dirs) != len(keys):
-        raise BadRequest("The number of sort_keys and sort_dirs must be same")
-    for d in dirs:
-        if d not in ("asc", "desc"):
-            raise BadRequest(f"Invalid sort_dir '{d}': must be asc or desc")
-    if items:
-        sample = items[0]
-        for key in keys:
-            if key not in sample or isinstance(sample[key], (dict, list)):
-                raise BadRequest(f"Invalid sort_key '{key}'")
-    result = sorted(items, key=lambda i: str(i.get("id", "")))
-    for key, direction in reversed(list(zip(keys, dirs or ["asc"] * len(keys), strict=True))):
-        result.sort(key=_sort_key(key), reverse=direction == "desc")
-    return result
-
-
-def _sort_key(key: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
-    return lambda item: _sort_value(item.get(key))
-
-
-def _sort_value(value: Any) -> tuple[int, Any]:
-    if value is None:
-        return (0, "")
-    if isinstance(value, bool | int):
-        return (1, int(value))
-    return (2, str(value))
-
-
-def _page(items: list[dict[str, Any]], limit: int | None, marker: str | None, reverse: bool,
-          collection: str, query: Sequence[tuple[str, str]], base_url: str
-          ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    from urllib.parse import urlencode
-
-    ordered = list(reversed(items)) if reverse else items
-    start = 0
-    if marker is not None:
-        index = next((n for n, i in enumerate(ordered) if i.get("id") == marker), None)
-        if index is None:
-            raise BadRequest(f"Marker {marker} could not be found")
-        start = index + 1
-    end = len(ordered) if limit is None else start + limit
-    page = ordered[start:end]
-    links: list[dict[str, str]] = []
-    base = [(k, v) for k, v in query if k not in ("marker", "page_reverse")]
-    if page and end < len(ordered):
-        q = urlencode([*base, ("marker", page[-1]["id"])] + ([("page_reverse", "True")]
-                                                              if reverse else []))
-        links.append({"rel": "next" if not reverse else "previous",
-                      "href": f"{base_url}{collection}?{q}"})
-    if page and start > 0:
-        q = urlencode([*base, ("marker", page[0]["id"])] + ([] if reverse else
-                                                           [("page_reverse", "True")]))
-        links.append({"rel": "previous" if not reverse else "next",
-                      "href": f"{base_url}{collection}?{q}"})
-    if reverse:
-        page = list(reversed(page))
-    return page, links
