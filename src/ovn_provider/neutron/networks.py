@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
+from ovn_provider.neutron import addressing, ipam, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
-from ovn_provider.neutron import view
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.ovn.index import NbIdl, set_size
+from ovn_provider.ovn.index import NbIdl, set_contains, set_size
 from ovn_provider.ovn.nb import Writer
 
 PROVIDER_KEYS = ("provider:network_type", "provider:physical_network",
@@ -110,7 +110,12 @@ def _provider(data: dict[str, Any]) -> tuple[str, str, int | None] | None:
         return net_type, physnet, None
     if seg is None:
         raise BadRequest("provider:segmentation_id is mandatory for network type vlan")
-    return net_type, physnet, V.integer(seg, "provider:segmentation_id", 0, 4094)
+    vlan = V.integer(seg, "provider:segmentation_id", 0, 4094)
+    if vlan == 0:
+        # OVN's Logical_Switch_Port.tag column holds 1..4095: 0 cannot be stored.
+        raise BadRequest("Invalid input for provider:segmentation_id. Reason: VLAN 0 is not "
+                         "supported by OVN; use 1 to 4094.")
+    return net_type, physnet, vlan
 
 
 def _validate(ctx: Ctx, data: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -129,12 +134,29 @@ def _validate(ctx: Ctx, data: dict[str, Any], creating: bool) -> dict[str, Any]:
     if "description" in data and data["description"] is not None:
         out["description"] = V.string(data["description"], "description")
     if any(key in data for key in PROVIDER_KEYS):
-        if "provider:physical_network" in data and data["provider:physical_network"] is None \
-                and not creating and data.get("provider:network_type") is None:
-            out["provider"] = None  # explicit null: remove the physical network (D5)
-        else:
-            out["provider"] = _provider(data)
+        out["provider"] = _provider_change(data, creating)
+        if out["provider"] is KEEP:
+            del out["provider"]
     return out
+
+
+#: `_provider_change` result: leave the physical network as it is.
+KEEP: Any = object()
+
+
+def _provider_change(data: dict[str, Any], creating: bool
+                     ) -> tuple[str, str, int | None] | None | Any:
+    """The wanted physical network: a (type, physnet, vlan) triple, None for "none" (an
+    overlay), or KEEP. Keys that are absent keep the current state (D5); only an explicit
+    null `provider:physical_network` or `provider:network_type` removes it."""
+    given = {key: data[key] for key in PROVIDER_KEYS if key in data}
+    if any(value is not None for value in given.values()):
+        return _provider(data)
+    if creating:
+        return None
+    if "provider:physical_network" in given or "provider:network_type" in given:
+        return None
+    return KEEP
 
 
 def _set_localnet(w: Writer, ls: Any, existing: Any | None,
@@ -145,13 +167,17 @@ def _set_localnet(w: Writer, ls: Any, existing: Any | None,
             existing.delete()
         return
     _, physnet, vlan = provider
-    lsp = existing
-    if lsp is None:
+    tag = [vlan] if vlan is not None else []
+    if existing is None:
         lsp = w.insert(L.LSP, name=L.new_id(), type="localnet", addresses=["unknown"],
-                       external_ids={L.LSP_NIC_NAME: L.NIC_NAME_LOCALNET})
+                       external_ids={L.LSP_NIC_NAME: L.NIC_NAME_LOCALNET},
+                       options={L.LSP_NETWORK_NAME: physnet}, tag=tag)
         ls.addvalue("ports", lsp)
-    lsp.options = {**dict(lsp.options), L.LSP_NETWORK_NAME: physnet}
-    lsp.tag = [vlan] if vlan is not None else []
+        return
+    if existing.options.get(L.LSP_NETWORK_NAME) != physnet:
+        existing.setkey("options", L.LSP_NETWORK_NAME, physnet)
+    if list(existing.tag) != tag:
+        existing.tag = tag
 
 
 # -- writes ----------------------------------------------------------------------------
@@ -165,7 +191,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         if values.get("description"):
             ext[L.LS_DESCRIPTION] = values["description"]
         ls = w.insert(L.LS, name=L.network_ls_name(values["name"]), external_ids=ext)
-        if values.get("provider"):
+        if values.get("provider") is not None:
             _set_localnet(w, ls, None, values["provider"])
         return w.real_uuid(ls)
 
@@ -187,7 +213,7 @@ def update(ctx: Ctx, network_id: str, data: dict[str, Any]) -> dict[str, Any]:
             ext[L.LS_DESCRIPTION] = values["description"]
         if "mtu" in values:
             ext[L.LS_MTU] = str(values["mtu"])
-            _apply_mtu(ctx, w, ls, values["mtu"])
+            _apply_mtu(w, ls, values["mtu"])
         if ext != dict(ls.external_ids):
             ls.external_ids = ext
         if "provider" in values:
@@ -197,17 +223,32 @@ def update(ctx: Ctx, network_id: str, data: dict[str, Any]) -> dict[str, Any]:
     return show(ctx, network_id)
 
 
-def _apply_mtu(ctx: Ctx, w: Writer, ls: Any, mtu: int) -> None:
-    """Carry a new network MTU to the subnets' DHCP (IPv4) / RA settings (IPv6)."""
-    for subnet in view.subnets_of(w.idl, ls):
-        if subnet.external_ids.get(L.DHCP_IP_VERSION) == "6":
-            subnet.setkey("external_ids", L.DHCP_MTU, str(mtu))
-            for lrp in view.rows(w.idl, L.LRP).values():
-                if lrp.ipv6_ra_configs and view.subnet_for_ip([subnet],
-                                                              (lrp.networks or [""])[0]):
-                    lrp.setkey("ipv6_ra_configs", "mtu", str(mtu))
+def _apply_mtu(w: Writer, ls: Any, mtu: int) -> None:
+    """Carry a new network MTU to the subnets: the DHCPv4 `mtu` option; for IPv6, the
+    subnet's `external_ids:mtu` and `ipv6_ra_configs:mtu` of the router ports serving it."""
+    subnets = view.subnets_of(w.idl, ls)
+    v6 = [info for info in (addressing.subnet_info(row) for row in subnets)
+          if info is not None and info.version == 6]
+    for row in subnets:
+        if row.external_ids.get(L.DHCP_IP_VERSION) == "6" or any(i.row is row for i in v6):
+            row.setkey("external_ids", L.DHCP_MTU, str(mtu))
         else:
-            subnet.setkey("options", "mtu", str(mtu))
+            row.setkey("options", "mtu", str(mtu))
+    if not v6:
+        return
+    lsps = view.rows(w.idl, L.LSP)
+    # Router ports are few: walk the LRP -> peer LSP index, not the switch's ports.
+    for lrp_name, peer in list(w.idl.addresses.router_peer.items()):
+        lsp = lsps.get(peer)
+        if lsp is None or lsp.options.get(L.LSP_ROUTER_PORT) != lrp_name or \
+                not set_contains(ls, "ports", peer):
+            continue
+        lrp = view.lrp_by_name(w.idl, lrp_name)
+        if lrp is None or not lrp.ipv6_ra_configs:
+            continue
+        addresses = [ipam.ip_of(network) for network in lrp.networks]
+        if any(ip is not None and ip in info.net for ip in addresses for info in v6):
+            lrp.setkey("ipv6_ra_configs", "mtu", str(mtu))
 
 
 def delete(ctx: Ctx, network_id: str) -> None:
