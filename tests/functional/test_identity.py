@@ -282,7 +282,7 @@ def test_v2_tenants_public(ks: httpx.Client, headers: dict[str, str]) -> None:
                                            "description": "tenant", "enabled": True}]
 
 
-# -- Keystone v3 (2.4, 9.1) -------------------------------------------------------------------------
+# -- Keystone v3 (2.4, 9.1) ---------------------------------------------------------------------
 def check_v3_token(body: dict[str, Any], prov: Provider, methods: list[str]) -> None:
     cfg = prov.cfg
     keystone, neutron, nova = urls(prov)
@@ -403,7 +403,7 @@ def test_v3_token_works_on_the_networking_api(ks: httpx.Client, provider: Provid
     assert listing.status_code == 200 and isinstance(listing.json()["ports"], list)
 
 
-# -- configuration drives every document (custom provider) -------------------------------------------
+# -- configuration drives every document (custom provider) ---------------------------------------
 def test_custom_catalogue_comes_from_configuration(cks: httpx.Client,
                                                    custom_provider: Provider) -> None:
     keystone, neutron, nova = urls(custom_provider)
