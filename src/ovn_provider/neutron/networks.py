@@ -236,19 +236,29 @@ def _apply_mtu(w: Writer, ls: Any, mtu: int) -> None:
             row.setkey("options", "mtu", str(mtu))
     if not v6:
         return
-    lsps = view.rows(w.idl, L.LSP)
-    # Router ports are few: walk the LRP -> peer LSP index, not the switch's ports.
-    for lrp_name, peer in list(w.idl.addresses.router_peer.items()):
-        lsp = lsps.get(peer)
-        if lsp is None or lsp.options.get(L.LSP_ROUTER_PORT) != lrp_name or \
-                not set_contains(ls, "ports", peer):
-            continue
-        lrp = view.lrp_by_name(w.idl, lrp_name)
-        if lrp is None or not lrp.ipv6_ra_configs:
+    for _, lrp in router_ports(w.idl, ls):
+        if not lrp.ipv6_ra_configs:
             continue
         addresses = [ipam.ip_of(network) for network in lrp.networks]
         if any(ip is not None and ip in info.net for ip in addresses for info in v6):
             lrp.setkey("ipv6_ra_configs", "mtu", str(mtu))
+
+
+def router_ports(idl: NbIdl, ls: Any) -> list[tuple[Any, Any]]:
+    """(router LSP, its LRP) pairs on `ls`. Router ports are few, so this walks the
+    LRP -> peer LSP index rather than the switch's (possibly 20,000) ports."""
+    lsps = view.rows(idl, L.LSP)
+    result = []
+    for lrp_name, peer in list(idl.addresses.router_peer.items()):
+        lsp = lsps.get(peer)
+        if lsp is None or lsp.type != "router" or \
+                lsp.options.get(L.LSP_ROUTER_PORT) != lrp_name or \
+                not set_contains(ls, "ports", peer):
+            continue
+        lrp = view.lrp_by_name(idl, lrp_name)
+        if lrp is not None:
+            result.append((lsp, lrp))
+    return result
 
 
 def delete(ctx: Ctx, network_id: str) -> None:

@@ -18,13 +18,15 @@ from ovn_provider.ovn.nb import Writer
 IPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless", "slaac")
 UPDATE_KEYS = {"name", "enable_dhcp", "dns_nameservers", "allocation_pools", "gateway_ip",
                "host_routes", "description"}
+#: DHCP_Options.options keys the provider owns. Any other key (an operator's ntp_server,
+#: domain_name, ...) is foreign and survives updates (spec 4.1).
+OWNED_OPTIONS = ("server_id", "server_mac", "lease_time", "router", "mtu", "dns_server",
+                 "classless_static_route", "dhcpv6_stateless")
 
 
 # -- reading -----------------------------------------------------------------------------
 def _dns(row: Any) -> list[str]:
-    stored = row.external_ids.get(L.DHCP_DNS)
-    if stored is not None:
-        return stored.split()
+    """`options:dns_server`: one address, or the OVN set `{a, b}`."""
     text = row.options.get("dns_server", "").strip()
     if not text:
         return []
@@ -62,7 +64,7 @@ def render(ctx: Ctx, row: Any) -> dict[str, Any]:
     }
     if version == 6:
         result["ipv6_address_mode"] = info.mode if info else None
-        result["ipv6_ra_mode"] = ext.get(L.DHCP_RA_MODE)
+        result["ipv6_ra_mode"] = L.ipv6_mode(ext.get(L.DHCP_RA_MODE))
     return result
 
 
@@ -93,12 +95,16 @@ def show(ctx: Ctx, subnet_id: str) -> dict[str, Any]:
 # -- validation ----------------------------------------------------------------------------
 def _dns_list(value: Any, version: int) -> list[str]:
     items = V.list_of(value, "dns_nameservers")
-    result = []
+    result: list[str] = []
     for item in items:
         ip = V.ip_address(item, "dns_nameservers")
+        if ip.version != version:
+            # DHCPv4 and DHCPv6 carry only addresses of their own family.
+            raise BadRequest(f"Invalid input for dns_nameservers. Reason: '{item}' is not an "
+                             f"IPv{version} address.")
+        if str(ip) in result:
+            raise BadRequest(f"Duplicate nameserver '{ip}' in dns_nameservers")
         result.append(str(ip))
-    if len(set(result)) != len(result):
-        raise BadRequest("Duplicate nameserver in dns_nameservers")
     return result
 
 
@@ -219,6 +225,7 @@ def _validate_create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 # -- NB rows -----------------------------------------------------------------------------
 def _options(ctx: Ctx, ls: Any, version: int, net: IPNetwork, gateway: IPAddress | None,
              dns: list[str], mode: str | None, routes: list[tuple[str, str]]) -> dict[str, str]:
+    """The provider-owned DHCP options of a subnet (spec 4.5)."""
     cfg = ctx.cfg
     dns_text = None
     if dns:
@@ -244,26 +251,36 @@ def _options(ctx: Ctx, ls: Any, version: int, net: IPNetwork, gateway: IPAddress
     if routes:
         entries = [f"{dest},{hop}" for dest, hop in routes]
         if gateway is not None and not any(d == "0.0.0.0/0" for d, _ in routes):
-            entries.append(f"0.0.0.0/0,{gateway}")
+            entries.append(f"0.0.0.0/0,{gateway}")  # RFC 3442: clients drop `router`
         opts["classless_static_route"] = "{" + ", ".join(entries) + "}"
     return opts
 
 
-def _set_ls_addressing(ls: Any, version: int, net: IPNetwork,
-                       pools: list[ipam.Pool] | None) -> None:
-    other = dict(ls.other_config)
-    if version == 4:
-        other[L.LS_SUBNET] = str(net)
-        if pools is not None:
-            other[L.LS_EXCLUDE_IPS] = ipam.exclude_text_for_pools(net, pools)
-    else:
-        other[L.LS_IPV6_PREFIX] = str(net.network_address)
-    ls.other_config = other
+def _pool_exclusions(net: IPNetwork, pools: list[ipam.Pool] | None) -> list[str]:
+    """The exclude_ips tokens that keep OVN's IPv4 allocation inside `pools`."""
+    if pools is None or net.version != 4:
+        return []
+    return ipam.exclude_text_for_pools(net, pools).split()
+
+
+def _set_exclusions(ls: Any, net: IPNetwork, old: list[ipam.Pool] | None,
+                    new: list[ipam.Pool] | None) -> None:
+    """Swap the pool-derived part of LS `exclude_ips`, keeping every other entry (router
+    gateway IPs, an operator's own)."""
+    if net.version != 4 or (old is None and new is None):
+        return
+    derived = set(_pool_exclusions(net, old))
+    kept = [t for t in ls.other_config.get(L.LS_EXCLUDE_IPS, "").split() if t not in derived]
+    tokens = _pool_exclusions(net, new) + kept
+    if tokens:
+        ls.setkey("other_config", L.LS_EXCLUDE_IPS, " ".join(tokens))
+    elif L.LS_EXCLUDE_IPS in ls.other_config:
+        ls.delkey("other_config", L.LS_EXCLUDE_IPS)
 
 
 def _relink_ports(w: Writer, ls: Any) -> None:
     """Give every oVirt VM port of `ls` the addresses and DHCP of the current subnets
-    (D2 on create, D3 on delete)."""
+    (D2 on create, enable_dhcp changes)."""
     from ovn_provider.neutron import ports
 
     for lsp in ls.ports:
@@ -298,24 +315,25 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             ext[L.DHCP_POOLS] = ipam.pools_text(v["pools"])
         if v["routes"]:
             ext[L.DHCP_HOST_ROUTES] = " ".join(f"{d},{h}" for d, h in v["routes"])
-        if len(v["dns"]) > 1 or (v["dns"] and v["version"] == 6):
-            ext[L.DHCP_DNS] = " ".join(v["dns"])
         if v["version"] == 6:
             ext[L.DHCP_IPV6_MODE] = v["mode"].replace("-", "_")
             mtu = L.parse_int(ls.external_ids.get(L.LS_MTU))
-            if mtu:
+            if mtu is not None and mtu > 0:
                 ext[L.DHCP_MTU] = str(mtu)
             if v["gateway"] is not None:
                 ext[L.DHCP_ROUTER] = str(v["gateway"])
             if v["ra_mode"]:
-                ext[L.DHCP_RA_MODE] = v["ra_mode"]
+                ext[L.DHCP_RA_MODE] = v["ra_mode"].replace("-", "_")
         row = w.insert(L.DHCP, cidr=str(v["net"]), external_ids=ext,
                        options=_options(ctx, ls, v["version"], v["net"], v["gateway"],
                                         v["dns"], v["mode"], v["routes"]))
-        _set_ls_addressing(ls, v["version"], v["net"], v["pools"])
-        # The new row must be visible to address planning of existing ports.
-        w.idl.view_cache.pop("subnets_by_ls", None)
-        _pending_subnets(w, ls, row)
+        if v["version"] == 4:
+            ls.setkey("other_config", L.LS_SUBNET, str(v["net"]))
+            _set_exclusions(ls, v["net"], None, v["pools"])
+        else:
+            ls.setkey("other_config", L.LS_IPV6_PREFIX, str(v["net"].network_address))
+        # The new row must be visible to the address planning of existing ports (D2).
+        _set_subnets(w, ls, [*view.subnets_of(w.idl, ls), row])
         _relink_ports(w, ls)
         return w.real_uuid(row)
 
@@ -323,14 +341,10 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     return show(ctx, str(resolve()))
 
 
-def _pending_subnets(w: Writer, ls: Any, row: Any) -> None:
-    """Make `row` (inserted, not yet committed) part of the network's subnets for the rest
-    of this transaction."""
-    current = list(view.subnets_of(w.idl, ls))
-    if row not in current:
-        current.append(row)
-    cache = view.subnets_by_ls(w.idl)
-    cache[str(ls.uuid)] = current
+def _set_subnets(w: Writer, ls: Any, rows: list[Any]) -> None:
+    """Make `rows` the network's subnets for the rest of this transaction (the view cache
+    is dropped when the transaction ends)."""
+    view.subnets_by_ls(w.idl)[str(ls.uuid)] = rows
 
 
 def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -351,55 +365,61 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
             if gateway != info.gateway and ext.get(L.DHCP_GATEWAY_ROUTER):
                 raise Conflict(f"Unable to change the gateway of subnet {subnet_id}: it is "
                                f"connected to router {ext[L.DHCP_GATEWAY_ROUTER]}")
-        if "name" in data:
-            ext[L.DHCP_NAME] = V.string(data["name"] or "", "name")
-        if "description" in data:
-            ext[L.DHCP_DESCRIPTION] = V.string(data["description"] or "", "description")
+        for key, ext_key in (("name", L.DHCP_NAME), ("description", L.DHCP_DESCRIPTION)):
+            if key in data:
+                text = V.string(data[key], key) if data[key] is not None else ""
+                if text:
+                    ext[ext_key] = text
+                else:
+                    ext.pop(ext_key, None)
         dns = _dns(row)
         if "dns_nameservers" in data:
             dns = _dns_list(data["dns_nameservers"] or [], info.version)
-            if len(dns) > 1 or info.version == 6:
-                ext[L.DHCP_DNS] = " ".join(dns)
-            else:
-                ext.pop(L.DHCP_DNS, None)
         routes = [(r["destination"], r["nexthop"]) for r in _host_routes(row)]
         if "host_routes" in data:
             routes = _routes(data["host_routes"] or [], info.version)
-            ext[L.DHCP_HOST_ROUTES] = " ".join(f"{d},{h}" for d, h in routes)
+            if routes:
+                ext[L.DHCP_HOST_ROUTES] = " ".join(f"{d},{h}" for d, h in routes)
+            else:
+                ext.pop(L.DHCP_HOST_ROUTES, None)
         dhcp_changed = False
-        if "enable_dhcp" in data and data["enable_dhcp"] is not None:
+        if data.get("enable_dhcp") is not None:
             enabled = V.boolean(data["enable_dhcp"], "enable_dhcp")
             dhcp_changed = enabled != info.dhcp
             if enabled:
                 ext.pop(L.DHCP_ENABLED, None)
             else:
                 ext[L.DHCP_ENABLED] = "False"
+        old_pools = ipam.parse_pools(ext.get(L.DHCP_POOLS))
         pools = None
         if data.get("allocation_pools"):
             pools = _pools(data["allocation_pools"], info.net, gateway)
             ext[L.DHCP_POOLS] = ipam.pools_text(pools)
-        elif "gateway_ip" in data and L.DHCP_POOLS in ext:
-            stored = ipam.parse_pools(ext[L.DHCP_POOLS]) or []
-            if gateway is not None and any(int(a) <= int(gateway) <= int(b) for a, b in stored):
-                raise BadRequest(f"Gateway ip {gateway} conflicts with the allocation pools")
+        elif gateway is not None and old_pools and gateway != info.gateway and any(
+                int(a) <= int(gateway) <= int(b) for a, b in old_pools):
+            raise BadRequest(f"Gateway ip {gateway} conflicts with the allocation pools")
         if info.version == 6:
             if gateway is not None:
                 ext[L.DHCP_ROUTER] = str(gateway)
             else:
                 ext.pop(L.DHCP_ROUTER, None)
-        row.external_ids = ext
-        opts = _options(ctx, ls, info.version, info.net, gateway, dns, info.mode, routes) \
-            if ls is not None else dict(row.options)
-        if info.version == 4:
-            # keep an MTU an operator or the network update set explicitly
-            if "mtu" in row.options and ls is not None and \
+        if ext != dict(row.external_ids):
+            row.external_ids = ext
+        if ls is not None:
+            owned = _options(ctx, ls, info.version, info.net, gateway, dns, info.mode, routes)
+            if info.version == 4 and "mtu" in row.options and \
                     L.parse_int(ls.external_ids.get(L.LS_MTU)) is None:
-                opts["mtu"] = row.options["mtu"]
-        row.options = opts
-        if ls is not None and pools is not None and info.version == 4:
-            _set_ls_addressing(ls, 4, info.net, pools)
-        if ls is not None and dhcp_changed:
-            _relink_ports(w, ls)
+                owned["mtu"] = row.options["mtu"]  # keep an MTU an operator set
+            # Foreign keys stay; owned keys are rewritten, so IPv6 rows lose any DHCPv4-only
+            # option an older writer left there (D29).
+            opts = {k: v for k, v in row.options.items() if k not in OWNED_OPTIONS}
+            opts.update(owned)
+            if opts != dict(row.options):
+                row.options = opts
+            if pools is not None:
+                _set_exclusions(ls, info.net, old_pools, pools)
+            if dhcp_changed:
+                _relink_ports(w, ls)
 
     ctx.nb.transact(write)
     return show(ctx, subnet_id)
@@ -411,29 +431,31 @@ def delete(ctx: Ctx, subnet_id: str) -> None:
 
         row = _get(w.idl, subnet_id)
         router = row.external_ids.get(L.DHCP_GATEWAY_ROUTER)
+        ls = networks.find(w.idl, row.external_ids[L.DHCP_NETWORK_ID])
+        info = addressing.subnet_info(row)
+        if not router and ls is not None and info is not None:
+            router = _router_on(w.idl, ls, info.net)
         if router:
             raise Conflict(f"Unable to delete subnet {subnet_id} because it is connected to "
                            f"router {router}. Please disconnect the subnet from the router "
                            "first.")
-        ls = networks.find(w.idl, row.external_ids[L.DHCP_NETWORK_ID])
-        info = addressing.subnet_info(row)
         if ls is not None:
-            other = dict(ls.other_config)
             if info is None or info.version == 4:
-                other.pop(L.LS_SUBNET, None)
-                if L.DHCP_POOLS in row.external_ids:
-                    other.pop(L.LS_EXCLUDE_IPS, None)
-            else:
-                other.pop(L.LS_IPV6_PREFIX, None)
-            ls.other_config = other
-            remaining = [r for r in view.subnets_of(w.idl, ls) if r.uuid != row.uuid]
-            view.subnets_by_ls(w.idl)[str(ls.uuid)] = remaining
+                if L.LS_SUBNET in ls.other_config:
+                    ls.delkey("other_config", L.LS_SUBNET)
+                if info is not None:
+                    _set_exclusions(ls, info.net,
+                                    ipam.parse_pools(row.external_ids.get(L.DHCP_POOLS)), None)
+            elif L.LS_IPV6_PREFIX in ls.other_config:
+                ls.delkey("other_config", L.LS_IPV6_PREFIX)
+            _set_subnets(w, ls, [r for r in view.subnets_of(w.idl, ls) if r.uuid != row.uuid])
             for lsp in ls.ports:
                 if lsp.type in ("router", "localnet"):
                     continue
-                if any(r.uuid == row.uuid for r in (*lsp.dhcpv4_options, *lsp.dhcpv6_options)):
-                    lsp.dhcpv4_options = [r for r in lsp.dhcpv4_options if r.uuid != row.uuid]
-                    lsp.dhcpv6_options = [r for r in lsp.dhcpv6_options if r.uuid != row.uuid]
+                if any(r.uuid == row.uuid for r in lsp.dhcpv4_options):
+                    lsp.dhcpv4_options = []
+                if any(r.uuid == row.uuid for r in lsp.dhcpv6_options):
+                    lsp.dhcpv6_options = []
                 if info is not None:
                     _drop_subnet_ips(lsp, info.net)
         row.delete()
@@ -441,7 +463,20 @@ def delete(ctx: Ctx, subnet_id: str) -> None:
     ctx.nb.transact(write)
 
 
+def _router_on(idl: NbIdl, ls: Any, net: IPNetwork) -> str | None:
+    """The router (its id, else its port name) with a port on `ls` inside `net`."""
+    from ovn_provider.neutron import networks
+
+    for lsp, lrp in networks.router_ports(idl, ls):
+        for network in lrp.networks:
+            ip = ipam.ip_of(network)
+            if ip is not None and ip in net:
+                return str(lsp.external_ids.get(L.LSP_DEVICE_ID) or lrp.name)
+    return None
+
+
 def _drop_subnet_ips(lsp: Any, net: IPNetwork) -> None:
+    """Take the addresses of `net` off a port; with none left it is the bare MAC (D3)."""
     mac, static, dynamic = ipam.parse_lsp_addresses(lsp.addresses)
     if mac is None:
         return
