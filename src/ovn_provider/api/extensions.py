@@ -22,6 +22,8 @@ ALIASES: dict[str, tuple[str, str]] = {
     "ext-gw-mode": ("Neutron L3 Configurable external gateway mode", "Extension of the "
                     "router abstraction for specifying whether SNAT should occur on the "
                     "external gateway"),
+    "external-net": ("Neutron external network", "Adds external network attribute to "
+                     "network resource."),
     "security-group": ("security-group", "The security groups extension."),
     "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs"),
     "provider": ("Provider Network", "Expose mapping of virtual networks to physical "
@@ -58,6 +60,7 @@ REQUIRES: dict[str, Callable[[Served], bool]] = {
     "extraroute": _always,
     "router": _serves("routers", "create"),
     "ext-gw-mode": _serves("floatingips", "create"),
+    "external-net": _serves("routers", "create"),
     "security-group": _serves("security-groups", "create"),
     "provider": _always,
     "net-mtu": _always,

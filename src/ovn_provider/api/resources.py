@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ovn_provider.neutron import networks, ports, subnets
+from ovn_provider.neutron import floating_ips, networks, ports, router_interfaces, routers, subnets
 from ovn_provider.neutron.context import Ctx
 
 Body = dict[str, Any]
@@ -36,5 +36,11 @@ def all_resources() -> list[Resource]:
                  subnets.create, subnets.update, subnets.delete),
         Resource("ports", "ports", "port", ports.list_all, ports.show, ports.create,
                  ports.update, ports.delete),
-        Resource("floatingips", "floatingips", "floatingip", lambda ctx: []),
+        Resource("routers", "routers", "router", routers.list_all, routers.show,
+                 routers.create, routers.update, routers.delete,
+                 actions={"add_router_interface": router_interfaces.add,
+                          "remove_router_interface": router_interfaces.remove}),
+        Resource("floatingips", "floatingips", "floatingip", floating_ips.list_all,
+                 floating_ips.show, floating_ips.create, floating_ips.update,
+                 floating_ips.delete),
     ]

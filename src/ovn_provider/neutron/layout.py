@@ -68,6 +68,20 @@ DHCP_DNS = "ovirt_dns_nameservers"  # NEW: all servers, space separated (IPv6 ro
 
 # Logical_Router.external_ids
 LR_GATEWAY_PORT = "ovirt_gateway_port"
+LR_ENABLE_SNAT = "ovirt_enable_snat"  # NEW (spec 9.5): "True"/"False"; absent means False
+LR_DESCRIPTION = "ovirt_description"  # NEW: router description
+
+# Routers, NAT and floating IPs (spec 9.5; docs/routers.md)
+GATEWAY_CHASSIS = "Gateway_Chassis"
+LS_ROUTER_EXTERNAL = "ovirt_router_external"  # NEW: LS.external_ids, "True" = router:external
+# NEW: LS.external_ids of the floating network, one key per floating IP:
+# "ovirt_floating_ip:<fip id>" = "<floating address>" (the record survives disassociation)
+LS_FIP_PREFIX = "ovirt_floating_ip:"
+LS_FIP_DESCRIPTION_PREFIX = "ovirt_floating_ip_description:"  # NEW: "<prefix><fip id>" = text
+NAT_FIP_ID = "ovirt_fip_id"  # NEW: NAT.external_ids of a dnat_and_snat row: the FIP id
+NAT_FIP_PORT = "ovirt_fip_port_id"  # NEW: NAT.external_ids: the associated REST port id
+NAT_SNAT = "ovirt_snat"  # NEW: NAT.external_ids "True": a snat row the provider manages
+GW_CHASSIS_MARK = "ovirt_gateway_chassis"  # NEW: Gateway_Chassis.external_ids "True"
 
 # Port_Group
 PG_DEFAULT = "Default"

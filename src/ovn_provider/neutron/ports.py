@@ -65,6 +65,12 @@ def render(ctx: Ctx, rel: Relations, lsp: Any) -> dict[str, Any]:
                   "subnet_id": str(getattr(view.subnet_for_ip(subnets, n.split("/")[0]),
                                            "uuid", ""))}
                  for n in (lrp.networks if lrp is not None else [])]
+        from ovn_provider.neutron import router_common
+
+        # Stored owner/id, else derived from the LR holding the LRP (a gateway port
+        # created together with its router cannot record the router's UUID).
+        owner, device_id = router_common.router_port_device(rel.idl, lsp)
+        ext = {**ext, L.LSP_DEVICE_ID: device_id}
     else:
         mac = ipam.parse_lsp_addresses(lsp.addresses)[0] or ""
         fixed = addressing.current_ips(rel.idl, lsp, subnets)

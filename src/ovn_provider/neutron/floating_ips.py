@@ -1,0 +1,308 @@
+"""Floating IPs (compat spec 9.5, Q11).
+
+Layout (docs/routers.md):
+- the floating IP itself is a record on the floating network's LS,
+  `external_ids:ovirt_floating_ip:<id>=<address>`, and the address is reserved in that
+  LS's `other_config:exclude_ips`, so neither OVN nor the provider hands it out again;
+- while it is associated, the router that connects the port's subnet to the floating
+  network carries a NAT row of type `dnat_and_snat` (`external_ip` = the floating address,
+  `logical_ip` = the port's fixed IP) whose `external_ids` record the floating IP id and
+  the port id. The NAT is centralised on the router's gateway chassis, so a router with
+  floating IPs has a distributed gateway port (router_common.refresh_nat).
+Without configured gateway chassis, listing works (always `[]` then) and creating answers
+501, as the predecessor did.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFeature
+from ovn_provider.neutron import addressing, ipam, view
+from ovn_provider.neutron import layout as L
+from ovn_provider.neutron import router_common as RC
+from ovn_provider.neutron import validate as V
+from ovn_provider.neutron.context import Ctx
+from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.nb import Writer
+
+
+@dataclass
+class Record:
+    id: str
+    ls: Any
+    ip: str
+
+    @property
+    def description(self) -> str:
+        return str(self.ls.external_ids.get(L.LS_FIP_DESCRIPTION_PREFIX + self.id, ""))
+
+
+# -- reading ---------------------------------------------------------------------------------
+def _records(idl: NbIdl) -> dict[str, Record]:
+    result: dict[str, Record] = {}
+    for ls in view.rows(idl, L.LS).values():
+        for key, value in ls.external_ids.items():
+            if key.startswith(L.LS_FIP_PREFIX):
+                fid = key[len(L.LS_FIP_PREFIX):]
+                result[fid] = Record(fid, ls, value)
+    return result
+
+
+def _nats(idl: NbIdl) -> dict[str, tuple[Any, Any]]:
+    """FIP id -> (NAT row, LR)."""
+    result: dict[str, tuple[Any, Any]] = {}
+    for lr in view.rows(idl, L.LR).values():
+        for nat in lr.nat:
+            fid = nat.external_ids.get(L.NAT_FIP_ID)
+            if fid and nat.type == "dnat_and_snat":
+                result[fid] = (nat, lr)
+    return result
+
+
+def render(ctx: Ctx, rec: Record, assoc: tuple[Any, Any] | None) -> dict[str, Any]:
+    nat, lr = assoc if assoc is not None else (None, None)
+    return {
+        "id": rec.id,
+        "floating_ip_address": rec.ip,
+        "floating_network_id": str(rec.ls.uuid),
+        "router_id": str(lr.uuid) if lr is not None else None,
+        "port_id": nat.external_ids.get(L.NAT_FIP_PORT) if nat is not None else None,
+        "fixed_ip_address": nat.logical_ip if nat is not None else None,
+        "status": "ACTIVE" if nat is not None else "DOWN",
+        "tenant_id": ctx.cfg.tenant_id,
+        "project_id": ctx.cfg.tenant_id,
+        "description": rec.description,
+    }
+
+
+def list_all(ctx: Ctx) -> list[dict[str, Any]]:
+    with ctx.nb.read() as idl:
+        records = view.cached(idl, "fip_records", _records)
+        nats = view.cached(idl, "fip_nats", _nats)
+        return [render(ctx, rec, nats.get(fid)) for fid, rec in sorted(records.items())]
+
+
+def _get(idl: NbIdl, fip_id: str) -> Record:
+    rec = _records(idl).get(fip_id) if isinstance(fip_id, str) else None
+    if rec is None:
+        raise NotFound(f"Floating IP {fip_id} could not be found")
+    return rec
+
+
+def show(ctx: Ctx, fip_id: str) -> dict[str, Any]:
+    with ctx.nb.read() as idl:
+        return render(ctx, _get(idl, fip_id), _nats(idl).get(fip_id))
+
+
+# -- validation ------------------------------------------------------------------------------
+def _validate(data: dict[str, Any], creating: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if creating:
+        if data.get("floating_network_id") is None:
+            raise BadRequest("floating_network_id is a required parameter")
+        out["network_id"] = V.string(data["floating_network_id"], "floating_network_id")
+        if data.get("floating_ip_address") is not None:
+            ip = V.ip_address(data["floating_ip_address"], "floating_ip_address")
+            if ip.version != 4:
+                raise BadRequest(f"Invalid input for floating_ip_address. Reason: '{ip}' is "
+                                 "not an IPv4 address.")
+            out["ip"] = ip
+        if data.get("subnet_id") is not None:
+            out["subnet_id"] = V.string(data["subnet_id"], "subnet_id")
+    elif data.get("floating_network_id") is not None or \
+            data.get("floating_ip_address") is not None:
+        raise BadRequest("floating_network_id and floating_ip_address cannot be updated")
+    if "port_id" in data:
+        out["port_id"] = V.string(data["port_id"], "port_id") \
+            if data["port_id"] is not None else None
+    if data.get("fixed_ip_address") is not None:
+        out["fixed_ip"] = str(V.ip_address(data["fixed_ip_address"], "fixed_ip_address"))
+    if "description" in data:
+        out["description"] = V.string(data["description"] or "", "description")
+    return out
+
+
+# -- association ---------------------------------------------------------------------------
+def _disassociate(ctx: Ctx, w: Writer, fip_id: str) -> None:
+    for lr in list(view.rows(w.idl, L.LR).values()):
+        mine = [nat for nat in lr.nat if nat.external_ids.get(L.NAT_FIP_ID) == fip_id]
+        for nat in mine:
+            lr.delvalue("nat", nat)
+            nat.delete()
+        if mine:
+            RC.refresh_nat(w, ctx.cfg, lr)
+
+
+def _associate(ctx: Ctx, w: Writer, rec: Record, port_id: str, wanted: str | None) -> None:
+    from ovn_provider.neutron import ports
+
+    lsp = ports.find(w.idl, port_id)
+    if lsp is None:
+        raise BadRequest(f"Port {port_id} does not exist")
+    if lsp.type == "router":
+        raise BadRequest(f"Port {port_id} is a router port and cannot have a floating IP")
+    port_ls = view.network_of(w.idl, lsp)
+    fixed_ips = [entry for entry in addressing.current_ips(
+        w.idl, lsp, view.subnets_of(w.idl, port_ls) if port_ls is not None else [])
+        if ipaddress.ip_address(entry["ip_address"]).version == 4]
+    if wanted is not None:
+        match = [entry for entry in fixed_ips if entry["ip_address"] == wanted]
+        if not match:
+            raise BadRequest(f"Port {port_id} does not have fixed ip {wanted}")
+        fixed_ips = match
+    if not fixed_ips or port_ls is None:
+        raise BadRequest(f"Bad floatingip request: Cannot add floating IP to port {port_id} "
+                         "that has no fixed IPv4 addresses.")
+    fixed = fixed_ips[0]
+    lr = _router_for(w, rec.ls, port_ls, ipaddress.ip_address(fixed["ip_address"]))
+    if lr is None:
+        raise NotFound(f"External network {rec.ls.uuid} is not reachable from subnet "
+                       f"{fixed['subnet_id']}. Therefore, cannot associate Port {port_id} "
+                       "with a Floating IP.")
+    records = _records(w.idl)
+    for other_lr in view.rows(w.idl, L.LR).values():
+        for nat in other_lr.nat:
+            other = nat.external_ids.get(L.NAT_FIP_ID)
+            if other and other != rec.id and nat.logical_ip == fixed["ip_address"] and \
+                    other in records and records[other].ls.uuid == rec.ls.uuid:
+                raise Conflict(f"Cannot associate floating IP {rec.ip} ({rec.id}) with port "
+                               f"{port_id} using fixed IP {fixed['ip_address']}, as that "
+                               "fixed IP already has a floating IP on external network "
+                               f"{rec.ls.uuid}.")
+    nat = w.insert(L.NAT, type="dnat_and_snat", external_ip=rec.ip,
+                   logical_ip=fixed["ip_address"],
+                   external_ids={L.NAT_FIP_ID: rec.id, L.NAT_FIP_PORT: port_id})
+    lr.addvalue("nat", nat)
+    RC.refresh_nat(w, ctx.cfg, lr)
+
+
+def _router_for(w: Writer, ext_ls: Any, port_ls: Any,
+                fixed: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Any | None:
+    """A router with its gateway on the floating network and an interface on the port's
+    network whose subnet holds the fixed IP."""
+    for lr in sorted(view.rows(w.idl, L.LR).values(), key=lambda r: str(r.uuid)):
+        gw = RC.gateway_of(w.idl, lr, w)
+        if gw is None or gw.ls is None or gw.ls.uuid != ext_ls.uuid:
+            continue
+        for lrp in RC.interface_lrps(w.idl, lr, w):
+            ls = RC.lrp_ls(w.idl, lrp, w)
+            if ls is None or ls.uuid != port_ls.uuid:
+                continue
+            if any(fixed in iface.network for iface in RC.networks_of_lrps([lrp])):
+                return lr
+    return None
+
+
+def _pick(alloc: addressing.Allocator, info: addressing.SubnetInfo) -> V.IPAddress | None:
+    def taken(candidate: V.IPAddress) -> bool:
+        return alloc.taken(candidate, info.gateway)
+
+    return ipam.pick_free(addressing.subnet_pools(info), taken)
+
+
+# -- writes ------------------------------------------------------------------------------------
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    v = _validate(data, creating=True)
+    if not RC.nat_available(ctx.cfg):
+        raise NotImplementedFeature(f"Floating IPs are not available: {RC.NO_CHASSIS}")
+    if v.get("fixed_ip") is not None and not v.get("port_id"):
+        raise BadRequest("fixed_ip_address cannot be specified without a port_id")
+
+    def write(w: Writer) -> str:
+        from ovn_provider.neutron import networks
+
+        ls = networks.find(w.idl, v["network_id"])
+        if ls is None:
+            raise BadRequest(f"Network {v['network_id']} does not exist")
+        infos = [i for i in (addressing.subnet_info(r) for r in view.subnets_of(w.idl, ls))
+                 if i is not None and i.version == 4]
+        if "subnet_id" in v:
+            infos = [i for i in infos if str(i.row.uuid) == v["subnet_id"]]
+            if not infos:
+                raise BadRequest(f"Subnet {v['subnet_id']} is not an IPv4 subnet of network "
+                                 f"{ls.uuid}")
+        if not infos:
+            raise BadRequest(f"Bad floatingip request: network {ls.uuid} has no IPv4 subnet "
+                             "to allocate floating IPs from")
+        alloc = addressing.Allocator(w.idl, ls, None)
+        ip = v.get("ip")
+        if ip is not None:
+            info = next((i for i in infos if ip in i.net), None)
+            if info is None:
+                raise BadRequest(f"Bad floatingip request: IP address {ip} is not in a subnet "
+                                 f"of network {ls.uuid}")
+            if alloc.taken(ip, info.gateway):
+                raise Conflict(f"IP address {ip} already allocated in subnet {info.row.uuid}")
+        else:
+            for info in infos:
+                ip = _pick(alloc, info)
+                if ip is not None:
+                    break
+            if ip is None:
+                raise Conflict(f"No more IP addresses available on network {ls.uuid}")
+        fid = L.new_id()
+        rec = Record(fid, ls, str(ip))
+        ls.setkey("external_ids", L.LS_FIP_PREFIX + fid, rec.ip)
+        if v.get("description"):
+            ls.setkey("external_ids", L.LS_FIP_DESCRIPTION_PREFIX + fid, v["description"])
+        RC.exclude_add(ls, rec.ip)
+        if v.get("port_id"):
+            _associate(ctx, w, rec, v["port_id"], v.get("fixed_ip"))
+        return fid
+
+    fid = ctx.nb.transact(write)
+    return show(ctx, fid)
+
+
+def update(ctx: Ctx, fip_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    v = _validate(data, creating=False)
+
+    def write(w: Writer) -> None:
+        rec = _get(w.idl, fip_id)
+        current = _nats(w.idl).get(fip_id)
+        current_port = current[0].external_ids.get(L.NAT_FIP_PORT) if current else None
+        if "port_id" in v:
+            port_id = v["port_id"]
+            if port_id is None:
+                if v.get("fixed_ip") is not None:
+                    raise BadRequest("fixed_ip_address cannot be specified without a port_id")
+                _disassociate(ctx, w, fip_id)
+            else:
+                unchanged = (current is not None and current_port == port_id and
+                             v.get("fixed_ip") in (None, current[0].logical_ip))
+                if not unchanged:
+                    if not RC.nat_available(ctx.cfg):
+                        raise NotImplementedFeature(
+                            f"Floating IPs are not available: {RC.NO_CHASSIS}")
+                    _disassociate(ctx, w, fip_id)
+                    _associate(ctx, w, rec, port_id, v.get("fixed_ip"))
+        elif v.get("fixed_ip") is not None:
+            if current is None or not current_port:
+                raise BadRequest("fixed_ip_address cannot be specified without a port_id")
+            if v["fixed_ip"] != current[0].logical_ip:
+                _disassociate(ctx, w, fip_id)
+                _associate(ctx, w, rec, current_port, v["fixed_ip"])
+        if "description" in v:
+            key = L.LS_FIP_DESCRIPTION_PREFIX + fip_id
+            if v["description"]:
+                rec.ls.setkey("external_ids", key, v["description"])
+            elif key in rec.ls.external_ids:
+                rec.ls.delkey("external_ids", key)
+
+    ctx.nb.transact(write)
+    return show(ctx, fip_id)
+
+
+def delete(ctx: Ctx, fip_id: str) -> None:
+    def write(w: Writer) -> None:
+        rec = _get(w.idl, fip_id)
+        _disassociate(ctx, w, fip_id)
+        RC.exclude_remove(rec.ls, rec.ip)
+        rec.ls.delkey("external_ids", L.LS_FIP_PREFIX + fip_id)
+        if L.LS_FIP_DESCRIPTION_PREFIX + fip_id in rec.ls.external_ids:
+            rec.ls.delkey("external_ids", L.LS_FIP_DESCRIPTION_PREFIX + fip_id)
+
+    ctx.nb.transact(write)
