@@ -150,6 +150,9 @@ def _parse_request(fixed_ips: list[Any], infos: list[SubnetInfo]
             elif ip not in info.net:
                 raise BadRequest(f"IP address {ip} is not a valid IP for the specified subnet "
                                  f"{info.row.uuid} ({info.net})")
+            if not _host_address(ip, info.net):
+                raise BadRequest(f"IP address {ip} is not a valid IP for the specified subnet "
+                                 f"{info.row.uuid} ({info.net})")
             if info.auto_only:
                 raise BadRequest(f"IPv6 address {ip} cannot be directly assigned to a port on "
                                  f"subnet {info.row.uuid} with {info.mode} address mode")
@@ -162,6 +165,16 @@ def _parse_request(fixed_ips: list[Any], infos: list[SubnetInfo]
                 raise BadRequest(f"Duplicate IP address {ip} in fixed_ips")
             seen.add(str(ip))
     return wanted
+
+
+def _host_address(ip: IPAddress, net: IPNetwork) -> bool:
+    """Neither the network address nor, for IPv4, the broadcast address (RFC 3021 /31 and
+    /32 have neither)."""
+    if net.version == 4 and net.prefixlen >= 31:
+        return True
+    if ip == net.network_address:
+        return False
+    return net.version == 6 or ip != net.broadcast_address
 
 
 def plan(idl: NbIdl, ls: Any, mac: str, fixed_ips: list[Any] | None,
@@ -221,8 +234,12 @@ def _allocate(idl: NbIdl, info: SubnetInfo, mac: str, alloc: Allocator) -> IPAdd
                            f"{alloc.ls.uuid}")
         alloc.claim(ip)
         return ip
+    # ovn-northd never hands out the first IPv4 address of the switch's subnet (it keeps
+    # it for a router) and would replace such a pre-set dynamic address: skip it too.
+    reserved = info.net.network_address + 1 if info.version == 4 else None
     cursor = idl.alloc_cursor.get(info.row.uuid)
-    picked = ipam.pick_free(subnet_pools(info), lambda c: alloc.taken(c, info.gateway),
+    picked = ipam.pick_free(subnet_pools(info),
+                            lambda c: c == reserved or alloc.taken(c, info.gateway),
                             start_after=cursor)
     if picked is None:
         raise Conflict(f"No more IP addresses available on subnet {info.row.uuid}")

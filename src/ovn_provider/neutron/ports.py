@@ -175,12 +175,17 @@ def _resolve_groups(w: Writer, idents: list[str]) -> list[Any]:
         else:
             key = view.parse_uuid(ident)
             pg = pgs.get(key) if key is not None else view.pg_by_name(w.idl, ident)
-            if pg is not None and pg.name == L.PG_DROP_ALL:
+            if pg is not None and not _is_security_group(pg):
                 pg = None
         if pg is None:
             raise NotFound(f"Security group {ident} does not exist")
         result.append(pg)
     return result
+
+
+def _is_security_group(pg: Any) -> bool:
+    """oVirt groups only (compat spec 4.1): never DropAll or a foreign Port_Group."""
+    return pg.name == L.PG_DEFAULT or L.PG_NAME in pg.external_ids
 
 
 def _unique_mac(idl: NbIdl) -> str:
