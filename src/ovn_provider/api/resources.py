@@ -6,7 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ovn_provider.neutron import floating_ips, networks, ports, router_interfaces, routers, subnets
+from ovn_provider.neutron import (
+    floating_ips,
+    networks,
+    ports,
+    router_interfaces,
+    routers,
+    security_group_rules,
+    security_groups,
+    subnets,
+)
 from ovn_provider.neutron.context import Ctx
 
 Body = dict[str, Any]
@@ -43,4 +52,10 @@ def all_resources() -> list[Resource]:
         Resource("floatingips", "floatingips", "floatingip", floating_ips.list_all,
                  floating_ips.show, floating_ips.create, floating_ips.update,
                  floating_ips.delete),
+        Resource("security-groups", "security_groups", "security_group",
+                 security_groups.list_all, security_groups.show, security_groups.create,
+                 security_groups.update, security_groups.delete),
+        Resource("security-group-rules", "security_group_rules", "security_group_rule",
+                 security_group_rules.list_all, security_group_rules.show,
+                 security_group_rules.create, None, security_group_rules.delete),
     ]

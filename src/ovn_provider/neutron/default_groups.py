@@ -6,6 +6,7 @@ never rewritten. `ensure(w)` creates whichever is missing inside the caller's tr
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from ovn_provider.neutron import layout as L
@@ -24,17 +25,16 @@ def acl(w: Writer, direction: str, priority: int, match: str, action: str,
 def egress_acls(w: Writer, pg_name: str) -> list[Any]:
     """The two automatic egress rules every group gets."""
     return [acl(w, "from-lport", 1001, f"inport == @{pg_name} && {eth}", "allow-related",
-                {"ovirt_port_group_id": pg_name, "ovirt_ethertype": ether,
-                 "ovirt_rule_description": EGRESS_DESC})
+                {L.ACL_GROUP: pg_name, L.ACL_ETHERTYPE: ether, L.ACL_DESCRIPTION: EGRESS_DESC})
             for eth, ether in (("ip4", "IPv4"), ("ip6", "IPv6"))]
 
 
 def _drop_all(w: Writer) -> Any:
     acls = [
         acl(w, "to-lport", 1000, f"outport == @{L.PG_DROP_ALL} && ip", "drop",
-            {"description": "drop all ingress ip traffic"}),
+            {L.ACL_OLD_DESCRIPTION: "drop all ingress ip traffic"}),
         acl(w, "from-lport", 1000, f"inport == @{L.PG_DROP_ALL} && ip", "drop",
-            {"description": "drop all egress ip traffic"}),
+            {L.ACL_OLD_DESCRIPTION: "drop all egress ip traffic"}),
     ]
     return w.insert(L.PG, name=L.PG_DROP_ALL, acls=acls)
 
@@ -46,9 +46,11 @@ def _default(w: Writer) -> Any:
         acls.append(acl(w, "to-lport", 1001,
                         f"outport == @{pg} && {eth} && {eth}.src == ${pg}_{eth}",
                         "allow-related",
-                        {"ovirt_port_group_id": pg, "ovirt_remote_group_id": pg,
-                         "ovirt_ethertype": ether}))
-    return w.insert(L.PG, name=pg, acls=acls)
+                        {L.ACL_GROUP: pg, L.ACL_REMOTE_GROUP: pg, L.ACL_ETHERTYPE: ether}))
+    # Shown like a group created through the API: name, timestamps, revision 1.
+    when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return w.insert(L.PG, name=pg, acls=acls, external_ids={
+        L.PG_NAME: pg, L.PG_CREATED: when, L.PG_UPDATED: when, L.PG_REVISION: "1"})
 
 
 def ensure(w: Writer) -> tuple[Any | None, Any | None]:

@@ -87,6 +87,23 @@ GW_CHASSIS_MARK = "ovirt_gateway_chassis"  # NEW: Gateway_Chassis.external_ids "
 PG_DEFAULT = "Default"
 PG_DROP_ALL = "DropAll"
 PG_NAME = "ovirt_sec_group_name"
+# Port_Group.external_ids (spec 4.3)
+PG_DESCRIPTION = "ovirt_description"
+PG_TENANT = "ovirt_tenant_id"
+PG_PROJECT = "ovirt_project_id"
+PG_CREATED = "ovirt_created_at"  # naive UTC ISO-8601 with microseconds; a trailing Z is read
+PG_UPDATED = "ovirt_updated_at"
+PG_REVISION = "ovirt_revision_number"  # decimal, from 1, +1 on any change to group or rules
+# ACL.external_ids (spec 4.3, 4.9)
+ACL_GROUP = "ovirt_port_group_id"  # owning PG name (old data: PG name or UUID)
+ACL_REMOTE_GROUP = "ovirt_remote_group_id"  # remote PG name (old data: name or UUID)
+ACL_ETHERTYPE = "ovirt_ethertype"
+ACL_PROTOCOL = "ovirt_protocol"  # as supplied; integers as decimal strings
+ACL_MIN_PORT = "ovirt_min_port"
+ACL_MAX_PORT = "ovirt_max_port"
+ACL_IP_PREFIX = "ovirt_ip_prefix"
+ACL_DESCRIPTION = "ovirt_rule_description"
+ACL_OLD_DESCRIPTION = "description"  # where the predecessor wrote it; read as a fallback
 
 
 def new_id() -> str:

@@ -1,0 +1,124 @@
+"""Security group rules: one ACL per rule on its group's PG (compat spec 3.12, 4.3, 4.9,
+D10, D39).
+
+Creating or deleting a rule also bumps the group's revision and `updated_at`, in the
+same transaction. The REST id is the ACL row UUID; group ids are PG UUIDs resolved from
+the PG names the ACL stores. Validation and the match grammar are in acl_match.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ovn_provider.errors import BadRequest, Conflict, NotFound
+from ovn_provider.neutron import acl_match, view
+from ovn_provider.neutron import layout as L
+from ovn_provider.neutron import security_groups as SG
+from ovn_provider.neutron.context import Ctx
+from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.nb import Writer
+
+
+# -- reading ------------------------------------------------------------------------------------
+def list_all(ctx: Ctx) -> list[dict[str, Any]]:
+    with ctx.nb.read() as idl:
+        if L.PG not in idl.tables:
+            return []
+        return view.cached(idl, "security_group_rules_rendered",
+                           lambda i: _render_all(ctx, i))
+
+
+def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
+    index = SG.groups(idl)
+    result: list[dict[str, Any]] = []
+    for pg in index.listed:
+        result.extend(SG.rules_of(ctx, index, pg))
+    result.sort(key=lambda rule: rule["id"])
+    return result
+
+
+def find(idl: NbIdl, rule_id: str) -> tuple[Any, Any] | None:
+    """(ACL, the listed group holding it) for a rule id; None for unknown ids, `drop`
+    ACLs and ACLs outside listed groups."""
+    key = view.parse_uuid(rule_id)
+    if key is None or L.PG not in idl.tables:
+        return None
+    owner = SG.groups(idl).acl_owner.get(key)
+    acl = view.rows(idl, L.ACL).get(key)
+    if owner is None or acl is None or acl.action == "drop":
+        return None
+    return acl, owner
+
+
+def _get(idl: NbIdl, rule_id: str) -> tuple[Any, Any]:
+    SG.require_schema(idl)
+    found = find(idl, rule_id)
+    if found is None:
+        raise NotFound(f"Security Group Rule {rule_id} does not exist")
+    return found
+
+
+def show(ctx: Ctx, rule_id: str) -> dict[str, Any]:
+    with ctx.nb.read() as idl:
+        acl, owner = _get(idl, rule_id)
+        return SG.render_rule(ctx, SG.groups(idl), acl, owner)
+
+
+# -- writes -------------------------------------------------------------------------------------
+def _group(w: Writer, ident: str) -> Any:
+    pg = SG.resolve_for_write(w, ident)
+    if pg is None:
+        raise BadRequest(f"Security group {ident} does not exist")
+    return pg
+
+
+def external_ids(rule: acl_match.Rule, pg_name: str, remote_name: str | None
+                 ) -> dict[str, str]:
+    """The ACL keys of spec 4.3: names of the groups, and the request as supplied."""
+    ext = {L.ACL_GROUP: pg_name, L.ACL_ETHERTYPE: rule.ethertype}
+    optional = ((L.ACL_REMOTE_GROUP, remote_name), (L.ACL_PROTOCOL, rule.protocol),
+                (L.ACL_MIN_PORT, rule.port_min), (L.ACL_MAX_PORT, rule.port_max),
+                (L.ACL_IP_PREFIX, rule.remote_ip_prefix),
+                (L.ACL_DESCRIPTION, rule.description))
+    for key, value in optional:
+        if value is not None:
+            ext[key] = str(value)
+    return ext
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    rule = acl_match.parse_rule(data)
+
+    def write(w: Writer) -> Any:
+        SG.require_schema(w.idl)
+        pg = _group(w, rule.group)
+        remote_name = None
+        if rule.remote_group is not None:
+            remote_name = _group(w, rule.remote_group).name
+        match = rule.match(pg.name, remote_name)
+        direction = acl_match.ACL_DIRECTION[rule.direction]
+        pg.verify("acls")
+        for acl in pg.acls:
+            if (acl.direction == direction and acl.priority == acl_match.RULE_PRIORITY
+                    and acl.match == match):
+                raise Conflict(f"Security group rule already exists. Rule id is {acl.uuid}.")
+        acl = w.insert(L.ACL, direction=direction, priority=acl_match.RULE_PRIORITY,
+                       match=match, action=acl_match.RULE_ACTION, log=False,
+                       severity=["alert"], name=[L.new_id()],
+                       external_ids=external_ids(rule, pg.name, remote_name))
+        pg.addvalue("acls", acl)
+        SG.bump(pg)
+        return w.real_uuid(acl)
+
+    committed = ctx.nb.transact(write)
+    return show(ctx, str(committed()))
+
+
+def delete(ctx: Ctx, rule_id: str) -> None:
+    def write(w: Writer) -> None:
+        acl, owner = _get(w.idl, rule_id)
+        owner.delvalue("acls", acl)
+        acl.delete()
+        SG.bump(owner)
+
+    ctx.nb.transact(write)

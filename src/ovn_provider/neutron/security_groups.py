@@ -1,0 +1,347 @@
+"""Security groups: Port_Group rows (compat spec 3.11, 4.2, 4.3, 4.8, Q14, D11, D24).
+
+A PG is an oVirt security group when it has `ovirt_sec_group_name` or is named
+`Default`; `DropAll` and foreign PGs are never shown and never break a listing. The REST
+id is the PG row UUID; `Default` is accepted wherever an id is expected (Q14). ACLs name
+their group (and any remote group) by PG name, so PG names are never changed after
+creation. Reading the rules of a group (its non-`drop` ACLs) lives here too, since a
+group renders its rules; creating and deleting rules is in security_group_rules.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFeature
+from ovn_provider.neutron import acl_match, default_groups, view
+from ovn_provider.neutron import layout as L
+from ovn_provider.neutron.context import Ctx
+from ovn_provider.ovn.index import NbIdl, set_size, set_uuids
+from ovn_provider.ovn.nb import Writer
+
+CREATE_KEYS = frozenset({"name", "description", "tenant_id", "project_id"})
+UPDATE_KEYS = frozenset({"name", "description"})
+NO_SCHEMA = "Security groups are not supported by this OVN Northbound schema"
+STORED_TS = "%Y-%m-%dT%H:%M:%S.%f"
+SHOWN_TS = "%Y-%m-%dT%H:%M:%SZ"
+
+
+# -- names, timestamps, revisions ----------------------------------------------------------
+def pg_name_for_new_group() -> str:
+    """`ovirt_` + a uuid4 with `-` replaced by `_` (PG names must match
+    `[a-zA-Z_.][a-zA-Z_.0-9]*`)."""
+    return "ovirt_" + str(uuid.uuid4()).replace("-", "_")
+
+
+def now_text() -> str:
+    return datetime.now(UTC).strftime(STORED_TS)
+
+
+def shown_time(text: str | None) -> str | None:
+    """A stored timestamp (with or without microseconds or a trailing `Z`) as
+    `YYYY-MM-DDTHH:MM:SSZ`; None when unset or unreadable."""
+    if not text:
+        return None
+    value = text.strip()
+    if value.endswith("Z"):
+        value = value[:-1]
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.strftime(SHOWN_TS)
+
+
+def is_group(pg: Any) -> bool:
+    """An oVirt security group (spec 4.1); DropAll never is."""
+    if pg.name == L.PG_DROP_ALL:
+        return False
+    return pg.name == L.PG_DEFAULT or L.PG_NAME in pg.external_ids
+
+
+def bump(pg: Any, when: str | None = None) -> None:
+    """+1 revision and a new `updated_at` on a group whose rules or fields changed. The
+    verify makes a concurrent bump by another provider retry instead of being lost."""
+    pg.verify("external_ids")
+    revision = L.parse_int(pg.external_ids.get(L.PG_REVISION)) or 0
+    pg.setkey("external_ids", L.PG_REVISION, str(max(revision, 0) + 1))
+    pg.setkey("external_ids", L.PG_UPDATED, when or now_text())
+
+
+def require_schema(idl: NbIdl) -> None:
+    if L.PG not in idl.tables:
+        raise NotImplementedFeature(NO_SCHEMA)
+
+
+# -- the groups of a replica, computed once per change ----------------------------------------
+@dataclass
+class Groups:
+    """Every PG by UUID and name, and which of them are listed security groups."""
+
+    by_uuid: dict[uuid.UUID, Any] = field(default_factory=dict)
+    by_name: dict[str, Any] = field(default_factory=dict)
+    listed: list[Any] = field(default_factory=list)
+    #: ACL UUID -> the listed group whose `acls` holds it.
+    acl_owner: dict[uuid.UUID, Any] = field(default_factory=dict)
+
+    def resolve(self, ident: str | None) -> Any | None:
+        """A PG named by UUID or name (ACL keys hold either); None if unknown."""
+        if not ident:
+            return None
+        key = view.parse_uuid(ident)
+        if key is not None and key in self.by_uuid:
+            return self.by_uuid[key]
+        return self.by_name.get(ident)
+
+    def rest_id(self, ident: str | None) -> str | None:
+        """The REST id (PG UUID) for a PG name or UUID stored on an ACL; the stored text
+        itself when that PG no longer exists."""
+        if not ident:
+            return None
+        pg = self.resolve(ident)
+        return str(pg.uuid) if pg is not None else ident
+
+
+def _build_groups(idl: NbIdl) -> Groups:
+    groups = Groups()
+    for pg in view.rows(idl, L.PG).values():
+        groups.by_uuid[pg.uuid] = pg
+        groups.by_name.setdefault(pg.name, pg)
+        if is_group(pg):
+            groups.listed.append(pg)
+            for acl_uuid in set_uuids(pg, "acls"):
+                groups.acl_owner.setdefault(acl_uuid, pg)
+    groups.listed.sort(key=lambda pg: str(pg.uuid))
+    return groups
+
+
+def groups(idl: NbIdl) -> Groups:
+    return view.cached(idl, "security_groups_index", _build_groups)
+
+
+def find(idl: NbIdl, ident: str) -> Any | None:
+    """A listed group by PG UUID, `Default`, or PG name (old port data records names)."""
+    if L.PG not in idl.tables:
+        return None
+    key = view.parse_uuid(ident)
+    pg = view.rows(idl, L.PG).get(key) if key is not None else view.pg_by_name(idl, ident)
+    return pg if pg is not None and is_group(pg) else None
+
+
+def _get(idl: NbIdl, ident: str) -> Any:
+    require_schema(idl)
+    pg = find(idl, ident)
+    if pg is None:
+        raise NotFound(f"Security Group {ident} does not exist")
+    return pg
+
+
+def resolve_for_write(w: Writer, ident: str) -> Any | None:
+    """The group `ident` names, creating Default (and DropAll) if `ident` is `Default`
+    and they are missing (spec 4.8)."""
+    if ident == L.PG_DEFAULT:
+        return default_groups.ensure(w)[1]
+    return find(w.idl, ident)
+
+
+# -- rendering ---------------------------------------------------------------------------------
+def tenant_of(ctx: Ctx, pg: Any) -> tuple[str, str]:
+    ext = pg.external_ids
+    tenant = ext.get(L.PG_TENANT) or ext.get(L.PG_PROJECT) or ctx.cfg.tenant_id
+    project = ext.get(L.PG_PROJECT) or ext.get(L.PG_TENANT) or ctx.cfg.tenant_id
+    return tenant, project
+
+
+def _ethertype(acl: Any) -> str:
+    stored = acl.external_ids.get(L.ACL_ETHERTYPE)
+    if stored in (acl_match.IPV4, acl_match.IPV6):
+        return str(stored)
+    terms = {term.strip() for term in acl.match.split("&&")}
+    return acl_match.IPV6 if "ip6" in terms else acl_match.IPV4
+
+
+def _port(text: str | None) -> int | None:
+    value = L.parse_int(text)
+    return value if value is not None and value >= 0 else None  # -1: any (D10)
+
+
+def render_rule(ctx: Ctx, index: Groups, acl: Any, owner: Any) -> dict[str, Any]:
+    """A rule from its ACL; `owner` is the listed group whose `acls` holds it."""
+    ext = acl.external_ids
+    group = index.resolve(ext.get(L.ACL_GROUP)) or owner
+    tenant, project = tenant_of(ctx, group)
+    description = ext.get(L.ACL_DESCRIPTION, ext.get(L.ACL_OLD_DESCRIPTION))
+    return {
+        "id": str(acl.uuid),
+        "security_group_id": str(group.uuid),
+        "direction": acl_match.REST_DIRECTION.get(acl.direction, acl.direction),
+        "ethertype": _ethertype(acl),
+        "protocol": ext.get(L.ACL_PROTOCOL) or None,
+        "port_range_min": _port(ext.get(L.ACL_MIN_PORT)),
+        "port_range_max": _port(ext.get(L.ACL_MAX_PORT)),
+        "remote_ip_prefix": ext.get(L.ACL_IP_PREFIX) or None,
+        "remote_group_id": index.rest_id(ext.get(L.ACL_REMOTE_GROUP)),
+        "description": description,
+        "tenant_id": tenant,
+        "project_id": project,
+    }
+
+
+def rules_of(ctx: Ctx, index: Groups, pg: Any) -> list[dict[str, Any]]:
+    """The rules of a group: its ACLs except `drop` ones, by id."""
+    result = [render_rule(ctx, index, acl, pg) for acl in pg.acls if acl.action != "drop"]
+    result.sort(key=lambda rule: rule["id"])
+    return result
+
+
+def render(ctx: Ctx, index: Groups, pg: Any) -> dict[str, Any]:
+    ext = pg.external_ids
+    tenant, project = tenant_of(ctx, pg)
+    revision = L.parse_int(ext.get(L.PG_REVISION))
+    return {
+        "id": str(pg.uuid),
+        "name": ext.get(L.PG_NAME, pg.name),
+        "description": ext.get(L.PG_DESCRIPTION, ""),
+        "tenant_id": tenant,
+        "project_id": project,
+        "revision_number": revision if revision is not None and revision >= 0 else 0,
+        "tags": [],
+        "created_at": shown_time(ext.get(L.PG_CREATED)),
+        "updated_at": shown_time(ext.get(L.PG_UPDATED)),
+        "stateful": True,
+        "security_group_rules": rules_of(ctx, index, pg),
+    }
+
+
+def list_all(ctx: Ctx) -> list[dict[str, Any]]:
+    with ctx.nb.read() as idl:
+        if L.PG not in idl.tables:
+            return []  # D24
+        return view.cached(idl, "security_groups_rendered", lambda i: _render_all(ctx, i))
+
+
+def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
+    index = groups(idl)
+    return [render(ctx, index, pg) for pg in index.listed]
+
+
+def show(ctx: Ctx, ident: str) -> dict[str, Any]:
+    with ctx.nb.read() as idl:
+        return render(ctx, groups(idl), _get(idl, ident))
+
+
+# -- validation ----------------------------------------------------------------------------------
+def _text(value: Any, key: str, max_len: int = 255) -> str:
+    if not isinstance(value, str):
+        raise BadRequest(f"Invalid input for {key}. Reason: '{value}' is not a valid string.")
+    if len(value) > max_len:
+        raise BadRequest(f"Invalid input for {key}. Reason: '{value[:40]}...' exceeds "
+                         f"maximum length of {max_len}.")
+    return value
+
+
+def _only(data: dict[str, Any], allowed: frozenset[str]) -> None:
+    extra = sorted(set(data) - allowed)
+    if extra:
+        raise BadRequest(f"Invalid data found: {', '.join(extra)}")
+
+
+# -- writes ---------------------------------------------------------------------------------------
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    _only(data, CREATE_KEYS)
+    if data.get("name") is None:
+        raise BadRequest("Mandatory data name is missing")
+    name = _text(data["name"], "name")
+    if name == L.PG_DROP_ALL:
+        raise BadRequest(f"Security group name {L.PG_DROP_ALL} is reserved")
+    description = data.get("description")
+    description = _text(description, "description") if description is not None else ""
+    owners = {key: _text(data[key], key) for key in ("tenant_id", "project_id")
+              if data.get(key) is not None}
+
+    def write(w: Writer) -> Any:
+        require_schema(w.idl)
+        when = now_text()
+        ext = {L.PG_NAME: name, L.PG_CREATED: when, L.PG_UPDATED: when, L.PG_REVISION: "1"}
+        if description:
+            ext[L.PG_DESCRIPTION] = description
+        if "tenant_id" in owners:
+            ext[L.PG_TENANT] = owners["tenant_id"]
+        if "project_id" in owners:
+            ext[L.PG_PROJECT] = owners["project_id"]
+        if name == L.PG_DEFAULT:
+            if view.pg_by_name(w.idl, L.PG_DEFAULT) is not None:
+                raise Conflict("Security group Default already exists")
+            pg = default_groups.ensure(w)[1]
+            assert pg is not None  # the schema has Port_Group
+            pg.external_ids = {**pg.external_ids, **ext}
+            return w.real_uuid(pg)
+        pg = w.insert(L.PG, name=pg_name_for_new_group(), external_ids=ext)
+        pg.acls = default_groups.egress_acls(w, pg.name)
+        return w.real_uuid(pg)
+
+    committed = ctx.nb.transact(write)
+    return show(ctx, str(committed()))
+
+
+def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
+    _only(data, UPDATE_KEYS)
+    name = data.get("name")
+    if name is not None:
+        name = _text(name, "name")
+        if name in (L.PG_DEFAULT, L.PG_DROP_ALL):
+            raise BadRequest(f"Security group name {name} is reserved")
+    description = data.get("description", None)
+    if description is not None:
+        description = _text(description, "description")
+
+    def write(w: Writer) -> str:
+        pg = _get(w.idl, ident)
+        if pg.name == L.PG_DEFAULT:
+            raise BadRequest("Updating default security group not allowed.")
+        if name is not None:  # D11: no name keeps the name
+            pg.setkey("external_ids", L.PG_NAME, name)
+        if "description" in data:
+            if description:
+                pg.setkey("external_ids", L.PG_DESCRIPTION, description)
+            elif L.PG_DESCRIPTION in pg.external_ids:
+                pg.delkey("external_ids", L.PG_DESCRIPTION)
+        bump(pg)
+        return str(pg.uuid)
+
+    return show(ctx, ctx.nb.transact(write))
+
+
+def delete(ctx: Ctx, ident: str) -> None:
+    def write(w: Writer) -> None:
+        pg = _get(w.idl, ident)
+        if pg.name == L.PG_DEFAULT:
+            raise BadRequest("Cannot delete the 'Default' security group")
+        pg.verify("ports")
+        if set_size(pg, "ports"):
+            raise Conflict(f"Security Group {ident} in use")
+        _drop_rules_naming(w, pg)
+        pg.delete()  # its ACLs go with it (strong, non-root references)
+
+    ctx.nb.transact(write)
+
+
+def _drop_rules_naming(w: Writer, gone: Any) -> None:
+    """Rules of other groups whose remote group is `gone` are deleted with it, as in
+    Neutron: their `$<pg>_ip4` address set disappears with the PG, so they could never
+    match again (and ovn-northd would log a parse error for each)."""
+    names = {gone.name, str(gone.uuid)}
+    when = now_text()
+    for pg in groups(w.idl).listed:
+        if pg.uuid == gone.uuid:
+            continue
+        doomed = [acl for acl in pg.acls
+                  if acl.external_ids.get(L.ACL_REMOTE_GROUP) in names]
+        for acl in doomed:
+            pg.delvalue("acls", acl)
+            acl.delete()
+        if doomed:
+            bump(pg, when)
