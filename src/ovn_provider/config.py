@@ -19,6 +19,7 @@ LOG = logging.getLogger(__name__)
 
 DEFAULT_MAIN = "/etc/ovirt-provider-ovn/ovirt-provider-ovn.conf"
 DEFAULT_CONFD = "/etc/ovirt-provider-ovn/conf.d"
+DEFAULT_CACERT = "/etc/pki/ovirt-engine/ca.pem"
 
 
 class ConfigError(Exception):
@@ -38,6 +39,13 @@ def _port(text: str) -> int:
     value = int(text)
     if not 0 < value < 65536:
         raise ValueError(f"not a TCP port: {text!r}")
+    return value
+
+
+def _pos_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError(f"must be positive: {text!r}")
     return value
 
 
@@ -75,6 +83,41 @@ def _str(text: str) -> str:
     return text.strip()
 
 
+def _remote(text: str) -> str:
+    """An OVSDB client remote: `tcp:`/`ssl:` `<host>[:<port>]` (IPv6 hosts in brackets) or
+    `unix:<path>`, or a comma-separated list of them (a RAFT cluster)."""
+    value = text.strip()
+    parts = [part.strip() for part in value.split(",")]
+    for part in parts:
+        method, _, rest = part.partition(":")
+        if method == "unix" and rest:
+            continue
+        if method not in ("tcp", "ssl") or not rest:
+            raise ValueError(f"{part!r} is not tcp:<host>:<port>, ssl:<host>:<port> or "
+                             "unix:<path>")
+        if rest.startswith("["):
+            host, bracket, tail = rest[1:].partition("]")
+            if not bracket or not host or (tail and not tail.startswith(":")):
+                raise ValueError(f"{part!r}: bad bracketed IPv6 host")
+            port = tail[1:] if tail else None
+        elif rest.count(":") > 1:
+            raise ValueError(f"{part!r}: an IPv6 host must be written in brackets, "
+                             f"e.g. {method}:[::1]:6641")
+        else:
+            host, _, port_text = rest.partition(":")
+            port = port_text if ":" in rest else None
+            if not host:
+                raise ValueError(f"{part!r}: the host is missing")
+        if port is not None:
+            _port(port)
+    return ",".join(parts)
+
+
+def _cacert(text: str) -> str:
+    """An empty value means the documented default, never the certificate path (D21)."""
+    return text.strip() or DEFAULT_CACERT
+
+
 def _csv(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -89,7 +132,7 @@ class Key:
 
 
 # (section, key, attribute, default, parser): the whole catalogue of compat spec 5.2,
-# plus this project's own keys (documented in packaging/ovirt-provider-ovn.conf).
+# plus this project's own keys (documented in docs/configuration.md).
 KEYS: tuple[Key, ...] = (
     Key("PROVIDER", "neutron-port", "neutron_port", "9696", _port),
     Key("PROVIDER", "keystone-port", "keystone_port", "35357", _port),
@@ -107,14 +150,14 @@ KEYS: tuple[Key, ...] = (
         "limit,page_reverse,next,previous", _csv),
     # ovn-provider's own: where the APIs listen ("::" is dual stack), request limits.
     Key("PROVIDER", "bind-address", "bind_address", "::", _str),
-    Key("PROVIDER", "max-request-body", "max_body", "1048576", _nonneg_int),
+    Key("PROVIDER", "max-request-body", "max_body", "1048576", _pos_int),
     Key("PROVIDER", "nb-timeout", "nb_timeout", "20", _pos_float),
-    Key("OVN REMOTE", "ovn-remote", "ovn_remote", "tcp:127.0.0.1:6641", _str),
+    Key("OVN REMOTE", "ovn-remote", "ovn_remote", "tcp:127.0.0.1:6641", _remote),
     Key("NETWORK", "port-security-enabled-default", "port_security_default", "false", _bool),
     Key("DHCP", "dhcp-server-mac", "dhcp_server_mac", "02:00:00:00:00:00", _mac),
-    Key("DHCP", "dhcp-lease-time", "dhcp_lease_time", "86400", _nonneg_int),
+    Key("DHCP", "dhcp-lease-time", "dhcp_lease_time", "86400", _pos_int),
     Key("DHCP", "dhcp-enable-mtu", "dhcp_enable_mtu", "true", _bool),
-    Key("DHCP", "dhcp-mtu", "dhcp_mtu", "1442", _nonneg_int),
+    Key("DHCP", "dhcp-mtu", "dhcp_mtu", "1442", _pos_int),
     Key("DHCP", "dhcp-default-ipv6-address-mode", "ipv6_default_mode", "dhcpv6-stateful",
         _ipv6_mode),
     Key("SSL", "https-enabled", "https", "false", _bool),
@@ -122,7 +165,7 @@ KEYS: tuple[Key, ...] = (
         "/etc/pki/ovirt-engine/keys/ovirt-provider-ovn.key.nopass", _str),
     Key("SSL", "ssl-cert-file", "ssl_cert", "/etc/pki/ovirt-engine/certs/ovirt-provider-ovn.cer",
         _str),
-    Key("SSL", "ssl-cacert-file", "ssl_cacert", "/etc/pki/ovirt-engine/ca.pem", _str),
+    Key("SSL", "ssl-cacert-file", "ssl_cacert", DEFAULT_CACERT, _cacert),
     Key("SSL", "ssl-ciphers-string", "ssl_ciphers",
         "kECDHE+FIPS:kDHE+FIPS:kRSA+FIPS:!eNULL:!aNULL:-3DES", _str),
     Key("AUTH", "auth-plugin", "auth_plugin", "auth.plugins.ovirt:AuthorizationByUserName", _str),
@@ -218,8 +261,11 @@ class Config:
         return Config(**values, sources=self.sources)
 
 
-def default_files(main: str = DEFAULT_MAIN, confd: str = DEFAULT_CONFD) -> list[str]:
-    return [main, *sorted(glob.glob(os.path.join(confd, "*.conf")))]
+def default_files(main: str | None = None, confd: str | None = None) -> list[str]:
+    """The main file, then conf.d/*.conf in file-name order (spec 5.1)."""
+    main = DEFAULT_MAIN if main is None else main
+    confd = DEFAULT_CONFD if confd is None else confd
+    return [main, *sorted(glob.glob(os.path.join(glob.escape(confd), "*.conf")))]
 
 
 def load(paths: Sequence[str] | None = None, overrides: Iterable[tuple[str, str, str]] = ()
@@ -230,6 +276,7 @@ def load(paths: Sequence[str] | None = None, overrides: Iterable[tuple[str, str,
     """
     files = default_files() if paths is None else list(paths)
     known = {(k.section, k.name): k for k in KEYS}
+    sections = {k.section for k in KEYS}
     raw: dict[str, tuple[str, str]] = {}  # attr -> (value, origin)
     used: list[str] = []
     for path in files:
@@ -242,16 +289,28 @@ def load(paths: Sequence[str] | None = None, overrides: Iterable[tuple[str, str,
         except (configparser.Error, OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot be parsed: {exc}") from exc
         used.append(path)
+        defaults = parser.defaults()
+        for name in defaults:
+            if not any((section, name) in known for section in sections):
+                LOG.warning("%s: unknown key [%s] %s ignored", path, parser.default_section,
+                            name)
         for section in parser.sections():
+            if section not in sections:
+                LOG.warning("%s: unknown section [%s] ignored", path, section)
+                continue
+            # Like configparser's get(), a section also sees the file's [DEFAULT] keys.
             for name, value in parser.items(section, raw=True):
-                key = known.get((section, name.lower()))
+                key = known.get((section, name))
                 if key is None:
-                    LOG.warning("%s: unknown key [%s] %s ignored", path, section, name)
+                    if name not in defaults:
+                        LOG.warning("%s: unknown key [%s] %s ignored", path, section, name)
                     continue
                 raw[key.attr] = (value, f"{path}: [{section}] {key.name}")
     for section, name, value in overrides:
-        key = known[(section, name)]
-        raw[key.attr] = (value, f"command line: [{section}] {name}")
+        key = known.get((section, name.lower()))
+        if key is None:
+            raise ConfigError(f"command line: unknown key [{section}] {name}")
+        raw[key.attr] = (value, f"command line: [{section}] {key.name}")
     values: dict[str, Any] = {}
     for key in KEYS:
         text, origin = raw.get(key.attr, (key.default, f"default [{key.section}] {key.name}"))
