@@ -90,7 +90,10 @@ def bind(host: str, port: int) -> socket.socket:
         candidates = [(socket.AF_INET, host)]
     last: OSError | None = None
     for family, address in candidates:
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto IPPROTO_TCP: asyncio then sets TCP_NODELAY on every accepted connection
+        # (it checks sock.proto); with proto 0 each response body waited ~40 ms for the
+        # client's delayed ACK, because uvicorn writes the head and the body separately.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6 and address == "::":
