@@ -113,7 +113,7 @@ def plan_configure(state: OvsState, desired: Mapping[Key, str],
             plan.changes.append(Change("write-file", path, content, old_content))
     old_record = state.external_ids.get(RECORD.key)
     new_record = format_record(record)
-    if new_record != old_record:
+    if new_record != (old_record or ""):
         plan.changes.append(Change("set", str(RECORD), new_record, old_record))
     return plan
 
