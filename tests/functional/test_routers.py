@@ -141,13 +141,13 @@ def exclude_ips(central: Central, network_id: str) -> list[str]:
 def add_interface(api: Api, router_id: str, **body: str) -> dict[str, Any]:
     response = api.put(f"/v2.0/routers/{router_id}/add_router_interface", body)
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def remove_interface(api: Api, router_id: str, **body: str) -> dict[str, Any]:
     response = api.put(f"/v2.0/routers/{router_id}/remove_router_interface", body)
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def net_with_subnet(api: Api, cidr: str, gateway: str | None = "auto", **attrs: Any
@@ -174,7 +174,7 @@ def gateway_info(net: dict[str, Any], subnet: dict[str, Any], ip: str | None = N
 def router_ports(api: Api, router_id: str) -> list[dict[str, Any]]:
     response = api.get("/v2.0/ports", params={"device_id": router_id})
     assert response.status_code == 200, response.text
-    return response.json()["ports"]  # type: ignore[no-any-return]
+    return response.json()["ports"]
 
 
 # -- CRUD ---------------------------------------------------------------------------------------
