@@ -17,6 +17,7 @@ still names the bed directory) and deletes only namespaces this object created.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -151,6 +152,13 @@ class Chassis:
     # -- helpers for tests ---------------------------------------------------------
     def vsctl(self, *args: str) -> str:
         return run(["ovs-vsctl", f"--db={self.ovs_db}", "--timeout=10", *args], env=self.env)
+
+    def ovs_map(self, column: str) -> dict[str, str]:
+        """A map column of the Open_vSwitch row (external_ids, other_config) as a dict."""
+        out = self.vsctl("--format=json", "--data=json", f"--columns={column}", "list",
+                         "Open_vSwitch")
+        cell = json.loads(out)["data"][0][0]
+        return {key: value for key, value in cell[1]}
 
     def controller_alive(self) -> bool:
         try:

@@ -85,7 +85,7 @@ def test_sysconfig_content() -> None:
 def test_invalid_config(kwargs: dict[str, object], message: str) -> None:
     base: dict[str, object] = {"central_ips": ("192.0.2.1",), "tunnel_ip": "192.0.2.2"}
     with pytest.raises(DriverError, match=message):
-        ControllerConfig(**{**base, **kwargs})  # type: ignore[arg-type]
+        ControllerConfig(**{**base, **kwargs})
 
 
 @pytest.mark.parametrize("text", ["phys", "phys:", ":br", "a:b,a:c", "p:br:x",

@@ -83,8 +83,8 @@ def test_broken_driver_install_does_not_break_vdsm_tool(fake_vdsm: Path) -> None
 
 
 def test_without_vdsm_the_fallback_marks_commands() -> None:
-    assert vdsm_tool.ovn_config._vdsm_tool == {"name": "ovn-config"}  # type: ignore[attr-defined]
-    assert vdsm_tool.ovn_unconfigure._vdsm_tool == {  # type: ignore[attr-defined]
+    assert getattr(vdsm_tool.ovn_config, "_vdsm_tool") == {"name": "ovn-config"}  # noqa: B009
+    assert getattr(vdsm_tool.ovn_unconfigure, "_vdsm_tool") == {  # noqa: B009
         "name": "ovn-unconfigure"}
 
 
