@@ -204,6 +204,11 @@ def test_plug_errors(chassis: Chassis) -> None:
     outcome = run_driver(chassis, "plug", "p1", "--ifname", "vm1", "--internal",
                          "--netns", unique("absent"))
     assert outcome.code == 1 and "does not exist" in outcome.err
+    # a device that does not exist: ovs-vswitchd's error, and no port left behind
+    chassis.vsctl("set", "Bridge", "br-int", "datapath_type=netdev")  # what configure does
+    outcome = run_driver(chassis, "plug", "p2", "--ifname", "nosuchdev0")
+    assert outcome.code == 1 and "cannot plug nosuchdev0" in outcome.err, outcome
+    assert "nosuchdev0" not in chassis.vsctl("list-ports", "br-int").split()
 
 
 def test_status_shows_tunnels(driver_central: Central,

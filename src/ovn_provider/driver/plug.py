@@ -65,6 +65,11 @@ def plug(host: Host, request: PlugRequest) -> list[str]:
     # Without --no-wait: returns once ovs-vswitchd has created the port (and its tap).
     ovs.transact([["--may-exist", "add-port", request.bridge, request.ifname],
                   ["set", "Interface", request.ifname, *settings]], wait=True)
+    error = _iface_error(ovs, request.ifname)
+    if error:
+        # ovs-vsctl succeeds even when ovs-vswitchd cannot open the device: undo, report.
+        ovs.transact([["--if-exists", "del-port", request.bridge, request.ifname]])
+        raise DriverError(f"cannot plug {request.ifname}: {error}")
     lines = [f"plugged {request.ifname} into {request.bridge} as iface-id={request.port_id}"]
     if request.internal:
         lines += _place_internal(host, ovs, request)
