@@ -835,3 +835,17 @@ def test_floatingips_without_chassis(api: Api, central: Central) -> None:
     ext, _ = net_with_subnet(api, "172.30.13.0/24")
     rejected(central, lambda: api.post("/v2.0/floatingips", {"floatingip": {
         "floating_network_id": ext["id"]}}), 501)
+
+
+def test_overlapping_subnets_are_refused(api: Api, central: Central) -> None:
+    net, sub = net_with_subnet(api, "10.31.14.0/24")
+    twin, twin_sub = net_with_subnet(api, "10.31.14.0/25", gateway="10.31.14.126")
+    r = router(api, name="r-overlap")
+    add_interface(api, r["id"], subnet_id=sub["id"])
+    url = f"/v2.0/routers/{r['id']}/add_router_interface"
+    rejected(central, lambda: api.put(url, {"subnet_id": twin_sub["id"]}), 400, "~overlaps")
+    twin_port = api.port(twin["id"], name="twin", fixed_ips=[{"ip_address": "10.31.14.100"}])
+    rejected(central, lambda: api.put(url, {"port_id": twin_port["id"]}), 400, "~overlaps")
+    rejected(central, lambda: api.put(f"/v2.0/routers/{r['id']}", {"router": {
+        "external_gateway_info": gateway_info(twin, twin_sub, enable_snat=False)}}), 400,
+        "~overlaps")

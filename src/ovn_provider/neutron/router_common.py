@@ -279,6 +279,19 @@ def delete_router_port(w: Writer, lr: Any, lrp: Any, lsp: Any | None, ls: Any | 
         lsp.delete()
 
 
+def check_overlap(w: Writer, lr: Any, router_id: str, net: Any,
+                  skip: Any | None = None) -> None:
+    """A router cannot reach two overlapping subnets: 400 when `net` overlaps a network
+    of one of its ports (other than `skip`)."""
+    for lrp in lr.ports:
+        if skip is not None and lrp.uuid == skip.uuid:
+            continue
+        for iface in networks_of_lrps([lrp]):
+            if iface.version == net.version and iface.network.overlaps(net):
+                raise BadRequest(f"Bad router request: Cidr {net} overlaps with cidr "
+                                 f"{iface.network} of an interface of router {router_id}")
+
+
 # -- routes --------------------------------------------------------------------------------
 def is_default(prefix: str) -> bool:
     try:

@@ -105,6 +105,7 @@ def _add_by_subnet(ctx: Ctx, w: Writer, lr: Any, router_id: str, subnet_id: str
     gateway = str(info.gateway)
     if any(str(iface.ip) == gateway for iface in RC.networks_of_lrps(lr.ports)):
         raise BadRequest(f"{prefix} Router already has an interface with IP {gateway}")
+    RC.check_overlap(w, lr, router_id, info.net)
     lsp = RC.add_router_lsp(w, ls, router_id, L.OWNER_ROUTER_INTERFACE)
     mac = RC.unique_mac(w.idl, set())
     ra = RC.ra_configs(ls, row) if info.version == 6 else None
@@ -139,6 +140,7 @@ def _add_by_port(ctx: Ctx, w: Writer, lr: Any, router_id: str, port_id: str
     for entry in fixed:
         row = by_id[entry["subnet_id"]]
         net = ipaddress.ip_network(row.cidr, strict=False)
+        RC.check_overlap(w, lr, router_id, net)
         networks.append(f"{entry['ip_address']}/{net.prefixlen}")
         if net.version == 6 and ra is None:
             ra = RC.ra_configs(ls, row)

@@ -152,11 +152,13 @@ def _validate(data: dict[str, Any], creating: bool) -> dict[str, Any]:
 
 
 # -- the external gateway ------------------------------------------------------------------
-def _check_gateway(w: Writer, req: GatewayRequest, keep_ip: str | None = None
-                   ) -> tuple[Any, Any, addressing.SubnetInfo, str]:
+def _check_gateway(w: Writer, req: GatewayRequest, keep_ip: str | None = None,
+                   lr: Any | None = None, router_id: str = "",
+                   old_lrp: Any | None = None) -> tuple[Any, Any, addressing.SubnetInfo, str]:
     """(LS, subnet row, subnet info, gateway IP) for a requested gateway; picks a free IP
     when none was given. `keep_ip` is the router's current gateway IP on that subnet,
-    which does not count as taken."""
+    which does not count as taken. For an existing router `lr`, the external subnet must
+    not overlap its other ports (`old_lrp`, the current gateway, excepted)."""
     from ovn_provider.neutron import networks, subnets
 
     ls = networks.find(w.idl, req.network_id)
@@ -172,6 +174,8 @@ def _check_gateway(w: Writer, req: GatewayRequest, keep_ip: str | None = None
     if info is None or info.gateway is None:
         raise BadRequest(f"Subnet {req.subnet_id} cannot be used as external gateway, since "
                          "it does not have a default gateway defined")
+    if lr is not None:
+        RC.check_overlap(w, lr, router_id, info.net, skip=old_lrp)
     alloc = addressing.Allocator(w.idl, ls, None)
     if req.ip is not None:
         if req.ip not in info.net:
@@ -316,7 +320,8 @@ def _update_gateway(ctx: Ctx, w: Writer, lr: Any, router_id: str, current: RC.Ga
                   and str(current.ls.uuid) == req.network_id and current.subnet is not None
                   and str(current.subnet.uuid) == req.subnet_id)
     keep_ip = current.ip if same_place and current is not None else None
-    ls, _, info, ip = _check_gateway(w, req, keep_ip=keep_ip)
+    ls, _, info, ip = _check_gateway(w, req, keep_ip=keep_ip, lr=lr, router_id=router_id,
+                                     old_lrp=current.lrp if current is not None else None)
     old_snat = RC.snat_enabled(lr) if current is not None else None
     snat = _snat_setting(ctx, req.enable_snat, old_snat)
     if current is not None and (not same_place or ip != current.ip):
