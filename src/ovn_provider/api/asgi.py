@@ -20,13 +20,14 @@ from ovn_provider.api.http import (
     Response,
     Scope,
     Send,
+    client_of,
     error_body,
     log_request,
     mask_body,
     read_request,
     send_response,
 )
-from ovn_provider.errors import ApiError, ServiceUnavailable
+from ovn_provider.errors import ApiError, PayloadTooLarge, ServiceUnavailable
 from ovn_provider.ovn.nb import NbCommitError, NbUnavailable
 
 LOG = logging.getLogger("ovn_provider.api")
@@ -94,6 +95,10 @@ class App:
     def _error(self, exc: ApiError, request: Request | None, scope: Scope | None) -> Response:
         method = request.method if request else (scope or {}).get("method", "-")
         path = request.raw_path if request else (scope or {}).get("path", "-")
-        client = request.client if request else "-"
+        client = request.client if request else client_of(scope) if scope else "-"
         LOG.error("%s %s from %s: %d %s", method, path, client, exc.status, exc.message)
-        return Response(exc.status, error_body(exc))
+        response = Response(exc.status, error_body(exc))
+        if isinstance(exc, PayloadTooLarge):
+            # the rest of the body was not read: the connection cannot be reused
+            response.headers["connection"] = "close"
+        return response

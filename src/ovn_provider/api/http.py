@@ -55,13 +55,15 @@ class Response:
 
 
 def split_path(path: str) -> list[str]:
-    """Drop a trailing `.json` (any case, Q2) and empty segments (Q3)."""
+    """Drop a trailing `.json` (any case, Q2, also before trailing slashes) and empty
+    segments (Q3)."""
+    path = path.rstrip("/")
     if path.lower().endswith(".json"):
         path = path[:-5]
     return [part for part in path.split("/") if part]
 
 
-def _client(scope: Scope) -> str:
+def client_of(scope: Scope) -> str:
     client = scope.get("client")
     if not client:
         return "-"
@@ -75,7 +77,7 @@ async def read_request(scope: Scope, receive: Receive, max_body: int) -> Request
                       segments=split_path(scope["path"]),
                       query=parse_qsl(scope.get("query_string", b"").decode("latin-1"),
                                       keep_blank_values=True),
-                      headers=headers, client=_client(scope))
+                      headers=headers, client=client_of(scope))
     length = headers.get("content-length")
     chunked = "chunked" in headers.get("transfer-encoding", "").lower()
     if length is not None:
@@ -116,8 +118,10 @@ def error_body(error: ApiError | int, message: str | None = None) -> dict[str, A
 
 
 async def send_response(send: Send, response: Response, head_only: bool = False) -> None:
+    """The response with its Content-Length; for HEAD, the length GET would have sent and
+    no body (RFC 9110 9.3.2)."""
     payload = b"" if response.body is None else orjson.dumps(response.body)
-    headers = [(b"content-length", str(0 if head_only else len(payload)).encode())]
+    headers = [(b"content-length", str(len(payload)).encode())]
     if response.body is not None:
         headers.append((b"content-type", b"application/json; charset=UTF-8"))
     for name, value in response.headers.items():
@@ -147,6 +151,6 @@ def mask_body(body: bytes) -> str:
 
 def log_request(request: Request | None, scope: Scope, status: int, started: float) -> None:
     elapsed = (time.monotonic() - started) * 1000
-    client = request.client if request else _client(scope)
+    client = request.client if request else client_of(scope)
     LOG.info("%s %s %s %d %.1fms", client, scope.get("method", "-"), scope.get("path", "-"),
              status, elapsed)
