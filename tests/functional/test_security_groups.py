@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +21,7 @@ import pytest
 
 from ovn_provider.ovn.central import NB_SCHEMA, Central
 from ovn_provider.ovn.daemons import free_port, ovs_env, run, stop_pidfile, wait_for
+from ovn_provider.server import Provider
 from tests.support.provider import Api, make_config, running
 
 TENANT = "00000000000000000000000000000001"
@@ -896,3 +898,42 @@ def test_schema_without_port_group(no_pg_nb: str) -> None:
             assert port["security_groups"] == [] and port["port_security_enabled"] is True
         finally:
             client.close()
+
+
+# -- two providers writing at once ------------------------------------------------------------
+def test_two_providers_never_lose_a_bump_or_duplicate_a_rule(api: Api, central: Central,
+                                                             provider: Provider) -> None:
+    """Revision bumps verify the PG row and rule creation its `acls`, so concurrent writers
+    through different NB connections retry instead of overwriting each other."""
+    sg = group(api, name="race")
+    with running(make_config(central.nb_remote)) as second:
+        clients = [Api(provider), Api(second)]
+        try:
+            statuses: list[int] = []
+
+            def create(client: Api, first_port: int) -> None:
+                for port in range(first_port, first_port + 6):
+                    statuses.append(post_rule(client, security_group_id=sg["id"],
+                                              direction="ingress", protocol="tcp",
+                                              port_range_min=port,
+                                              port_range_max=port).status_code)
+                for _ in range(3):  # the same rule from both sides: one of them wins
+                    statuses.append(post_rule(client, security_group_id=sg["id"],
+                                              direction="egress", protocol="udp",
+                                              port_range_min=53,
+                                              port_range_max=53).status_code)
+
+            threads = [threading.Thread(target=create, args=(client, 1000 + 100 * i))
+                       for i, client in enumerate(clients)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            assert sorted(statuses) == [201] * 13 + [409] * 5
+            shown = clients[1].show("security-groups", "security_group", sg["id"])
+            assert shown["revision_number"] == 1 + 13
+            assert len(shown["security_group_rules"]) == 2 + 13
+            assert len(pg_acls(central, sg["id"])) == 2 + 13
+        finally:
+            for client in clients:
+                client.close()
