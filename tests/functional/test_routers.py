@@ -849,3 +849,20 @@ def test_overlapping_subnets_are_refused(api: Api, central: Central) -> None:
     rejected(central, lambda: api.put(f"/v2.0/routers/{r['id']}", {"router": {
         "external_gateway_info": gateway_info(twin, twin_sub, enable_snat=False)}}), 400,
         "~overlaps")
+
+
+def test_network_router_external_flag(api: Api, central: Central) -> None:
+    ext = api.network(name="public", **{"router:external": True})
+    assert ext["router:external"] is True
+    assert nb_row(central, "Logical_Switch", ext["id"])["external_ids"][
+        "ovirt_router_external"] == "True"
+    listed = api.get("/v2.0/networks", params={"router:external": "true"}).json()["networks"]
+    assert ext["id"] in {n["id"] for n in listed}
+    kept = api.put(f"/v2.0/networks/{ext['id']}", {"network": {"name": "public2"}})
+    assert kept.json()["network"]["router:external"] is True
+    off = api.put(f"/v2.0/networks/{ext['id']}", {"network": {"router:external": False}})
+    assert off.json()["network"]["router:external"] is False
+    assert "ovirt_router_external" not in nb_row(central, "Logical_Switch",
+                                                 ext["id"])["external_ids"]
+    rejected(central, lambda: api.post("/v2.0/networks", {"network": {
+        "router:external": "yes"}}), 400, "router:external must be of type bool")

@@ -32,7 +32,7 @@ def render(ctx: Ctx, ls: Any, subnets: list[Any], localnet: Any | None) -> dict[
                                               cfg.port_security_default),
         "subnets": [str(row.uuid) for row in subnets],
         "shared": False,
-        "router:external": False,
+        "router:external": L.parse_bool(ext.get(L.LS_ROUTER_EXTERNAL), False),
         "description": ext.get(L.LS_DESCRIPTION, ""),
     }
     if localnet is not None:
@@ -133,6 +133,8 @@ def _validate(ctx: Ctx, data: dict[str, Any], creating: bool) -> dict[str, Any]:
         out["port_security"] = ctx.cfg.port_security_default
     if "description" in data and data["description"] is not None:
         out["description"] = V.string(data["description"], "description")
+    if data.get("router:external") is not None:
+        out["external"] = V.boolean(data["router:external"], "router:external")
     if any(key in data for key in PROVIDER_KEYS):
         out["provider"] = _provider_change(data, creating)
         if out["provider"] is KEEP:
@@ -190,6 +192,8 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             ext[L.LS_MTU] = str(values["mtu"])
         if values.get("description"):
             ext[L.LS_DESCRIPTION] = values["description"]
+        if values.get("external"):
+            ext[L.LS_ROUTER_EXTERNAL] = "True"
         ls = w.insert(L.LS, name=L.network_ls_name(values["name"]), external_ids=ext)
         if values.get("provider") is not None:
             _set_localnet(w, ls, None, values["provider"])
@@ -211,6 +215,10 @@ def update(ctx: Ctx, network_id: str, data: dict[str, Any]) -> dict[str, Any]:
             ext[L.LS_PORT_SECURITY] = L.true_text(values["port_security"])
         if "description" in values:
             ext[L.LS_DESCRIPTION] = values["description"]
+        if values.get("external"):
+            ext[L.LS_ROUTER_EXTERNAL] = "True"
+        elif "external" in values:
+            ext.pop(L.LS_ROUTER_EXTERNAL, None)
         if "mtu" in values:
             ext[L.LS_MTU] = str(values["mtu"])
             _apply_mtu(w, ls, values["mtu"])
