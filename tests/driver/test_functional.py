@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -298,13 +298,22 @@ def test_console_script(chassis: Chassis) -> None:
 
 def test_vdsm_tool_ovn_config_and_unconfigure(chassis: Chassis, tmp_path: Path) -> None:
     """The spec 6.4 sequence, with systemctl recorded (no systemd here) and real OVS."""
+    sysid, sysconfig = tmp_path / "system-id.conf", tmp_path / "ovn-controller"
+    sysid_at_ovsdb_restart: list[bool] = []
+
+    def systemctl_or_real(cmd: Sequence[str], env: Mapping[str, str] | None,
+                          timeout: float) -> Result:
+        if cmd[0] != "systemctl":
+            return run_subprocess(cmd, env, timeout)
+        if list(cmd[1:]) == ["restart", "ovsdb-server.service"]:
+            sysid_at_ovsdb_restart.append(sysid.exists())
+        return Result(0, "", "")
+
     runner = FakeRunner(answers=[
         (["systemctl", "list-unit-files"], Result(0, "unit.service enabled\n", "")),
         (["systemctl", "is-active"], Result(0, "", "")),
-        (["systemctl"], Result(0, "", "")),
-    ], fallback=run_subprocess)
+    ], fallback=systemctl_or_real)
     host = Host.from_environ(chassis.driver_env(), runner=runner, service_manager="systemd")
-    sysid, sysconfig = tmp_path / "system-id.conf", tmp_path / "ovn-controller"
     lines: list[str] = []
     code = vdsm_tool.run_ovn_config(["2001:db8::1", "192.0.2.31", "hv31.example.org"],
                                     host=host, system_id_file=str(sysid),
@@ -332,6 +341,7 @@ def test_vdsm_tool_ovn_config_and_unconfigure(chassis: Chassis, tmp_path: Path) 
     restarts = [i for i, c in enumerate(runner.calls)
                 if c[:3] == ["systemctl", "restart", "ovsdb-server.service"]]
     assert restarts and writes and restarts[0] < writes[0]  # step 2 before step 3
+    assert sysid_at_ovsdb_restart == [True]  # step 1 before step 2
     assert actions == [["restart", "ovsdb-server.service"],
                        ["enable", "openvswitch.service"], ["restart", "openvswitch.service"],
                        ["enable", "openvswitch-ipsec.service"],

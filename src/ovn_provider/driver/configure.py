@@ -19,7 +19,15 @@ from ovn_provider.driver import controller
 from ovn_provider.driver.errors import DriverError
 from ovn_provider.driver.host import Host
 from ovn_provider.driver.ovs import Ovs
-from ovn_provider.driver.plan import Plan, apply, plan_configure, plan_unconfigure
+from ovn_provider.driver.plan import (
+    Plan,
+    apply,
+    apply_db,
+    apply_files,
+    plan_configure,
+    plan_files,
+    plan_unconfigure,
+)
 from ovn_provider.driver.services import ServiceManager, detect, first_known
 from ovn_provider.driver.settings import (
     ControllerConfig,
@@ -58,20 +66,27 @@ def _no_manager_note(services: ServiceManager, what: str) -> str:
 
 
 def configure(host: Host, options: ConfigureOptions, out: Output = print) -> Plan:
+    """Spec 6.4 order: files (system-id.conf), [restart ovsdb-server], keys, [services]."""
     if options.restart not in RESTART_MODES:
         raise DriverError(f"unknown restart mode {options.restart!r}")
     config = options.config
     ovs = Ovs(host)
-    state = ovs.state()
+    services = detect(host)
     files: dict[str, str] = {}
     if options.system_id_file and config.host_fqdn:
         files[options.system_id_file] = config.host_fqdn + "\n"
     if options.sysconfig_file:
         files[options.sysconfig_file] = controller_opts(config.pki or Pki())
+    file_changes = plan_files(files)
+    if not options.dry_run:
+        apply_files(file_changes)
+        if options.restart == "host" and services.available:
+            # ovs-ctl reads system-id.conf when ovsdb-server starts (and starts it if down)
+            _restart_first_known(services, OVSDB_UNITS, out)
     bridges = [bridge for _, bridge in config.bridge_mappings or ()]
-    plan = plan_configure(state, desired_settings(config), bridges, config.datapath_type,
-                          files)
-    services = detect(host)
+    plan = plan_configure(ovs.state(), desired_settings(config), bridges,
+                          config.datapath_type)
+    plan.changes[:0] = file_changes
     for note in plan.notes:
         out(f"note: {note}")
     if options.dry_run:
@@ -80,9 +95,7 @@ def configure(host: Host, options: ConfigureOptions, out: Output = print) -> Pla
         for line in _restart_intents(services, options.restart, bool(plan)):
             out(f"would {line}")
         return plan
-    if options.restart == "host" and services.available:
-        _restart_first_known(services, OVSDB_UNITS, out)
-    apply(ovs, plan)
+    apply_db(ovs, plan)
     for line in plan.lines() or ["nothing to change"]:
         out(line)
     _restart_after(services, options.restart, bool(plan), out)

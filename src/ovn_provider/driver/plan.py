@@ -107,15 +107,22 @@ def plan_configure(state: OvsState, desired: Mapping[Key, str],
         elif datapath_type and existing["datapath_type"] != datapath_type:
             plan.notes.append(f"bridge {bridge} exists with datapath_type="
                               f"{existing['datapath_type'] or 'system'}: left as it is")
-    for path, content in (files or {}).items():
-        old_content = read_text(path)
-        if old_content != content:
-            plan.changes.append(Change("write-file", path, content, old_content))
+    plan.changes += plan_files(files or {})
     old_record = state.external_ids.get(RECORD.key)
     new_record = format_record(record)
     if new_record != (old_record or ""):
         plan.changes.append(Change("set", str(RECORD), new_record, old_record))
     return plan
+
+
+def plan_files(files: Mapping[str, str]) -> list[Change]:
+    """Writes for the files whose content differs."""
+    changes = []
+    for path, content in files.items():
+        old_content = read_text(path)
+        if old_content != content:
+            changes.append(Change("write-file", path, content, old_content))
+    return changes
 
 
 def plan_unconfigure(state: OvsState, also: Iterable[Key] = ()) -> Plan:
@@ -150,11 +157,18 @@ def plan_unconfigure(state: OvsState, also: Iterable[Key] = ()) -> Plan:
 
 def apply(ovs: Ovs, plan: Plan) -> None:
     """Files first, then every database change in one ovs-vsctl transaction."""
-    for change in plan.changes:
+    apply_files(plan.changes)
+    apply_db(ovs, plan)
+
+
+def apply_files(changes: Iterable[Change]) -> None:
+    for change in changes:
         if change.action == "write-file":
             write_text(change.target, change.value or "")
-    ops = [op for change in plan.changes for op in change.operations()]
-    ovs.transact(ops)
+
+
+def apply_db(ovs: Ovs, plan: Plan) -> None:
+    ovs.transact([op for change in plan.changes for op in change.operations()])
 
 
 def read_text(path: str) -> str | None:
