@@ -814,6 +814,15 @@ def test_fresh_nb_groups_and_default_recreated_by_post(fresh_central: Central) -
             _check_default_layout(fresh_central)
             assert nb_row(fresh_central, PG, "DropAll") == drop_before  # not rewritten
             error(client.post(SG, {"security_group": {"name": "Default"}}), 409)
+            # Calls naming a missing Default: show creates it, update/delete are 400.
+            fresh_central.nbctl("pg-del", "Default")
+            error(client.put(f"{SG}/Default", {"security_group": {"name": "x"}}), 400)
+            error(client.delete(f"{SG}/Default"), 400)
+            assert not nb_exists(fresh_central, PG, "Default")
+            shown = client.get(f"{SG}/Default")
+            assert shown.status_code == 200, shown.text
+            assert shown.json()["security_group"]["id"] == default_id(fresh_central)
+            _check_default_layout(fresh_central)
             # A rule naming Default creates it when it is missing (spec 4.8).
             fresh_central.nbctl("pg-del", "Default")
             r = rule(client, "Default", protocol="tcp")

@@ -229,6 +229,11 @@ def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
 
 
 def show(ctx: Ctx, ident: str) -> dict[str, Any]:
+    if ident == L.PG_DEFAULT:
+        with ctx.nb.read() as idl:
+            missing = L.PG in idl.tables and find(idl, ident) is None
+        if missing:  # spec 4.8: Default exists before any call that refers to it
+            ctx.nb.transact(lambda w: default_groups.ensure(w) and None)
     with ctx.nb.read() as idl:
         return render(ctx, groups(idl), _get(idl, ident))
 
@@ -299,6 +304,9 @@ def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
         description = _text(description, "description")
 
     def write(w: Writer) -> str:
+        require_schema(w.idl)
+        if ident == L.PG_DEFAULT:
+            raise BadRequest("Updating default security group not allowed.")
         pg = _get(w.idl, ident)
         if pg.name == L.PG_DEFAULT:
             raise BadRequest("Updating default security group not allowed.")
@@ -317,6 +325,9 @@ def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def delete(ctx: Ctx, ident: str) -> None:
     def write(w: Writer) -> None:
+        require_schema(w.idl)
+        if ident == L.PG_DEFAULT:
+            raise BadRequest("Cannot delete the 'Default' security group")
         pg = _get(w.idl, ident)
         if pg.name == L.PG_DEFAULT:
             raise BadRequest("Cannot delete the 'Default' security group")
