@@ -303,6 +303,9 @@ def test_floating_ip_keeps_its_router_in_place(napi: Api, central: Central,
     rejected(central, lambda: napi.put(f"/v2.0/routers/{rid}/remove_router_interface",
                                        {"port_id": gw}), 409)
     rejected(central, lambda: napi.delete(f"/v2.0/routers/{rid}"), 409)
+    other = router(napi, name="r-other")
+    rejected(central, lambda: napi.put(f"/v2.0/routers/{other['id']}/add_router_interface",
+                                       {"port_id": vm["id"]}), 409, "~has a floating IP")
     # a new gateway IP on the same network is fine: the floating IP stays
     moved = napi.put(f"/v2.0/routers/{rid}", {"router": {"external_gateway_info":
                                                          gateway_info(ext, esub)}})
@@ -319,4 +322,21 @@ def test_session_provider_lists_floating_ips(napi: Api, api: Api, topo: dict[str
     item = fip(napi, floating_network_id=topo["ext"]["id"])
     listed = api.get("/v2.0/floatingips").json()["floatingips"]  # Q11: always listable
     assert item["id"] in {f["id"] for f in listed}
+    assert napi.delete(f"/v2.0/floatingips/{item['id']}").status_code == 204
+
+
+def test_release_port_disassociates(napi: Api, central: Central, nat_provider: Provider,
+                                    topo: dict[str, Any]) -> None:
+    """The hook for port deletion: the port's floating IPs lose their NAT, stay allocated."""
+    from ovn_provider.neutron import floating_ips
+
+    item = fip(napi, floating_network_id=topo["ext"]["id"], port_id=topo["vm"]["id"])
+    assert nat_rows(central, topo["router"]["id"])
+    nat_provider.nb.transact(lambda w: floating_ips.release_port(
+        w, nat_provider.cfg, topo["vm"]["id"]))
+    assert nat_rows(central, topo["router"]["id"]) == []
+    assert chassis_of(central, topo["router"]["id"]) == []
+    shown = napi.show("floatingips", "floatingip", item["id"])
+    assert shown["status"] == "DOWN" and shown["port_id"] is None
+    assert item["floating_ip_address"] in exclude_ips(central, topo["ext"]["id"])
     assert napi.delete(f"/v2.0/floatingips/{item['id']}").status_code == 204

@@ -19,6 +19,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from ovn_provider.config import Config
 from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFeature
 from ovn_provider.neutron import addressing, ipam, view
 from ovn_provider.neutron import layout as L
@@ -134,6 +135,20 @@ def _disassociate(ctx: Ctx, w: Writer, fip_id: str) -> None:
             nat.delete()
         if mine:
             RC.refresh_nat(w, ctx.cfg, lr)
+
+
+def release_port(w: Writer, cfg: Config, port_id: str) -> None:
+    """Disassociate every floating IP of a port that is being deleted (as Neutron does),
+    inside the caller's transaction. For ports.delete; the floating IPs stay allocated."""
+    for lr in list(view.rows(w.idl, L.LR).values()):
+        mine = [nat for nat in lr.nat if nat.type == "dnat_and_snat"
+                and L.NAT_FIP_ID in nat.external_ids
+                and nat.external_ids.get(L.NAT_FIP_PORT) == port_id]
+        for nat in mine:
+            lr.delvalue("nat", nat)
+            nat.delete()
+        if mine:
+            RC.refresh_nat(w, cfg, lr)
 
 
 def _associate(ctx: Ctx, w: Writer, rec: Record, port_id: str, wanted: str | None) -> None:

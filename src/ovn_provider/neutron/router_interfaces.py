@@ -120,6 +120,10 @@ def _add_by_port(ctx: Ctx, w: Writer, lr: Any, router_id: str, port_id: str
     if lsp.type == "router":
         raise BadRequest(f"Can not add {port_id} to router. Port is already connected to a "
                          "router")
+    for other in view.rows(w.idl, L.LR).values():
+        if any(nat.external_ids.get(L.NAT_FIP_PORT) == port_id for nat in other.nat):
+            raise Conflict(f"Unable to attach port {port_id} to router {router_id}: the port "
+                           "has a floating IP; disassociate it first")
     ls = view.network_of(w.idl, lsp)
     no_ip = (f"Unable to attach port {port_id} to router {router_id}. Attaching by port "
              "requires the port to have an ip from subnet assigned.")
