@@ -367,7 +367,11 @@ def test_router_with_gateway_layout(api: Api, central: Central) -> None:
     assert ports[0]["mac_address"] == lrp["mac"]
     assert ports[0]["device_owner"] == "network:router_gateway"
     assert ports[0]["fixed_ips"] == [{"ip_address": "172.30.1.10", "subnet_id": sub["id"]}]
-    assert ports[0]["network_id"] == ext["id"]
+    assert ports[0]["network_id"] == ext["id"] and ports[0]["device_id"] == r["id"]
+    # the first update records the router id on the gateway port as well
+    api.put(f"/v2.0/routers/{r['id']}", {"router": {"name": "r-gw"}})
+    recorded = lsp_named(central, gw_name)
+    assert recorded is not None and recorded["external_ids"]["ovirt_device_id"] == r["id"]
 
 
 def test_gateway_ip_is_allocated_when_absent(api: Api, central: Central) -> None:

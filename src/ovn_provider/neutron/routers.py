@@ -287,7 +287,11 @@ def update(ctx: Ctx, router_id: str, data: dict[str, Any]) -> dict[str, Any]:
                 lr.setkey("external_ids", L.LR_DESCRIPTION, v["description"])
             elif L.LR_DESCRIPTION in lr.external_ids:
                 lr.delkey("external_ids", L.LR_DESCRIPTION)
-        has_gateway = RC.gateway_of(w.idl, lr, w) is not None
+        gateway = RC.gateway_of(w.idl, lr, w)
+        has_gateway = gateway is not None
+        if gateway is not None and not gateway.lsp.external_ids.get(L.LSP_DEVICE_ID):
+            # created with its router, before the router's UUID was known
+            gateway.lsp.setkey("external_ids", L.LSP_DEVICE_ID, router_id)
         if "routes" in v:
             _set_routes(w, lr, v["routes"], new_gateway_route, has_gateway)
         if has_gateway and ("routes" in v or "gateway" in v):
