@@ -191,7 +191,7 @@ def _validate_create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         raise BadRequest("'ip_version' must be either 4 or 6")
     if data.get("cidr") is None:
         raise BadRequest("Missing 'cidr' attribute")
-    net = V.cidr(data["cidr"])
+    net = V.cidr(data["cidr"], require_prefix=True)
     if net.version != version:
         raise BadRequest(f"The provided ip_version [{version}] does not match the supplied "
                          f"cidr={data['cidr']} or gateway={data.get('gateway_ip')}")

@@ -10,6 +10,11 @@ from ovn_provider.errors import BadRequest
 
 _MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-]?)[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$")
 _MAC_DOTTED = re.compile(r"^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$")
+# Unix style with single-digit groups (0:1b:77:49:54:fd) and PostgreSQL's xxxxxx:xxxxxx.
+_MAC_SHORT = re.compile(r"^[0-9a-fA-F]{1,2}([:-])[0-9a-fA-F]{1,2}(\1[0-9a-fA-F]{1,2}){4}$")
+_MAC_HALVES = re.compile(r"^[0-9a-fA-F]{6}[:-][0-9a-fA-F]{6}$")
+#: Never a port's MAC (as in Neutron).
+INVALID_MACS = ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -20,10 +25,12 @@ def normalize_mac(text: Any) -> str | None:
     if not isinstance(text, str):
         return None
     value = text.strip()
-    if _MAC_RE.match(value):
+    if _MAC_RE.match(value) or _MAC_HALVES.match(value):
         digits = re.sub(r"[:-]", "", value)
     elif _MAC_DOTTED.match(value):
         digits = value.replace(".", "")
+    elif _MAC_SHORT.match(value):
+        digits = "".join(part.zfill(2) for part in re.split(r"[:-]", value))
     else:
         return None
     digits = digits.lower()
@@ -31,8 +38,9 @@ def normalize_mac(text: Any) -> str | None:
 
 
 def mac(value: Any) -> str:
+    """A port's MAC: any EUI-48 form, but not all-zero or broadcast."""
     result = normalize_mac(value)
-    if result is None:
+    if result is None or result in INVALID_MACS:
         raise BadRequest(f"Invalid input for mac_address. Reason: '{value}' is not a valid MAC "
                          "address.")
     return result
@@ -56,7 +64,7 @@ def string(value: Any, name: str, max_len: int = 255) -> str:
 def integer(value: Any, name: str, low: int | None = None, high: int | None = None) -> int:
     if isinstance(value, bool):
         raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not an integer.")
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]+\s*", value):
         value = int(value)
     if not isinstance(value, int):
         raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not an integer.")
@@ -68,24 +76,27 @@ def integer(value: Any, name: str, low: int | None = None, high: int | None = No
 
 
 def ip_address(value: Any, name: str) -> IPAddress:
-    if not isinstance(value, str):
-        raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not a valid IP "
-                         "address.")
+    """An IPv4 or IPv6 address, without a prefix or an IPv6 zone (`%eth0`)."""
+    error = BadRequest(f"Invalid input for {name}. Reason: '{value}' is not a valid IP "
+                       "address.")
+    if not isinstance(value, str) or "%" in value:
+        raise error
     try:
         return ipaddress.ip_address(value.strip())
     except ValueError:
-        raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not a valid IP "
-                         "address.") from None
+        raise error from None
 
 
-def cidr(value: Any, name: str = "cidr") -> IPNetwork:
-    if not isinstance(value, str):
-        raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not a valid CIDR.")
+def cidr(value: Any, name: str = "cidr", require_prefix: bool = False) -> IPNetwork:
+    """A network in CIDR form, host bits cleared (`10.0.0.5/24` is `10.0.0.0/24`). A bare
+    address is a /32 or /128 unless `require_prefix`."""
+    error = BadRequest(f"Invalid input for {name}. Reason: '{value}' is not a valid CIDR.")
+    if not isinstance(value, str) or "%" in value or (require_prefix and "/" not in value):
+        raise error
     try:
         return ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
-        raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not a valid CIDR."
-                         ) from None
+        raise error from None
 
 
 def list_of(value: Any, name: str) -> list[Any]:
