@@ -22,6 +22,7 @@ from tests.functional.test_routers import (
     add_interface,
     as_list,
     check,
+    eventually,
     exclude_ips,
     gateway_info,
     lrp_named,
@@ -320,8 +321,9 @@ def test_floating_ip_keeps_its_router_in_place(napi: Api, central: Central,
 def test_session_provider_lists_floating_ips(napi: Api, api: Api, topo: dict[str, Any]
                                             ) -> None:
     item = fip(napi, floating_network_id=topo["ext"]["id"])
-    listed = api.get("/v2.0/floatingips").json()["floatingips"]  # Q11: always listable
-    assert item["id"] in {f["id"] for f in listed}
+    # Q11: always listable; another provider instance sees it once its replica has it
+    assert eventually(lambda: item["id"] in {
+        f["id"] for f in api.get("/v2.0/floatingips").json()["floatingips"]})
     assert napi.delete(f"/v2.0/floatingips/{item['id']}").status_code == 204
 
 
