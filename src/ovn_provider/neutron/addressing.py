@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from ovn_provider.neutron import ipam, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.validate import IPAddress, IPNetwork
-from ovn_provider.ovn.index import NbIdl, set_contains
+from ovn_provider.ovn.index import NbIdl, set_contains, set_uuids
 
 
 @dataclass
@@ -283,13 +284,27 @@ def current_ips(idl: NbIdl, lsp: Any, subnets: list[Any]) -> list[dict[str, str]
     """The `fixed_ips` of an LSP, from its static addresses or dynamic_addresses."""
     _, static, dynamic = ipam.parse_lsp_addresses(lsp.addresses)
     ips = ipam.parse_dynamic(lsp.dynamic_addresses) if dynamic else static
-    if not ips:
-        return []
-    refs = {str(r.uuid): r for r in (*lsp.dhcpv4_options, *lsp.dhcpv6_options)}
+    return fixed_ips(idl, lsp, ips, lambda ip: view.subnet_for_ip(subnets, ip))
+
+
+def fixed_ips(idl: NbIdl, lsp: Any, ips: list[str], find: Callable[[str], Any | None],
+              key: Callable[[Any], str] = lambda row: str(row.uuid)
+              ) -> list[dict[str, str]]:
+    """`ips` as `fixed_ips` entries: the subnet is the network's subnet holding the IP
+    (`find`), else the LSP's own DHCP reference holding it, else ``""``."""
     result: list[dict[str, str]] = []
     for ip in ips:
-        subnet = view.subnet_for_ip(subnets, ip)
+        subnet = find(ip)
         if subnet is None:
-            subnet = next((r for r in refs.values() if view.subnet_for_ip([r], ip)), None)
-        result.append({"ip_address": ip, "subnet_id": str(subnet.uuid) if subnet else ""})
+            subnet = next((r for r in _dhcp_refs(idl, lsp)
+                           if r is not None and view.subnet_for_ip([r], ip)), None)
+        result.append({"ip_address": ip, "subnet_id": key(subnet) if subnet else ""})
     return result
+
+
+def _dhcp_refs(idl: NbIdl, lsp: Any) -> list[Any]:
+    if lsp._data is None or lsp._changes or lsp._mutations:  # written in this transaction
+        return [*lsp.dhcpv4_options, *lsp.dhcpv6_options]
+    table = view.rows(idl, L.DHCP)
+    return [table.get(ref) for ref in
+            (*set_uuids(lsp, "dhcpv4_options"), *set_uuids(lsp, "dhcpv6_options"))]
