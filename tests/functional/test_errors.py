@@ -355,3 +355,11 @@ def test_successful_responses_carry_length_and_json(api: Api) -> None:
         assert int(response.headers["content-length"]) == len(response.content)
         assert response.headers["content-type"].startswith("application/json")
         assert response.http_version == "HTTP/1.1"
+
+
+def test_request_content_type_is_not_checked(api: Api) -> None:
+    body = orjson.dumps({"network": {"name": "typed"}})
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", ""):
+        response = api.http.post("/v2.0/networks", content=body,
+                                 headers={"Content-Type": content_type})
+        assert response.status_code == 201, response.text

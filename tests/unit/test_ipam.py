@@ -195,3 +195,12 @@ def test_eui64_matches_rfc4291_derivation() -> None:
         "fd00:1::21a:4aff:fe16:151")
     # the universal/local bit flips back for locally administered addresses
     assert ipam.eui64(net("2001:db8::/64"), "02:00:00:00:00:01") == ip("2001:db8::ff:fe00:1")
+
+
+def test_pool_end_is_inclusive_and_can_be_handed_out() -> None:
+    pools = ipam.default_pools(net("10.0.0.0/29"), ip("10.0.0.1"))
+    assert texts(pools) == [("10.0.0.2", "10.0.0.6")]
+    start, end = pools[0]
+    taken = {ip(f"10.0.0.{n}") for n in range(2, 6)}
+    assert ipam.pick_free(pools, taken.__contains__) == end
+    assert ipam.pick_free(pools, lambda c: c != start) == start
