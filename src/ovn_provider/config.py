@@ -154,6 +154,10 @@ KEYS: tuple[Key, ...] = (
     Key("PROVIDER", "nb-timeout", "nb_timeout", "20", _pos_float),
     Key("OVN REMOTE", "ovn-remote", "ovn_remote", "tcp:127.0.0.1:6641", _remote),
     Key("NETWORK", "port-security-enabled-default", "port_security_default", "false", _bool),
+    # ovn-provider's own: SB chassis names (highest priority first) that host the
+    # distributed gateway port of routers with SNAT or floating IPs. Empty: SNAT and
+    # floating IPs are off, as in ovirt-provider-ovn (docs/routers.md).
+    Key("NETWORK", "gateway-chassis", "gateway_chassis", "", _csv),
     Key("DHCP", "dhcp-server-mac", "dhcp_server_mac", "02:00:00:00:00:00", _mac),
     Key("DHCP", "dhcp-lease-time", "dhcp_lease_time", "86400", _pos_int),
     Key("DHCP", "dhcp-enable-mtu", "dhcp_enable_mtu", "true", _bool),
@@ -207,6 +211,7 @@ class Config:
     nb_timeout: float
     ovn_remote: str
     port_security_default: bool
+    gateway_chassis: tuple[str, ...]
     dhcp_server_mac: str
     dhcp_lease_time: int
     dhcp_enable_mtu: bool
