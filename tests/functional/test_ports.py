@@ -396,9 +396,12 @@ def test_security_groups_explicit_empty_and_default(api: Api, central: Central,
     port = api.port(secure_net["id"], security_groups=[user_group, "Default"])
     assert sorted(port["security_groups"]) == sorted([user_group, "Default"])
     assert pg_of_port(central, port["id"]) == {"DropAll", "Default", group_name}
-    # duplicates collapse
+    # duplicates collapse, also two names of one group
     port = api.port(secure_net["id"], security_groups=["Default", "Default"])
     assert port["security_groups"] == ["Default"]
+    port = api.port(secure_net["id"], security_groups=["Default", default_id])
+    assert port["security_groups"] == ["Default"]
+    assert lsp_row(central, port["id"])["external_ids"]["ovirt_security_groups"] == "Default"
 
 
 def test_groups_on_a_port_without_port_security(api: Api, central: Central,

@@ -275,11 +275,14 @@ def _validate(data: dict[str, Any], creating: bool) -> dict[str, Any]:
     return out
 
 
-def _resolve_groups(w: Writer, idents: list[str]) -> list[Any]:
-    """PG rows for the requested identifiers (PG UUID, `Default`, or a PG name)."""
+def _resolve_groups(w: Writer, idents: list[str]) -> tuple[list[Any], list[str]]:
+    """PG rows for the requested identifiers (PG UUID, `Default`, or a PG name), and the
+    identifiers to record: one per group, as first given (two names for one group would
+    make the recorded list differ from the membership, D9)."""
     result: list[Any] = []
-    if idents and not w.has_table(L.PG):
-        return result
+    kept: list[str] = []
+    if not w.has_table(L.PG):
+        return result, kept
     pgs = view.rows(w.idl, L.PG)
     for ident in dict.fromkeys(idents):
         pg = None
@@ -292,8 +295,10 @@ def _resolve_groups(w: Writer, idents: list[str]) -> list[Any]:
                 pg = None
         if pg is None:
             raise NotFound(f"Security group {ident} does not exist")
-        result.append(pg)
-    return result
+        if all(pg.uuid != other.uuid for other in result):
+            result.append(pg)
+            kept.append(ident)
+    return result, kept
 
 
 def _is_security_group(pg: Any) -> bool:
@@ -360,7 +365,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         idents = v.get("groups")
         if idents is None:
             idents = [L.PG_DEFAULT] if security and w.has_table(L.PG) else []
-        groups = _resolve_groups(w, idents)
+        groups, idents = _resolve_groups(w, idents)
         p = addressing.plan(w.idl, ls, mac, v.get("fixed_ips"))
         name = L.new_id()
         ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid)}
@@ -448,7 +453,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
             idents = v["groups"]
             if idents is None:
                 idents = [L.PG_DEFAULT] if security and w.has_table(L.PG) else []
-            _set_membership(w, lsp, security, _resolve_groups(w, idents), idents, current)
+            _set_membership(w, lsp, security, *_resolve_groups(w, idents), current)
         elif security != was_secure:
             # Port security on/off: only DropAll changes, other groups stay (D9).
             kept = [pg for pg in current if pg.name != L.PG_DROP_ALL]
