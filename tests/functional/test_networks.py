@@ -6,23 +6,28 @@ so the NB layout (external_ids, options, other_config) is asserted exactly.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
+import os
 import re
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from ovn_provider.ovn.central import Central
+from ovn_provider.ovn.daemons import wait_for
 from ovn_provider.server import Provider
 from tests.support.provider import Api, make_config, running
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TENANT = "00000000000000000000000000000001"
 SNAPSHOT_TABLES = ("Logical_Switch", "Logical_Switch_Port", "DHCP_Options")
+RACES = int(os.environ.get("OVNP_RACES", "20"))
 
 
 # -- NB helpers (shared with test_subnets) --------------------------------------------------
@@ -84,6 +89,20 @@ def check(response: httpx.Response, status: int, message: str) -> None:
         assert message[1:] in assert_error(response, status)
     else:
         assert_error(response, status, message)
+
+
+def synced(provider: Provider, central: Central) -> None:
+    """Wait until `provider`'s NB replica holds every write committed so far (e.g. by
+    ovn-nbctl): the NB sends updates in commit order, so seeing a fresh marker is enough."""
+    nonce = str(uuid.uuid4())
+    central.nbctl("set", "NB_Global", ".", f"external_ids:ovnp-test-sync={nonce}")
+
+    def seen() -> bool:
+        with provider.nb.read() as idl:
+            return any(row.external_ids.get("ovnp-test-sync") == nonce
+                       for row in idl.tables["NB_Global"].rows.values())
+
+    wait_for(seen, 10, "the provider's NB replica to catch up")
 
 
 def ls_ports(central: Central, ls_id: str) -> list[str]:
@@ -385,7 +404,7 @@ def test_unknown_network_gives_404(api: Api) -> None:
 
 
 def test_mtu_update_reaches_ipv4_dhcp_and_ipv6_router_advertisements(
-        api: Api, central: Central) -> None:
+        api: Api, central: Central, provider: Provider) -> None:
     net = api.network(name="mtu-prop")
     v4 = api.subnet(net["id"], "10.61.0.0/24", gateway_ip="10.61.0.1")
     v6 = api.subnet(net["id"], "fd00:61::/64", gateway_ip="fd00:61::1")
@@ -409,7 +428,7 @@ def test_mtu_update_reaches_ipv4_dhcp_and_ipv6_router_advertisements(
                   "external_ids:ovirt_nic_name=router_port",
                   "external_ids:ovirt_device_owner=network:router_interface")
     try:
-        central.nbctl("--wait=sb", "sync")
+        synced(provider, central)
         response = api.put(f"/v2.0/networks/{net['id']}", {"network": {"mtu": 1300}})
         assert response.status_code == 200, response.text
         assert response.json()["network"]["mtu"] == 1300
@@ -460,21 +479,25 @@ def test_delete_removes_switch_subnets_and_localnet(api: Api, central: Central) 
     assert api.get(f"/v2.0/networks/{net['id']}").status_code == 404
 
 
-def test_delete_with_router_port_is_409(api: Api, central: Central) -> None:
+def test_delete_with_router_port_is_409(api: Api, central: Central,
+                                        provider: Provider) -> None:
     net = api.network(name="routed")
     lsp_name = str(uuid.uuid4())
     central.nbctl("lsp-add", net["id"], lsp_name, "--", "lsp-set-type", lsp_name, "router",
                   "--", "set", "Logical_Switch_Port", lsp_name,
                   "external_ids:ovirt_nic_name=router_port")
     try:
+        synced(provider, central)
         assert_error(api.delete(f"/v2.0/networks/{net['id']}"), 409)
     finally:
         central.nbctl("lsp-del", lsp_name)
+    synced(provider, central)
     assert api.delete(f"/v2.0/networks/{net['id']}").status_code == 204
 
 
 # -- reading foreign and predecessor data -------------------------------------------------
-def test_foreign_switches_are_listed_with_fallbacks(api: Api, central: Central) -> None:
+def test_foreign_switches_are_listed_with_fallbacks(api: Api, central: Central,
+                                                    provider: Provider) -> None:
     """Q7, Q8: every LS is a network; missing or bad keys fall back to the defaults."""
     plain = f"foreign-{uuid.uuid4()}"
     central.nbctl("ls-add", plain)
@@ -489,6 +512,7 @@ def test_foreign_switches_are_listed_with_fallbacks(api: Api, central: Central) 
                   "localnet", "--", "lsp-set-options", f"ln-{vlan}", "network_name=datacenter",
                   "--", "set", "Logical_Switch_Port", f"ln-{vlan}", "tag=42")
     try:
+        synced(provider, central)
         listed = {n["id"]: n for n in api.get("/v2.0/networks").json()["networks"]}
         uuids = {name: central.nbctl("get", "Logical_Switch", name, "_uuid").strip()
                  for name in (plain, odd, vlan)}
@@ -542,3 +566,37 @@ def test_mtu_limit(limited_api: Api, central: Central) -> None:
 
 def test_no_mtu_limit_by_default(api: Api) -> None:
     assert api.network(name="jumbo", mtu=9000)["mtu"] == 9000
+
+
+def at_once(*calls: Callable[[], httpx.Response]) -> list[int]:
+    """Run the calls at the same moment in threads; their status codes, in order."""
+    barrier = threading.Barrier(len(calls))
+    results: dict[int, int] = {}
+
+    def run(index: int, call: Callable[[], httpx.Response]) -> None:
+        barrier.wait()
+        results[index] = call().status_code
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return [results[i] for i in range(len(calls))]
+
+
+def test_delete_racing_a_port_create_on_another_instance(api: Api, limited_api: Api,
+                                                        limited: Provider,
+                                                        central: Central) -> None:
+    """Either the delete wins (the port POST then finds no network) or the port does (the
+    delete answers 409); never both (spec 9.8)."""
+    for attempt in range(RACES):
+        net_id = api.network(name=f"race-del-{attempt}")["id"]
+        synced(limited, central)  # both instances know the network
+        deleted, port = at_once(
+            functools.partial(api.delete, f"/v2.0/networks/{net_id}"),
+            functools.partial(limited_api.post, "/v2.0/ports", {"port": {
+                "network_id": net_id, "port_security_enabled": False}}))
+        assert (deleted, port) in ((204, 400), (204, 404), (409, 201))
+        exists = api.get(f"/v2.0/networks/{net_id}").status_code == 200
+        assert exists == (deleted == 409)

@@ -7,23 +7,29 @@ ovn-nbctl and compared exactly.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from ovn_provider.ovn.central import Central
+from ovn_provider.server import Provider
 from tests.functional.test_networks import (
+    RACES,
     TENANT,
     as_list,
     assert_error,
+    at_once,
     check,
     nb_exists,
     nb_row,
     snapshot,
+    synced,
 )
-from tests.support.provider import Api
+from tests.support.provider import Api, make_config, running
 
 SERVER_MAC = "02:00:00:00:00:00"
 
@@ -182,14 +188,16 @@ def test_allocation_pools_keep_dynamic_addresses_inside(api: Api, central: Centr
     assert other_config(central, net["id"]) == {
         "subnet": "10.77.0.0/24",
         "exclude_ips": "10.77.0.1..10.77.0.9 10.77.0.12..10.77.0.19 10.77.0.21..10.77.0.254"}
-    got = {ips(api.port(net["id"]))[0] for _ in range(3)}
+    ports = [api.port(net["id"]) for _ in range(3)]
+    got = {ips(p)[0] for p in ports}
     assert got == {"10.77.0.10", "10.77.0.11", "10.77.0.20"}
     # the pools are full
     assert_error(api.post("/v2.0/ports", {"port": {"network_id": net["id"]}}), 409)
     # ovn-northd keeps the provider's choices
     central.nbctl("--wait=sb", "sync")
-    listed = api.get("/v2.0/ports", params={"network_id": net["id"]}).json()["ports"]
-    assert {ips(p)[0] for p in listed} == got
+    for port in ports:
+        assert lsp(central, port["id"])["dynamic_addresses"] == \
+            f"{port['mac_address']} {ips(port)[0]}"
 
 
 @pytest.mark.xfail(strict=True, reason="addressing.Allocator counts the pool-derived "
@@ -203,8 +211,8 @@ def test_fixed_ip_outside_the_pools_is_allowed(api: Api) -> None:
     assert ips(fixed) == ["10.77.1.200"]
 
 
-def test_allocation_pools_update_keeps_router_gateway_exclusions(api: Api,
-                                                                 central: Central) -> None:
+def test_allocation_pools_update_keeps_router_gateway_exclusions(
+        api: Api, central: Central, provider: Provider) -> None:
     net = api.network(name="pool-update")
     subnet = api.subnet(net["id"], "10.78.0.0/24", gateway_ip="10.78.0.1",
                         allocation_pools=[{"start": "10.78.0.10", "end": "10.78.0.50"}])
@@ -212,6 +220,7 @@ def test_allocation_pools_update_keeps_router_gateway_exclusions(api: Api,
     excluded = other_config(central, net["id"])["exclude_ips"]
     central.nbctl("set", "Logical_Switch", net["id"],
                   f'other_config:exclude_ips="{excluded} 10.78.0.30"')
+    synced(provider, central)
     response = api.put(f"/v2.0/subnets/{subnet['id']}", {"subnet": {
         "allocation_pools": [{"start": "10.78.0.100", "end": "10.78.0.110"}]}})
     assert response.status_code == 200, response.text
@@ -264,6 +273,8 @@ def test_enable_dhcp_false_gives_addresses_without_dhcp(api: Api, central: Centr
     ({"ip_version": 4, "cidr": "10.80.0.0/33"}, "~cidr"),
     ({"ip_version": 4, "cidr": "banana"}, "~cidr"),
     ({"ip_version": 4, "cidr": 10}, "~cidr"),
+    ({"ip_version": 4, "cidr": "10.80.0.0"}, "~cidr"),
+    ({"ip_version": 6, "cidr": "fe80::%eth0/64"}, "~cidr"),
     ({"ip_version": 6, "cidr": "10.80.0.0/24"},
      "The provided ip_version [6] does not match the supplied cidr=10.80.0.0/24 or "
      "gateway=None"),
@@ -441,7 +452,7 @@ def test_dual_stack_and_one_subnet_per_family(api: Api, central: Central) -> Non
     assert snapshot(central) == before
 
 
-def test_static_port_created_before_a_subnet_keeps_no_foreign_ip(api: Api,
+def test_ports_created_before_a_subnet_get_distinct_addresses(api: Api,
                                                                  central: Central) -> None:
     net = api.network(name="d2-many")
     ports = [api.port(net["id"]) for _ in range(3)]
@@ -453,11 +464,13 @@ def test_static_port_created_before_a_subnet_keeps_no_foreign_ip(api: Api,
 
 
 # -- update -------------------------------------------------------------------------------------
-def test_update_name_gateway_and_options(api: Api, central: Central) -> None:
+def test_update_name_gateway_and_options(api: Api, central: Central,
+                                         provider: Provider) -> None:
     net = api.network(name="upd")
     subnet = api.subnet(net["id"], "10.98.0.0/24", gateway_ip="10.98.0.1", name="a")
     # a foreign option set by an operator survives updates
     central.nbctl("set", "DHCP_Options", subnet["id"], "options:ntp_server=10.98.0.123")
+    synced(provider, central)
     response = api.put(f"/v2.0/subnets/{subnet['id']}", {"subnet": {
         "name": "b", "gateway_ip": "10.98.0.254", "allocation_pools": None}})
     assert response.status_code == 200, response.text
@@ -510,11 +523,13 @@ def test_update_rejects_bad_input_and_writes_nothing(api: Api, central: Central,
     assert snapshot(central) == before
 
 
-def test_gateway_change_on_a_router_subnet_is_409(api: Api, central: Central) -> None:
+def test_gateway_change_on_a_router_subnet_is_409(api: Api, central: Central,
+                                                  provider: Provider) -> None:
     net = api.network(name="routed-subnet")
     subnet = api.subnet(net["id"], "10.100.0.0/24", gateway_ip="10.100.0.1")
     router = str(uuid.uuid4())
     central.nbctl("set", "DHCP_Options", subnet["id"], f"external_ids:gateway_router={router}")
+    synced(provider, central)
     before = snapshot(central)
     assert_error(api.put(f"/v2.0/subnets/{subnet['id']}",
                          {"subnet": {"gateway_ip": "10.100.0.2"}}), 409)
@@ -562,7 +577,8 @@ def test_delete_detaches_ports(api: Api, central: Central) -> None:
     assert api.show("ports", "port", static["id"])["fixed_ips"][0]["subnet_id"] == again["id"]
 
 
-def test_delete_with_a_router_port_on_the_subnet_is_409(api: Api, central: Central) -> None:
+def test_delete_with_a_router_port_on_the_subnet_is_409(api: Api, central: Central,
+                                                        provider: Provider) -> None:
     net = api.network(name="rp-subnet")
     subnet = api.subnet(net["id"], "10.103.0.0/24", gateway_ip="10.103.0.1")
     lsp_name, router = str(uuid.uuid4()), f"r-{uuid.uuid4()}"
@@ -576,20 +592,23 @@ def test_delete_with_a_router_port_on_the_subnet_is_409(api: Api, central: Centr
                   "external_ids:ovirt_device_owner=network:router_interface",
                   f"external_ids:ovirt_device_id={router}")
     try:
-        central.nbctl("--wait=sb", "sync")
+        synced(provider, central)
         before = snapshot(central)
         check(api.delete(f"/v2.0/subnets/{subnet['id']}"), 409, f"~{router}")
         assert snapshot(central) == before
     finally:
         central.nbctl("lsp-del", lsp_name)
         central.nbctl("lr-del", router)
+    synced(provider, central)
     assert api.delete(f"/v2.0/subnets/{subnet['id']}").status_code == 204
 
 
-def test_foreign_dhcp_options_are_not_subnets(api: Api, central: Central) -> None:
+def test_foreign_dhcp_options_are_not_subnets(api: Api, central: Central,
+                                              provider: Provider) -> None:
     foreign = central.nbctl("create", "DHCP_Options", "cidr=10.104.0.0/24",
                             "options:server_id=10.104.0.1").strip()
     try:
+        synced(provider, central)
         assert foreign not in [s["id"] for s in api.get("/v2.0/subnets").json()["subnets"]]
         assert_error(api.get(f"/v2.0/subnets/{foreign}"), 404)
         assert_error(api.put(f"/v2.0/subnets/{foreign}", {"subnet": {"name": "x"}}), 404)
@@ -598,7 +617,7 @@ def test_foreign_dhcp_options_are_not_subnets(api: Api, central: Central) -> Non
         central.nbctl("destroy", "DHCP_Options", foreign)
 
 
-def test_predecessor_rows_read_back(api: Api, central: Central) -> None:
+def test_predecessor_rows_read_back(api: Api, central: Central, provider: Provider) -> None:
     """Rows as ovirt-provider-ovn wrote them: dashed IPv6 mode, a literal `None` MTU."""
     net = api.network(name="legacy")
     row = central.nbctl(
@@ -607,9 +626,44 @@ def test_predecessor_rows_read_back(api: Api, central: Central) -> None:
         "external_ids:ovirt_ipv6_address_mode=dhcpv6-stateless", "external_ids:mtu=None",
         "external_ids:ovirt_name=old", f"options:server_id={SERVER_MAC}",
         "options:dhcpv6_stateless=true", 'options:dns_server="fd00::1"').strip()
+    synced(provider, central)
     shown = api.show("subnets", "subnet", row)
     assert shown["ipv6_address_mode"] == "dhcpv6-stateless"
     assert shown["name"] == "old" and shown["dns_nameservers"] == ["fd00::1"]
     assert shown["gateway_ip"] is None and shown["enable_dhcp"] is True
     assert api.show("networks", "network", net["id"])["subnets"] == [row]
     assert api.delete(f"/v2.0/subnets/{row}").status_code == 204
+
+
+# -- two provider instances on one NB (spec 9.8) ------------------------------------------------
+@pytest.fixture(scope="module")
+def second(central: Central) -> Iterator[Provider]:
+    with running(make_config(central.nb_remote)) as prov:
+        yield prov
+
+
+@pytest.fixture()
+def second_api(second: Provider) -> Iterator[Api]:
+    client = Api(second)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def test_one_subnet_per_family_holds_across_instances(api: Api, second_api: Api,
+                                                      second: Provider,
+                                                      central: Central) -> None:
+    """Two providers race to add an IPv4 subnet to the same network: exactly one wins."""
+    for attempt in range(RACES):
+        net_id = api.network(name=f"race-{attempt}")["id"]
+        synced(second, central)  # both instances know the network
+        clients = (api, second_api)
+        results = at_once(*(
+            functools.partial(client.post, "/v2.0/subnets", {"subnet": {
+                "network_id": net_id, "cidr": f"10.{110 + i}.{attempt}.0/24",
+                "ip_version": 4}})
+            for i, client in enumerate(clients)))
+        assert sorted(results) == [201, 400]
+        winner = clients[results.index(201)]  # its own replica already has the subnet
+        assert len(winner.show("networks", "network", net_id)["subnets"]) == 1

@@ -273,6 +273,7 @@ def delete(ctx: Ctx, network_id: str) -> None:
     def write(w: Writer) -> None:
         ls = _get(w.idl, network_id)
         localnet = view.localnet_of(w.idl, ls)
+        ls.verify("ports")  # a port added meanwhile by another instance: TRY_AGAIN, recheck
         if set_size(ls, "ports") - (1 if localnet is not None else 0) > 0:
             raise Conflict(f"Unable to delete network {network_id}. Ports exist for the network")
         for subnet in view.subnets_of(w.idl, ls):

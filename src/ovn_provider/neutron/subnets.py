@@ -299,6 +299,9 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         if ls is None:
             raise BadRequest(f"Subnet can not be created, network {v['network_id']} does not "
                              "exist")
+        # Another provider instance creating a subnet on this network changes other_config
+        # too: the server then answers TRY_AGAIN and this check runs again (spec 9.8).
+        ls.verify("other_config")
         for other in view.subnets_of(w.idl, ls):
             info = addressing.subnet_info(other)
             if info is not None and info.version == v["version"]:
