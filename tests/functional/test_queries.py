@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
-from tests.support.provider import Api
+from tests.support.provider import Api, make_config, running
 
 OPTIONAL = ("routers", "security-groups", "security-group-rules", "floatingips")
 
@@ -285,3 +286,25 @@ def test_unknown_extension_is_404(api: Api, alias: str) -> None:
     response = api.get(f"/v2.0/extensions/{alias}")
     assert response.status_code == 404
     assert response.json()["error"]["message"] == f"Cannot find extension with alias {alias}"
+
+
+def test_configured_url_filter_exceptions_are_never_filters(central: Central) -> None:
+    cfg = make_config(central.nb_remote,
+                      **{"PROVIDER/url_filter_exception": "limit,colour,name"})
+    with running(cfg) as prov:
+        client = Api(prov)
+        try:
+            made = client.network(name=tag())
+            everything = ids(client.get("/v2.0/networks"), "networks")
+            assert made["id"] in everything
+            assert ids(client.get("/v2.0/networks", params={"colour": "red"}),
+                       "networks") == everything
+            assert ids(client.get("/v2.0/networks", params={"name": "nobody"}),
+                       "networks") == everything
+            # limit stays a paging control (spec 9.2), never a filter
+            assert len(ids(client.get("/v2.0/networks", params={"limit": "1"}),
+                           "networks")) == 1
+            assert ids(client.get("/v2.0/networks", params={"id": made["id"]}),
+                       "networks") == [made["id"]]
+        finally:
+            client.close()
