@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from ovn_provider.ovn.central import Central
+from ovn_provider.ovn.daemons import wait_for
 from ovn_provider.server import Provider
 from tests.support.provider import TOKEN, Api, make_config, running
 
@@ -363,3 +364,23 @@ def test_request_content_type_is_not_checked(api: Api) -> None:
         response = api.http.post("/v2.0/networks", content=body,
                                  headers={"Content-Type": content_type})
         assert response.status_code == 201, response.text
+
+
+def test_debug_log_has_request_and_response(api: Api,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    """Spec 3.3: From/Request line with the body, then the response code and body."""
+    caplog.set_level(logging.DEBUG, logger="ovn_provider.api")
+    name = f"dbg-{uuid.uuid4().hex[:8]}"
+    net = api.network(name=name)
+    envelope(api.get("/v2.0/networks/nowhere"), 404)
+
+    def messages() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "ovn_provider.api"]
+
+    # the response is logged just after it has been sent
+    wait_for(lambda: any("Response: 404" in m for m in messages()), 5, "the response log")
+    text = "\n".join(messages())
+    assert "Request: POST /v2.0/networks body" in text and name in text
+    assert "Response: 201 " in text and net["id"] in text
+    assert "Request: GET /v2.0/networks/nowhere" in text and "Response: 404 " in text
+    assert "From: 127.0.0.1:" in text

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 import anyio
+import orjson
 from anyio.to_thread import run_sync
 
 from ovn_provider.api.http import (
@@ -60,9 +61,10 @@ class App:
         request: Request | None = None
         try:
             request = await read_request(scope, receive, self.max_body)
-            if LOG.isEnabledFor(logging.DEBUG) and request.body:
-                LOG.debug("From: %s Request: %s %s body %s", request.client, request.method,
-                          request.raw_path, mask_body(request.body))
+            if LOG.isEnabledFor(logging.DEBUG):
+                LOG.debug("From: %s Request: %s %s%s", request.client, request.method,
+                          request.raw_path,
+                          f" body {mask_body(request.body)}" if request.body else "")
             with anyio.fail_after(DEADLINE):
                 response = await run_sync(self._call, request, limiter=self.limiter,
                                           abandon_on_cancel=True)
@@ -73,6 +75,15 @@ class App:
                 "The request could not be completed in time; try again"), request, scope)
         await send_response(send, response, head_only=scope["method"] == "HEAD")
         log_request(request, scope, response.status, started)
+        if LOG.isEnabledFor(logging.DEBUG):
+            if response.body is None:
+                body = ""
+            elif self.name == "identity" and response.status < 400:
+                body = "<identity response not logged>"  # token material, catalogues
+            else:
+                body = mask_body(orjson.dumps(response.body))
+            LOG.debug("From: %s Response: %d %s", request.client if request else
+                      client_of(scope), response.status, body)
 
     def _call(self, request: Request) -> Response:
         try:
