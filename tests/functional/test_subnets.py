@@ -200,9 +200,6 @@ def test_allocation_pools_keep_dynamic_addresses_inside(api: Api, central: Centr
             f"{port['mac_address']} {ips(port)[0]}"
 
 
-@pytest.mark.xfail(strict=True, reason="addressing.Allocator counts the pool-derived "
-                   "exclude_ips ranges as taken; spec 9.11 allows fixed IPs outside the pools "
-                   "(needs a change in neutron/addressing.py)")
 def test_fixed_ip_outside_the_pools_is_allowed(api: Api) -> None:
     net = api.network(name="outside-pool")
     api.subnet(net["id"], "10.77.1.0/24", allocation_pools=[{"start": "10.77.1.10",
@@ -230,6 +227,16 @@ def test_allocation_pools_update_keeps_router_gateway_exclusions(
         "10.78.0.1..10.78.0.99", "10.78.0.111..10.78.0.254", "10.78.0.30"]
     port = api.port(net["id"])
     assert ips(port) == ["10.78.0.100"]
+    # the gateway's reservation still holds for fixed IPs; the pools' ranges do not
+    before = snapshot(central)
+    assert_error(api.post("/v2.0/ports", {"port": {
+        "network_id": net["id"], "fixed_ips": [{"ip_address": "10.78.0.30"}]}}), 409)
+    # nor may the subnet gateway move into a pool
+    check(api.put(f"/v2.0/subnets/{subnet['id']}", {"subnet": {"gateway_ip": "10.78.0.105"}}),
+          400, "~10.78.0.105")
+    assert snapshot(central) == before
+    outside = api.port(net["id"], fixed_ips=[{"ip_address": "10.78.0.40"}])
+    assert api.delete(f"/v2.0/ports/{outside['id']}").status_code == 204
     # deleting the subnet takes its own exclusions, not the gateway's
     assert api.delete(f"/v2.0/ports/{port['id']}").status_code == 204
     assert api.delete(f"/v2.0/subnets/{subnet['id']}").status_code == 204

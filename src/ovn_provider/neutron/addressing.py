@@ -87,7 +87,16 @@ class Allocator:
         self.idl = idl
         self.ls = ls
         self.ignore = ignore
-        self.exclude = ipam.parse_exclude_ips(ls.other_config.get(L.LS_EXCLUDE_IPS))
+        tokens = ls.other_config.get(L.LS_EXCLUDE_IPS, "").split()
+        # The ranges that keep OVN's allocation inside a subnet's allocation_pools reserve
+        # nothing: fixed IPs outside the pools are allowed, as in Neutron (spec 9.11).
+        pooled: set[str] = set()
+        for row in view.subnets_of(idl, ls):
+            pools = ipam.parse_pools(row.external_ids.get(L.DHCP_POOLS))
+            info = subnet_info(row) if pools else None
+            if pools and info is not None and info.version == 4:
+                pooled.update(ipam.exclude_text_for_pools(info.net, pools).split())
+        self.exclude = ipam.parse_exclude_ips(" ".join(t for t in tokens if t not in pooled))
         self.claimed: set[str] = set()
 
     def owner_on_switch(self, ip: IPAddress) -> bool:
