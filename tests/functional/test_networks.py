@@ -353,6 +353,8 @@ def test_put_adds_a_physical_network_to_an_overlay(api: Api, central: Central) -
 def test_update_name_port_security_and_mtu(api: Api, central: Central) -> None:
     net = api.network(name="before", port_security_enabled=False)
     ls_name = nb_row(central, "Logical_Switch", net["id"])["name"]
+    old_port = api.port(net["id"])
+    assert old_port["port_security_enabled"] is False
     response = api.put(f"/v2.0/networks/{net['id']}", {"network": {
         "name": "after", "port_security_enabled": True, "mtu": 1300,
         "admin_state_up": True, "tenant_id": "ignored", "id": net["id"]}})
@@ -366,9 +368,12 @@ def test_update_name_port_security_and_mtu(api: Api, central: Central) -> None:
                                    "ovirt_port_security": "True"}
     # an empty body changes nothing
     assert api.put(f"/v2.0/networks/{net['id']}", {"network": {}}).json()["network"] == updated
-    # new ports follow the network's port security
+    # new ports follow the network's port security; existing ones keep theirs
     port = api.port(net["id"])
     assert port["port_security_enabled"] is True
+    assert api.show("ports", "port", old_port["id"])["port_security_enabled"] is False
+    assert as_list(nb_row(central, "Logical_Switch_Port", old_port["id"])["port_security"]) \
+        == []
 
 
 @pytest.mark.parametrize(("body", "message"), [
