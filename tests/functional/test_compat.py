@@ -82,10 +82,11 @@ def expected_ports(s: Seed) -> dict[str, dict[str, Any]]:
     a, a4 = s.ls["a"], s.dhcp["a4"]
 
     def port(key: str, network: str, **attrs: Any) -> dict[str, Any]:
-        base = {"id": p[key].name, "network_id": network, "tenant_id": TENANT,
-                "project_id": TENANT, "mac_address": MACS.get(key), "security_groups": [],
-                "port_security_enabled": False, "admin_state_up": True, "status": "DOWN",
-                "device_id": "", "device_owner": ""}
+        base: dict[str, Any] = {
+            "id": p[key].name, "network_id": network, "tenant_id": TENANT,
+            "project_id": TENANT, "mac_address": MACS.get(key), "security_groups": [],
+            "port_security_enabled": False, "admin_state_up": True, "status": "DOWN",
+            "device_id": "", "device_owner": ""}
         return {**base, **attrs}
 
     return {
