@@ -32,6 +32,22 @@ def test_session_and_catalogue(sdk: Any, provider: Any) -> None:
     assert sdk.network.find_extension("extraroute") is not None
 
 
+def test_unversioned_auth_url_discovers_v3(provider: Any) -> None:
+    """An auth_url without a version: keystoneauth reads `GET /` (300) and picks v3."""
+    import openstack.connection
+
+    conn = openstack.connection.Connection(
+        auth_url=f"http://127.0.0.1:{provider.ports[1]}/", username="admin@internal",
+        password="secret", project_name="tenant", user_domain_name="Default",
+        project_domain_name="Default")
+    try:
+        assert conn.session.get_token() == TOKEN
+        assert conn.session.auth.get_auth_ref(conn.session).version == "v3"
+        assert isinstance(list(conn.network.networks()), list)
+    finally:
+        conn.close()
+
+
 def test_network_crud(sdk: Any) -> None:
     net = sdk.network
     name, physnet = unique("sdk-net"), unique("phys")
