@@ -249,8 +249,9 @@ def seed(central: Central) -> Seed:
     # Every `create` prints its UUID, in command order; the two groups come last.
     creates = sum(1 for cmd in cmds if "create" in cmd)
     s.pg["DropAll"], s.pg["Default"] = _uuids(out, creates)[-2:]
-    # Let ovn-northd see everything (it keeps the valid dynamic_addresses written above).
-    nb("--wait=sb", "sync")
+    # Let ovn-northd see everything (it keeps the valid dynamic_addresses written above)
+    # and finish its own NB writes (sb_cfg and hv_cfg), so that the NB is at rest.
+    nb("--wait=hv", "sync")
     return s
 
 
