@@ -64,7 +64,6 @@ DHCP_POOLS = "ovirt_allocation_pools"  # NEW: "a-b,c-d" when pools were given
 DHCP_HOST_ROUTES = "ovirt_host_routes"  # NEW: "dest,nexthop dest,nexthop"
 DHCP_RA_MODE = "ovirt_ipv6_ra_mode"  # NEW
 DHCP_DESCRIPTION = "ovirt_description"  # NEW
-DHCP_DNS = "ovirt_dns_nameservers"  # NEW: all servers, space separated (IPv6 rows too)
 
 # Logical_Router.external_ids
 LR_GATEWAY_PORT = "ovirt_gateway_port"
