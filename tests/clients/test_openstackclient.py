@@ -69,14 +69,21 @@ def test_network_crud(osc: Osc, api: Api) -> None:
 
 
 @pytest.mark.parametrize("identity_version", ["v3"])
-@pytest.mark.xfail(strict=True, reason=(
-    "openstackclient sends `mtu` as a JSON string (\"1400\"), which Neutron converts "
-    "(convert_to_int); neutron/networks.py:_mtu answers 400 \"Invalid input for mtu\""))
-def test_network_mtu_from_the_cli(osc: Osc, api: Api) -> None:
+def test_network_mtu_and_vlan_segment_from_the_cli(osc: Osc, api: Api) -> None:
+    """openstackclient sends `mtu` and the segment as JSON strings, and `network set
+    --provider-segment` alone (only the changed key)."""
     name = unique("osc-mtu")
     try:
-        created = osc.json("network", "create", "--mtu", "1400", name)
+        created = osc.json("network", "create", "--mtu", "1400", "--provider-network-type",
+                           "vlan", "--provider-physical-network", "physA",
+                           "--provider-segment", "7", name)
         assert created["mtu"] == 1400
+        assert created["provider:segmentation_id"] == 7
+        osc.run("network", "set", "--provider-segment", "13", created["id"])
+        shown = api.show("networks", "network", created["id"])
+        assert shown["provider:segmentation_id"] == 13
+        assert shown["provider:physical_network"] == "physA"
+        assert shown["provider:network_type"] == "vlan"
     finally:
         for net in api.get("/v2.0/networks", params={"name": name}).json()["networks"]:
             api.delete(f"/v2.0/networks/{net['id']}")
