@@ -384,3 +384,21 @@ def test_debug_log_has_request_and_response(api: Api,
     assert "Response: 201 " in text and net["id"] in text
     assert "Request: GET /v2.0/networks/nowhere" in text and "Response: 404 " in text
     assert "From: 127.0.0.1:" in text
+
+
+def test_unread_bodies_close_a_keep_alive_connection(provider: Provider) -> None:
+    """After 411/413 the rest of the stream is not a request: the server closes."""
+    for head, status in ((b"POST /v2.0/networks HTTP/1.1\r\nHost: t\r\n", 411),
+                         (b"POST /v2.0/networks HTTP/1.1\r\nHost: t\r\n"
+                          b"Content-Length: 99999999\r\n", 413)):
+        with socket.create_connection(("127.0.0.1", provider.ports[0]), timeout=10) as sock:
+            sock.sendall(head + f"X-Auth-Token: {TOKEN}\r\n\r\n".encode()
+                         + b'{"network": {"name": "junk"}}')
+            data = b""
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            assert data.startswith(f"HTTP/1.1 {status} ".encode()), data
+            assert data.count(b"HTTP/1.1") == 1

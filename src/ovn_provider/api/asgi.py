@@ -28,7 +28,7 @@ from ovn_provider.api.http import (
     read_request,
     send_response,
 )
-from ovn_provider.errors import ApiError, PayloadTooLarge, ServiceUnavailable
+from ovn_provider.errors import ApiError, LengthRequired, PayloadTooLarge, ServiceUnavailable
 from ovn_provider.ovn.nb import NbCommitError, NbUnavailable
 
 LOG = logging.getLogger("ovn_provider.api")
@@ -109,7 +109,7 @@ class App:
         client = request.client if request else client_of(scope) if scope else "-"
         LOG.error("%s %s from %s: %d %s", method, path, client, exc.status, exc.message)
         response = Response(exc.status, error_body(exc))
-        if isinstance(exc, PayloadTooLarge):
-            # the rest of the body was not read: the connection cannot be reused
+        if isinstance(exc, PayloadTooLarge | LengthRequired):
+            # the body was not read (or not delimited): the connection cannot be reused
             response.headers["connection"] = "close"
         return response
