@@ -177,7 +177,7 @@ class Vm:
         poll(lambda: self.ping(dst, wait=0.5).returncode != 0, timeout,
              f"{self.name} to stop reaching {dst}", interval=0)
 
-    def received(self, dst: str, count: int = 5) -> int:
+    def received(self, dst: str, count: int = 3) -> int:
         """How many of `count` echoes to `dst` were answered."""
         out = self.ping(dst, count=count, wait=1).stdout
         for line in out.splitlines():

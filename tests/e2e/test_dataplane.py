@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -106,6 +107,40 @@ def test_dhcpv6_stateful_gives_the_port_address(conn: Any, e2e_bed: Bed, vm: VmF
         addresses.append(fixed)
     out = vms[0].wait_ping(addresses[1])
     assert f"from {addresses[1]}" in out
+
+
+def test_slaac_address_is_the_eui64_the_api_reported(conn: Any, vm: VmFactory,
+                                                     hv1: Hypervisor,
+                                                     hv2: Hypervisor) -> None:
+    """A slaac subnet behind a router: the VM autoconfigures from OVN's router
+    advertisement exactly the EUI-64 address the API reported for its port."""
+    net, subnet = make_net(conn, "fd00:e2e:5::/64", subnet={"ipv6_address_mode": "slaac"})
+    router = conn.network.create_router(name="e2e-r-slaac")
+    conn.network.add_interface_to_router(router, subnet_id=subnet.id)
+    ports = [conn.network.create_port(network_id=net.id) for _ in range(2)]
+    fixed = [port.fixed_ips[0]["ip_address"] for port in ports]
+    for port, address in zip(ports, fixed, strict=True):
+        eui = ipaddress.ip_address(address).packed[8:]
+        mac = bytes.fromhex(port.mac_address.replace(":", ""))
+        assert eui == bytes([mac[0] ^ 2]) + mac[1:3] + b"\xff\xfe" + mac[3:]
+    vms = [vm(hv, port) for hv, port in zip((hv1, hv2), ports, strict=True)]
+
+    def global_address(machine: Vm) -> str | None:
+        # the RA answers a router solicitation: send one now that the port is bound
+        machine.sh("ip", "link", "set", machine.ifname, "down")
+        machine.sh("ip", "link", "set", machine.ifname, "up")
+        addresses = json.loads(machine.sh("ip", "-6", "-j", "addr", "show", "dev",
+                                          machine.ifname, "scope", "global").stdout)
+        found = [a["local"] for entry in addresses for a in entry.get("addr_info", [])
+                 if "local" in a]
+        return found[0] if found else None
+
+    for machine, address in zip(vms, fixed, strict=True):
+        got = poll(lambda m=machine: global_address(m), 20,
+                   f"a SLAAC address on {machine.name}", interval=1)
+        assert ipaddress.ip_address(got) == ipaddress.ip_address(address)
+    out = vms[0].wait_ping(fixed[1])
+    assert f"from {fixed[1]}" in out
 
 
 # -- L2 across chassis -----------------------------------------------------------------------
@@ -271,11 +306,15 @@ def test_security_groups(conn: Any, vm: VmFactory, hv1: Hypervisor,
     vma = static_vm(vm, hv1, pa, subnet, net)
     vmb = static_vm(vm, hv2, pb, subnet, net)
     vmc = static_vm(vm, hv1, pc, subnet, net)
+    pd = conn.network.create_port(network_id=net.id, is_port_security_enabled=False)
+    static_vm(vm, hv2, pd, subnet, net)
     a, b = ipv4(pa), ipv4(pb)
     # members of Default reach each other, across chassis
     vma.wait_ping(b)
     vmb.wait_ping(a)
-    # a VM outside Default does not reach them (its own egress is allowed)
+    # a VM outside Default works (it reaches a port without port security)...
+    vmc.wait_ping(ipv4(pd))
+    # ...but does not reach the members of Default
     assert vmc.received(a) == 0 and vmc.received(b) == 0
     # a rule opening ICMP from the outsider's address
     rule = conn.network.create_security_group_rule(
