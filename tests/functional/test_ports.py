@@ -520,6 +520,11 @@ def test_binding_host_id_is_stored_and_reported(api: Api, central: Central) -> N
     row = lsp_row(central, port["id"])
     assert row["external_ids"]["ovirt_binding_host_id"] == "host-b"
     assert "requested-chassis" not in row["options"]
+    unbound = api.put(f"/v2.0/ports/{port['id']}", {"port": {"binding:host_id": None}})
+    assert "binding:host_id" not in unbound.json()["port"]
+    assert "ovirt_binding_host_id" not in lsp_row(central, port["id"])["external_ids"]
+    plain = api.port(net["id"], **{"binding:host_id": None})
+    assert "binding:host_id" not in plain
 
 
 def test_requested_chassis_only_with_ovs_29(central: Central) -> None:
@@ -537,6 +542,10 @@ def test_requested_chassis_only_with_ovs_29(central: Central) -> None:
             assert row["external_ids"]["ovirt_binding_host_id"] == "host-b"
             plain = api.port(net["id"])
             assert "requested-chassis" not in lsp_row(central, plain["id"])["options"]
+            api.put(f"/v2.0/ports/{port['id']}", {"port": {"binding:host_id": None}})
+            row = lsp_row(central, port["id"])
+            assert "requested-chassis" not in row["options"]
+            assert "ovirt_binding_host_id" not in row["external_ids"]
         finally:
             api.close()
 

@@ -253,10 +253,13 @@ def _validate(data: dict[str, Any], creating: bool) -> dict[str, Any]:
     elif data.get("network_id") is not None:
         out["network_id"] = V.string(data["network_id"], "network_id")
     for key, attr in (("name", "name"), ("device_id", "device_id"),
-                      ("device_owner", "device_owner"), ("description", "description"),
-                      ("binding:host_id", "host")):
+                      ("device_owner", "device_owner"), ("description", "description")):
         if key in data:
             out[attr] = V.string(data[key], key) if data[key] is not None else ""
+    if "binding:host_id" in data:
+        # null: no binding (not recorded on create, removed on update)
+        host = data["binding:host_id"]
+        out["host"] = V.string(host, "binding:host_id") if host is not None else None
     if data.get("mac_address") is not None:
         out["mac"] = V.mac(data["mac_address"])
     if "admin_state_up" in data and data["admin_state_up"] is not None:
@@ -374,7 +377,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             if v.get(attr):
                 ext[key] = v[attr]
         options: dict[str, str] = {}
-        if "host" in v:
+        if v.get("host") is not None:
             ext[L.LSP_BINDING_HOST] = v["host"]
             if cfg.ovs_29 and v["host"]:
                 options[L.LSP_REQUESTED_CHASSIS] = v["host"]
@@ -425,7 +428,10 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
                 else:
                     ext.pop(key, None)
         if "host" in v:
-            ext[L.LSP_BINDING_HOST] = v["host"]
+            if v["host"] is None:
+                ext.pop(L.LSP_BINDING_HOST, None)
+            else:
+                ext[L.LSP_BINDING_HOST] = v["host"]
             options = dict(lsp.options)
             if cfg.ovs_29 and v["host"]:
                 options[L.LSP_REQUESTED_CHASSIS] = v["host"]
