@@ -138,30 +138,10 @@ def _validate(ctx: Ctx, data: dict[str, Any], creating: bool) -> dict[str, Any]:
     if data.get("router:external") is not None:
         out["external"] = V.boolean(data["router:external"], "router:external")
     if any(key in data for key in PROVIDER_KEYS):
-        if creating:
-            out["provider"] = _provider_change(data, creating)
-        else:
-            # An update may change one key only (`openstack network set
-            # --provider-segment 13`): validated against the current network in the
-            # transaction, see _merged_provider.
-            out["provider_given"] = {k: data[k] for k in PROVIDER_KEYS if k in data}
+        out["provider"] = _provider_change(data, creating)
+        if out["provider"] is KEEP:
+            del out["provider"]
     return out
-
-
-def _merged_provider(existing: Any | None, given: dict[str, Any]) -> Any:
-    """The provider change of an update: keys not given come from the current localnet
-    port, so a single key can change; only an explicit null removes the physnet (D5)."""
-    merged = dict(given)
-    if existing is not None and any(value is not None for value in given.values()):
-        tag = existing.tag[0] if existing.tag else None
-        current = {"provider:network_type": "vlan" if tag is not None else "flat",
-                   "provider:physical_network": existing.options.get(L.LSP_NETWORK_NAME),
-                   "provider:segmentation_id": tag}
-        if given.get("provider:network_type") == "flat":
-            current["provider:segmentation_id"] = None
-        for key, value in current.items():
-            merged.setdefault(key, value)
-    return _provider_change(merged, False)
 
 
 #: `_provider_change` result: leave the physical network as it is.
@@ -246,11 +226,8 @@ def update(ctx: Ctx, network_id: str, data: dict[str, Any]) -> dict[str, Any]:
             _apply_mtu(w, ls, values["mtu"])
         if ext != dict(ls.external_ids):
             ls.external_ids = ext
-        if "provider_given" in values:
-            existing = view.localnet_of(w.idl, ls)
-            change = _merged_provider(existing, values["provider_given"])
-            if change is not KEEP:
-                _set_localnet(w, ls, existing, change)
+        if "provider" in values:
+            _set_localnet(w, ls, view.localnet_of(w.idl, ls), values["provider"])
 
     ctx.nb.transact(write)
     return show(ctx, network_id)
