@@ -1,0 +1,1 @@
+"""Benchmark harness for ovn-provider: `python -m bench.run --help` (see bench/README.md)."""
