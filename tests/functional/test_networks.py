@@ -137,7 +137,7 @@ def test_create_without_attributes_uses_defaults(api: Api, central: Central) -> 
         "id": net["id"], "name": "", "tenant_id": TENANT, "project_id": TENANT,
         "status": "ACTIVE", "admin_state_up": True, "mtu": 1442,
         "port_security_enabled": False, "subnets": [], "shared": False,
-        "router:external": False, "description": ""}
+        "router:external": False, "description": "", "tags": []}
     assert not any(key.startswith("provider:") for key in net)  # overlay: keys absent
     row = nb_row(central, "Logical_Switch", net["id"])
     assert row["external_ids"] == {"ovirt_network_name": "", "ovirt_port_security": "False"}

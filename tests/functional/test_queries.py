@@ -257,7 +257,8 @@ def test_tech_is_never_filtered(api: Api, nets: dict[str, Any]) -> None:
 
 # -- extensions (3.13, Q12, Q13) ----------------------------------------------------------------
 ALWAYS = {"extraroute", "provider", "net-mtu", "port-security", "binding", "pagination",
-          "sorting", "fields", "project-id", "ip-substring-filtering"}
+          "sorting", "fields", "project-id", "ip-substring-filtering",
+          "standard-attr-tag", "tag-creation"}
 
 
 def test_extensions_list_exactly_what_is_implemented(api: Api) -> None:

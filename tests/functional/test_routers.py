@@ -184,7 +184,7 @@ def test_create_minimal_router(api: Api, central: Central) -> None:
     r = response.json()["router"]
     assert r == {"id": r["id"], "name": "", "admin_state_up": True, "status": "ACTIVE",
                  "tenant_id": TENANT, "project_id": TENANT, "external_gateway_info": None,
-                 "routes": [], "description": ""}
+                 "routes": [], "description": "", "tags": []}
     lr = nb_row(central, "Logical_Router", r["id"])
     assert lr["name"] == "" and as_list(lr["enabled"]) == [True]
     assert as_list(lr["ports"]) == [] and as_list(lr["nat"]) == []

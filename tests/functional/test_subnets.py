@@ -76,7 +76,7 @@ def test_ipv4_subnet_rows_and_response(api: Api, central: Central) -> None:
         "ip_version": 4, "gateway_ip": "10.70.0.1", "enable_dhcp": True,
         "dns_nameservers": ["8.8.8.8"], "host_routes": [],
         "allocation_pools": [{"start": "10.70.0.2", "end": "10.70.0.254"}],
-        "tenant_id": TENANT, "project_id": TENANT, "description": ""}
+        "tenant_id": TENANT, "project_id": TENANT, "description": "", "tags": []}
     assert api.show("subnets", "subnet", subnet["id"]) == subnet
     row = dhcp(central, subnet["id"])
     assert row["cidr"] == "10.70.0.0/24"

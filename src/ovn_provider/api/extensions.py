@@ -40,6 +40,11 @@ ALIASES: dict[str, tuple[str, str]] = {
                    "field is enabled."),
     "ip-substring-filtering": ("IP address substring filtering", "Provides IP address "
                                "substring filtering when listing ports"),
+    "standard-attr-tag": ("Tag support for resources with standard attribute: subnet, "
+                          "router, network, port, security_group, floatingip",
+                          "Enables to set tag on resources with standard attribute."),
+    "tag-creation": ("Tag support for resource creation", "Allows to set tags on a "
+                     "resource when it is created."),
 }
 
 
@@ -71,6 +76,8 @@ REQUIRES: dict[str, Callable[[Served], bool]] = {
     "fields": _always,
     "project-id": _always,
     "ip-substring-filtering": _always,
+    "standard-attr-tag": _always,
+    "tag-creation": _always,
 }
 
 

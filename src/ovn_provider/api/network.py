@@ -9,6 +9,7 @@ from ovn_provider.api.http import Request, Response
 from ovn_provider.api.identity import Identity
 from ovn_provider.api.resources import Resource, all_resources
 from ovn_provider.errors import MethodNotAllowed, NotFound, Unauthorized
+from ovn_provider.neutron import tags
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import body_root
 
@@ -65,6 +66,9 @@ class Networking:
                                   for r in ("networks", "subnets", "ports", "routers")
                                   if r in self.resources})
         resource = self.resources.get(name)
+        if resource is not None and len(rest) >= 3 and rest[2] == "tags" \
+                and resource.path in tags.COLLECTIONS:
+            return self._tags(req, resource, rest[1], rest[3:])
         if resource is None or len(rest) > 3:
             raise NotFound(f"The resource {req.raw_path} could not be found")
         if len(rest) == 1:
@@ -102,6 +106,31 @@ class Networking:
         if req.method == "DELETE" and r.delete is not None:
             r.delete(self.ctx, ident)
             return Response(204)
+        raise MethodNotAllowed(f"Method {req.method} is not allowed on {req.raw_path}")
+
+    def _tags(self, req: Request, r: Resource, ident: str, rest: list[str]) -> Response:
+        """`/{collection}/{id}/tags[/{tag}]` (standard-attr-tag). A tag may hold `/`
+        (sent as %2F, which the server decodes): the rest of the path is the tag."""
+        if not rest:
+            if req.method in ("GET", "HEAD"):
+                return Response(200, {"tags": tags.get(self.ctx, r.path, ident)})
+            if req.method == "PUT":
+                return Response(200, {"tags": tags.replace(self.ctx, r.path, ident,
+                                                           req.json())})
+            if req.method == "DELETE":
+                tags.clear(self.ctx, r.path, ident)
+                return Response(204)
+        else:
+            tag = "/".join(rest)
+            if req.method in ("GET", "HEAD"):
+                tags.check(self.ctx, r.path, ident, tag)
+                return Response(204)
+            if req.method == "PUT":
+                tags.add(self.ctx, r.path, ident, tag)
+                return Response(201)
+            if req.method == "DELETE":
+                tags.remove(self.ctx, r.path, ident, tag)
+                return Response(204)
         raise MethodNotAllowed(f"Method {req.method} is not allowed on {req.raw_path}")
 
     def _extensions(self, req: Request, rest: list[str]) -> Response:

@@ -4,6 +4,9 @@
   attribute's JSON type (integers as integers, booleans case-insensitively, strings
   exactly); repeated keys match any value; a key the resource does not report matches
   nothing. `fixed_ips=ip_address=X` / `fixed_ips=subnet_id=Y` filter ports.
+- Tag filters (Neutron semantics; values are comma-separated, repeats add to the list):
+  `tags` (has all), `tags-any` (has one), `not-tags` (lacks one), `not-tags-any` (has
+  none). A resource without tags has `[]`; an empty value is no constraint.
 - `fields`, `limit`, `marker`, `page_reverse`, `sort_key`, `sort_dir` and the configured
   `url_filter_exception` keys are controls, never filters (D16).
 - The default order is by `id`, so paging is stable; `id` is always the last tie-breaker.
@@ -54,6 +57,7 @@ KNOWN_SCALARS: dict[str, frozenset[str]] = {
 }
 
 FIXED_IP_KEYS = ("ip_address", "subnet_id", "ip_address_substr")
+TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")
 
 
 @dataclass
@@ -155,9 +159,29 @@ def _fixed_ips_filter(item: Item, wanted: list[str]) -> bool:
     return True
 
 
+def _tag_filter(key: str, wanted: list[str]) -> Callable[[Item], bool]:
+    names = {name for value in wanted for name in value.split(",") if name}
+    if not names:
+        return lambda item: True
+
+    def has(item: Item) -> set[str]:
+        value = item.get("tags")
+        return set(value) if isinstance(value, list) else set()
+
+    if key == "tags":
+        return lambda item: names <= has(item)
+    if key == "tags-any":
+        return lambda item: bool(names & has(item))
+    if key == "not-tags":
+        return lambda item: not names <= has(item)
+    return lambda item: not names & has(item)  # not-tags-any
+
+
 def _test(key: str, wanted: list[str]) -> Callable[[Item], bool]:
     if key == "fixed_ips":
         return lambda item: _fixed_ips_filter(item, wanted)
+    if key in TAG_FILTERS:
+        return _tag_filter(key, wanted)
     return lambda item: key in item and _matches(item[key], wanted)
 
 

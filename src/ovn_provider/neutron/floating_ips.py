@@ -21,7 +21,7 @@ from typing import Any
 
 from ovn_provider.config import Config
 from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFeature
-from ovn_provider.neutron import addressing, ipam, view
+from ovn_provider.neutron import addressing, ipam, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
@@ -76,6 +76,7 @@ def render(ctx: Ctx, rec: Record, assoc: tuple[Any, Any] | None) -> dict[str, An
         "tenant_id": ctx.cfg.tenant_id,
         "project_id": ctx.cfg.tenant_id,
         "description": rec.description,
+        "tags": tags.of(rec.ls.external_ids, L.LS_FIP_TAGS_PREFIX + rec.id),
     }
 
 
@@ -91,6 +92,11 @@ def _get(idl: NbIdl, fip_id: str) -> Record:
     if rec is None:
         raise NotFound(f"Floating IP {fip_id} could not be found")
     return rec
+
+
+def record(idl: NbIdl, fip_id: str) -> Record | None:
+    """The floating IP `fip_id`, or None (for tags.py)."""
+    return _records(idl).get(fip_id) if isinstance(fip_id, str) else None
 
 
 def show(ctx: Ctx, fip_id: str) -> dict[str, Any]:
@@ -221,6 +227,7 @@ def _pick(alloc: addressing.Allocator, info: addressing.SubnetInfo) -> V.IPAddre
 # -- writes ------------------------------------------------------------------------------------
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     v = _validate(data, creating=True)
+    tag_list = tags.from_body(data)
     if not RC.nat_available(ctx.cfg):
         raise NotImplementedFeature(f"Floating IPs are not available: {RC.NO_CHASSIS}")
     if v.get("fixed_ip") is not None and not v.get("port_id"):
@@ -263,6 +270,8 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         ls.setkey("external_ids", L.LS_FIP_PREFIX + fid, rec.ip)
         if v.get("description"):
             ls.setkey("external_ids", L.LS_FIP_DESCRIPTION_PREFIX + fid, v["description"])
+        if tag_list:
+            ls.setkey("external_ids", L.LS_FIP_TAGS_PREFIX + fid, tags.encode(tag_list))
         RC.exclude_add(ls, rec.ip)
         if v.get("port_id"):
             _associate(ctx, w, rec, v["port_id"], v.get("fixed_ip"))
@@ -317,7 +326,8 @@ def delete(ctx: Ctx, fip_id: str) -> None:
         _disassociate(ctx, w, fip_id)
         RC.exclude_remove(rec.ls, rec.ip)
         rec.ls.delkey("external_ids", L.LS_FIP_PREFIX + fip_id)
-        if L.LS_FIP_DESCRIPTION_PREFIX + fip_id in rec.ls.external_ids:
-            rec.ls.delkey("external_ids", L.LS_FIP_DESCRIPTION_PREFIX + fip_id)
+        for prefix in (L.LS_FIP_DESCRIPTION_PREFIX, L.LS_FIP_TAGS_PREFIX):
+            if prefix + fip_id in rec.ls.external_ids:
+                rec.ls.delkey("external_ids", prefix + fip_id)
 
     ctx.nb.transact(write)

@@ -82,6 +82,12 @@ NAT_FIP_PORT = "ovirt_fip_port_id"  # NEW: NAT.external_ids: the associated REST
 NAT_SNAT = "ovirt_snat"  # NEW: NAT.external_ids "True": a snat row the provider manages
 GW_CHASSIS_MARK = "ovirt_gateway_chassis"  # NEW: Gateway_Chassis.external_ids "True"
 
+# Tags (standard-attr-tag; docs/tags.md). NEW: external_ids of LS, DHCP_Options, LSP, LR
+# and PG rows: the resource's tags, comma-joined in order (a tag never holds a comma);
+# absent when there are none. Floating IPs keep theirs on the floating network's LS.
+TAGS = "ovirt_tags"
+LS_FIP_TAGS_PREFIX = "ovirt_floating_ip_tags:"  # NEW: "<prefix><fip id>" = tags as above
+
 # Port_Group
 PG_DEFAULT = "Default"
 PG_DROP_ALL = "DropAll"

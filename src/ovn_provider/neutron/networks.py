@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
-from ovn_provider.neutron import addressing, ipam, view
+from ovn_provider.neutron import addressing, ipam, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
@@ -34,6 +34,7 @@ def render(ctx: Ctx, ls: Any, subnets: list[Any], localnet: Any | None) -> dict[
         "shared": False,
         "router:external": L.parse_bool(ext.get(L.LS_ROUTER_EXTERNAL), False),
         "description": ext.get(L.LS_DESCRIPTION, ""),
+        "tags": tags.of(ext),
     }
     if localnet is not None:
         tag = localnet.tag[0] if localnet.tag else None
@@ -187,9 +188,11 @@ def _set_localnet(w: Writer, ls: Any, existing: Any | None,
 # -- writes ----------------------------------------------------------------------------
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     values = _validate(ctx, data, creating=True)
+    tagged = tags.create_ext(data)
 
     def write(w: Writer) -> Any:
-        ext = {L.LS_NAME: values["name"], L.LS_PORT_SECURITY: L.true_text(values["port_security"])}
+        ext = {L.LS_NAME: values["name"], L.LS_PORT_SECURITY: L.true_text(values["port_security"]),
+               **tagged}
         if "mtu" in values:
             ext[L.LS_MTU] = str(values["mtu"])
         if values.get("description"):

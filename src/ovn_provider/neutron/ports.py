@@ -9,8 +9,9 @@ import uuid
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
-from ovn_provider.neutron import addressing, default_groups, ipam, view
+from ovn_provider.neutron import addressing, default_groups, floating_ips, ipam, tags, view
 from ovn_provider.neutron import layout as L
+from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import IPNetwork
@@ -55,7 +56,7 @@ def columns(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 LSP_COLUMNS = ("external_ids", "type", "name", "addresses", "dynamic_addresses",
-               "port_security", "enabled", "up")
+               "port_security", "enabled", "up", "options")
 
 
 def _ipv4_int(text: str) -> int | None:
@@ -163,17 +164,10 @@ def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
     subnets = rel.subnets.get(ls_key, [])
     owner = ext.get(L.LSP_DEVICE_OWNER, "")
     if lsp_type == "router":
-        lrp = view.lrp_by_name(rel.idl, lsp.options.get(L.LSP_ROUTER_PORT, ""))
-        mac = lrp.mac if lrp is not None else ""
-        fixed = [{"ip_address": ipam.ip_of(n).__str__(),
-                  "subnet_id": str(getattr(view.subnet_for_ip(subnets, n.split("/")[0]),
-                                           "uuid", ""))}
-                 for n in (lrp.networks if lrp is not None else [])]
-        from ovn_provider.neutron import router_common
-
+        mac, fixed = _router_port_addresses(rel.idl, lsp, subnets)
         # Stored owner/id, else derived from the LR holding the LRP (a gateway port
         # created together with its router cannot record the router's UUID).
-        owner, device_id = router_common.router_port_device(rel.idl, lsp)
+        owner, device_id = RC.router_port_device(rel.idl, lsp)
         ext = {**ext, L.LSP_DEVICE_ID: device_id}
     else:
         address, static, dynamic = ipam.parse_lsp_addresses(c["addresses"])
@@ -199,11 +193,27 @@ def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
         "description": ext.get(L.LSP_DESCRIPTION, ""),
         "binding:vnic_type": "normal",
         "allowed_address_pairs": [],
+        "tags": tags.of(ext),
     }
-    host = ext.get(L.LSP_BINDING_HOST)
+    # The predecessor recorded the host only in options:requested-chassis (with
+    # ovs-version-2.9); ports it wrote still report it.
+    host = ext.get(L.LSP_BINDING_HOST, c["options"].get(L.LSP_REQUESTED_CHASSIS))
     if host is not None:
         result["binding:host_id"] = host
     return result
+
+
+def _router_port_addresses(idl: NbIdl, lsp: Any, subnets: list[Any]
+                           ) -> tuple[str, list[dict[str, str]]]:
+    """A router port's MAC and fixed_ips, as shown: those of its LRP (Q17, D17)."""
+    lrp = view.lrp_by_name(idl, lsp.options.get(L.LSP_ROUTER_PORT, ""))
+    if lrp is None:
+        return "", []
+    fixed = [{"ip_address": str(ipam.ip_of(n)),
+              "subnet_id": str(getattr(view.subnet_for_ip(subnets, n.split("/")[0]),
+                                       "uuid", ""))}
+             for n in lrp.networks]
+    return lrp.mac, fixed
 
 
 def list_all(ctx: Ctx) -> list[dict[str, Any]]:
@@ -353,6 +363,7 @@ def _network(w: Writer, network_id: str) -> Any:
 # -- writes -----------------------------------------------------------------------------
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     v = _validate(data, creating=True)
+    tagged = tags.create_ext(data)
     cfg = ctx.cfg
 
     def write(w: Writer) -> str:
@@ -371,7 +382,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         groups, idents = _resolve_groups(w, idents)
         p = addressing.plan(w.idl, ls, mac, v.get("fixed_ips"))
         name = L.new_id()
-        ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid)}
+        ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid), **tagged}
         for attr, key in (("device_id", L.LSP_DEVICE_ID), ("device_owner", L.LSP_DEVICE_OWNER),
                           ("description", L.LSP_DESCRIPTION)):
             if v.get(attr):
@@ -415,7 +426,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
         if "network_id" in v and v["network_id"] != str(ls.uuid):
             raise BadRequest("Unable to change network of existing port")
         if lsp.type == "router":
-            _update_router_port(lsp, v, data)
+            _update_router_port(w, ls, lsp, v, data)
             return
         ext = dict(lsp.external_ids)
         if "name" in v:
@@ -470,16 +481,56 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
     return show(ctx, port_id)
 
 
-def _update_router_port(lsp: Any, v: dict[str, Any], data: dict[str, Any]) -> None:
-    changed = [key for key in ROUTER_FIXED if key in data and data[key] is not None]
-    current = {"device_owner": lsp.external_ids.get(L.LSP_DEVICE_OWNER, ""),
-               "device_id": lsp.external_ids.get(L.LSP_DEVICE_ID, "")}
-    changed = [key for key in changed if not (key in current and data[key] == current[key])]
+def _update_router_port(w: Writer, ls: Any, lsp: Any, v: dict[str, Any],
+                        data: dict[str, Any]) -> None:
+    """A router port takes only a new name; its MAC, addresses and owner belong to the
+    router (409 on a change, D18). Values equal to what the port shows are no change, so
+    a PUT echoing a GET is accepted."""
+    owner, device_id = RC.router_port_device(w.idl, lsp)
+    mac, fixed = _router_port_addresses(w.idl, lsp, view.subnets_of(w.idl, ls))
+    shown = {"device_owner": owner, "device_id": device_id}
+    changed = []
+    for key in ROUTER_FIXED:
+        value = data.get(key)
+        if value is None:
+            continue
+        if key in shown:
+            same = value == shown[key]
+        elif key == "mac_address":
+            same = v.get("mac") == mac
+        else:
+            same = _same_fixed_ips(value, fixed)
+        if not same:
+            changed.append(key)
     if changed:
         raise Conflict(f"Port {lsp.name} is owned by a router: {', '.join(changed)} cannot be "
                        "changed")
     if "name" in v:
         lsp.setkey("external_ids", L.LSP_NIC_NAME, v["name"])
+
+
+def _same_fixed_ips(requested: Any, shown: list[dict[str, str]]) -> bool:
+    """`requested` names exactly the shown entries (each entry by the keys it gives)."""
+    if not isinstance(requested, list) or len(requested) != len(shown):
+        return False
+    left = list(shown)
+    for entry in requested:
+        if not isinstance(entry, dict) or not entry:
+            return False
+        match = next((s for s in left if all(
+            key in ("ip_address", "subnet_id") and _same_value(key, value, s[key])
+            for key, value in entry.items())), None)
+        if match is None:
+            return False
+        left.remove(match)
+    return True
+
+
+def _same_value(key: str, given: Any, shown: str) -> bool:
+    if key == "ip_address" and isinstance(given, str):
+        address = ipam.ip_of(given)
+        return address is not None and str(address) == shown
+    return bool(given == shown)
 
 
 def _readdress(w: Writer, ls: Any, lsp: Any, mac: str, fixed_ips: list[Any] | None,
@@ -519,6 +570,8 @@ def delete(ctx: Ctx, port_id: str) -> None:
         if owner in L.ROUTER_OWNERS or lsp.type == "router":
             raise Conflict(f"Port {lsp.name} cannot be deleted directly via the port API: has "
                            f"device owner {owner}")
+        # its floating IPs lose their NAT and stay allocated, as in Neutron
+        floating_ips.release_port(w, ctx.cfg, lsp.name)
         for pg in view.groups_of(w.idl, lsp):
             pg.delvalue("ports", lsp)
         ls = view.network_of(w.idl, lsp)

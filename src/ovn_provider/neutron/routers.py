@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotImplementedFeature
-from ovn_provider.neutron import addressing, ipam, view
+from ovn_provider.neutron import addressing, ipam, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
@@ -60,6 +60,7 @@ def render(ctx: Ctx, idl: NbIdl, lr: Any) -> dict[str, Any]:
         "external_gateway_info": gateway_info,
         "routes": [{"destination": r.ip_prefix, "nexthop": r.nexthop} for r in routes],
         "description": ext.get(L.LR_DESCRIPTION, ""),
+        "tags": tags.of(ext),
     }
 
 
@@ -235,6 +236,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     v = _validate(data, creating=True)
     routes: list[Route] = v.get("routes", [])
     req: GatewayRequest | None = v.get("gateway")
+    tagged = tags.create_ext(data)
 
     def write(w: Writer) -> Any:
         gw = None
@@ -243,7 +245,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             gw = _check_gateway(w, req)
             snat = _snat_setting(ctx, req.enable_snat, None)
             _default_route_check(routes, None)
-        ext = {}
+        ext = dict(tagged)
         if v.get("description"):
             ext[L.LR_DESCRIPTION] = v["description"]
         if gw is not None:

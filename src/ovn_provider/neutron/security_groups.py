@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFeature
-from ovn_provider.neutron import acl_match, default_groups, view
+from ovn_provider.neutron import acl_match, default_groups, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.index import NbIdl, set_size, set_uuids
 from ovn_provider.ovn.nb import Writer
 
-CREATE_KEYS = frozenset({"name", "description", "tenant_id", "project_id"})
+CREATE_KEYS = frozenset({"name", "description", "tenant_id", "project_id", "tags"})
 UPDATE_KEYS = frozenset({"name", "description"})
 NO_SCHEMA = "Security groups are not supported by this OVN Northbound schema"
 STORED_TS = "%Y-%m-%dT%H:%M:%S.%f"
@@ -208,7 +208,7 @@ def render(ctx: Ctx, index: Groups, pg: Any) -> dict[str, Any]:
         "tenant_id": tenant,
         "project_id": project,
         "revision_number": revision if revision is not None and revision >= 0 else 0,
-        "tags": [],
+        "tags": tags.of(ext),
         "created_at": shown_time(ext.get(L.PG_CREATED)),
         "updated_at": shown_time(ext.get(L.PG_UPDATED)),
         "stateful": True,
@@ -266,11 +266,13 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     description = _text(description, "description") if description is not None else ""
     owners = {key: _text(data[key], key) for key in ("tenant_id", "project_id")
               if data.get(key) is not None}
+    tagged = tags.create_ext(data)
 
     def write(w: Writer) -> Any:
         require_schema(w.idl)
         when = now_text()
-        ext = {L.PG_NAME: name, L.PG_CREATED: when, L.PG_UPDATED: when, L.PG_REVISION: "1"}
+        ext = {L.PG_NAME: name, L.PG_CREATED: when, L.PG_UPDATED: when, L.PG_REVISION: "1",
+               **tagged}
         if description:
             ext[L.PG_DESCRIPTION] = description
         if "tenant_id" in owners:

@@ -7,7 +7,7 @@ import ipaddress
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
-from ovn_provider.neutron import addressing, ipam, view
+from ovn_provider.neutron import addressing, ipam, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
@@ -61,6 +61,7 @@ def render(ctx: Ctx, row: Any) -> dict[str, Any]:
         "tenant_id": ctx.cfg.tenant_id,
         "project_id": ctx.cfg.tenant_id,
         "description": ext.get(L.DHCP_DESCRIPTION, ""),
+        "tags": tags.of(ext),
     }
     if version == 6:
         result["ipv6_address_mode"] = info.mode if info else None
@@ -291,6 +292,7 @@ def _relink_ports(w: Writer, ls: Any) -> None:
 
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     v = _validate_create(ctx, data)
+    tagged = tags.create_ext(data)
 
     def write(w: Writer) -> Any:
         from ovn_provider.neutron import networks
@@ -307,7 +309,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             if info is not None and info.version == v["version"]:
                 raise BadRequest(f"Unable to create more than one IPv{v['version']} subnet for "
                                  f"network {v['network_id']}")
-        ext = {L.DHCP_NETWORK_ID: str(ls.uuid), L.DHCP_IP_VERSION: str(v["version"])}
+        ext = {L.DHCP_NETWORK_ID: str(ls.uuid), L.DHCP_IP_VERSION: str(v["version"]), **tagged}
         if v["name"]:
             ext[L.DHCP_NAME] = v["name"]
         if v["description"]:
