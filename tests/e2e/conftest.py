@@ -38,14 +38,8 @@ def require_root() -> None:
 
 
 def gateway_config(central: Central, chassis: list[str]) -> config.Config:
-    """The provider's config with `[NETWORK] gateway-chassis` (docs/routers.md). While the
-    key is not in config.KEYS the provider reads the attribute defensively, so it is set on
-    the frozen Config directly (as tests/functional/test_floating_ips.py does)."""
-    if any(key.name == "gateway-chassis" for key in config.KEYS):
-        return make_config(central.nb_remote, **{"NETWORK/gateway-chassis": ",".join(chassis)})
-    cfg = make_config(central.nb_remote)
-    object.__setattr__(cfg, "gateway_chassis", tuple(chassis))
-    return cfg
+    """The provider's config with `[NETWORK] gateway-chassis` (docs/routers.md)."""
+    return make_config(central.nb_remote, **{"NETWORK/gateway-chassis": ",".join(chassis)})
 
 
 @pytest.fixture(scope="session")

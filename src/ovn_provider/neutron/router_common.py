@@ -29,13 +29,8 @@ CHASSIS_PRIORITY_TOP = 32767  # Gateway_Chassis.priority is 0..32767
 
 # -- configuration ---------------------------------------------------------------------
 def gateway_chassis(cfg: Config) -> list[str]:
-    """`[NETWORK] gateway-chassis`: SB chassis names, highest priority first. Read
-    defensively: the key may be missing from Config, a string or a sequence."""
-    raw: Any = getattr(cfg, "gateway_chassis", None)
-    if not raw:
-        return []
-    items = raw.split(",") if isinstance(raw, str) else list(raw)
-    return list(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+    """`[NETWORK] gateway-chassis`: SB chassis names, highest priority first."""
+    return list(dict.fromkeys(cfg.gateway_chassis))
 
 
 def nat_available(cfg: Config) -> bool:
