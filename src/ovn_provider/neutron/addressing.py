@@ -300,13 +300,19 @@ def fixed_ips(idl: NbIdl, lsp: Any, ips: list[str], find: Callable[[str], Any | 
               key: Callable[[Any], str] = lambda row: str(row.uuid)
               ) -> list[dict[str, str]]:
     """`ips` as `fixed_ips` entries: the subnet is the network's subnet holding the IP
-    (`find`), else the LSP's own DHCP reference holding it, else ``""``."""
+    (`find`), else the LSP's own DHCP reference holding it, else ``""``.
+
+    A dynamic address that lies in no subnet of the network is left out: it is what
+    ovn-northd had assigned from a subnet that is gone, and northd clears it shortly
+    (it may even write it back once from a stale view right after the subnet delete)."""
     result: list[dict[str, str]] = []
     for ip in ips:
         subnet = find(ip)
         if subnet is None:
             subnet = next((r for r in _dhcp_refs(idl, lsp)
                            if r is not None and view.subnet_for_ip([r], ip)), None)
+        if subnet is None and ipam.parse_lsp_addresses(lsp.addresses)[2]:
+            continue
         result.append({"ip_address": ip, "subnet_id": key(subnet) if subnet else ""})
     return result
 
