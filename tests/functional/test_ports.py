@@ -938,3 +938,138 @@ def test_concurrent_creates_never_share_an_ip_or_mac(provider: Provider, api: Ap
     for port in created:
         assert dynamic[port["id"]] == (
             f"{port['mac_address']} {port['fixed_ips'][0]['ip_address']}")
+
+
+# -- floating IPs go with their port; router ports echo; predecessor bindings ------------------
+@pytest.fixture(scope="module")
+def nat_api(central: Central) -> Iterator[Api]:
+    """A provider with a gateway chassis configured, so floating IPs exist."""
+    cfg = make_config(central.nb_remote, **{"NETWORK/gateway-chassis": "gw-ports-1"})
+    with running(cfg) as prov:
+        client = Api(prov)
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+def test_deleting_a_port_releases_its_floating_ip(nat_api: Api, central: Central) -> None:
+    ext = nat_api.network(name="fip-ext", **{"router:external": True})
+    esub = nat_api.subnet(ext["id"], "172.29.1.0/24", gateway_ip="172.29.1.1")
+    net = nat_api.network(name="fip-int")
+    cidr = cidr4()
+    sub = nat_api.subnet(net["id"], cidr, gateway_ip=f"{prefix(cidr)}.0.1")
+    router = nat_api.create("routers", "router", name="fip-r", external_gateway_info={
+        "network_id": ext["id"], "enable_snat": False,
+        "external_fixed_ips": [{"subnet_id": esub["id"]}]})
+    added = nat_api.put(f"/v2.0/routers/{router['id']}/add_router_interface",
+                        {"subnet_id": sub["id"]})
+    assert added.status_code == 200, added.text
+    vm = nat_api.port(net["id"], name="vm")
+    fip = nat_api.create("floatingips", "floatingip", floating_network_id=ext["id"],
+                         port_id=vm["id"])
+    assert fip["status"] == "ACTIVE" and fip["port_id"] == vm["id"]
+    [nat] = nb_rows(central, "NAT", f"external_ids:ovirt_fip_id={fip['id']}")
+    assert nat["type"] == "dnat_and_snat"
+    assert nat["logical_ip"] == vm["fixed_ips"][0]["ip_address"]
+    assert nat_api.delete(f"/v2.0/ports/{vm['id']}").status_code == 204
+    # one transaction: the port, its NAT row and the router's reference all went
+    assert nb_rows(central, LSP, f"name={vm['id']}") == []
+    assert nb_rows(central, "NAT", f"external_ids:ovirt_fip_id={fip['id']}") == []
+    assert nb_rows(central, "NAT", "type=dnat_and_snat",
+                   f"external_ip={fip['floating_ip_address']}") == []
+    assert setof(nb_row(central, "Logical_Router", router["id"])["nat"]) == []
+    shown = nat_api.show("floatingips", "floatingip", fip["id"])
+    assert shown["port_id"] is None and shown["fixed_ip_address"] is None
+    assert shown["router_id"] is None and shown["status"] == "DOWN"
+    assert shown["floating_ip_address"] == fip["floating_ip_address"]  # still allocated
+    assert nat_api.delete(f"/v2.0/floatingips/{fip['id']}").status_code == 204
+    removed = nat_api.put(f"/v2.0/routers/{router['id']}/remove_router_interface",
+                          {"subnet_id": sub["id"]})
+    assert removed.status_code == 200, removed.text
+    assert nat_api.delete(f"/v2.0/routers/{router['id']}").status_code == 204
+
+
+def test_router_port_put_echoing_the_shown_port_is_accepted(api: Api,
+                                                            central: Central) -> None:
+    """device_id of a gateway port is derived from its router (not stored): a client that
+    PUTs back what it read must not get 409; real changes still do."""
+    ext = api.network(name="echo-ext")
+    cidr = cidr4()
+    esub = api.subnet(ext["id"], cidr, gateway_ip=f"{prefix(cidr)}.0.1")
+    inner = api.network(name="echo-int")
+    cidr = cidr4()
+    isub = api.subnet(inner["id"], cidr, gateway_ip=f"{prefix(cidr)}.0.1")
+    router = api.create("routers", "router", name="echo", external_gateway_info={
+        "network_id": ext["id"], "external_fixed_ips": [{"subnet_id": esub["id"]}]})
+    assert api.put(f"/v2.0/routers/{router['id']}/add_router_interface",
+                   {"subnet_id": isub["id"]}).status_code == 200
+    ports = api.get("/v2.0/ports", params={"device_id": router["id"]}).json()["ports"]
+    assert sorted(p["device_owner"] for p in ports) == ["network:router_gateway",
+                                                        "network:router_interface"]
+    for shown in ports:
+        path = f"/v2.0/ports/{shown['id']}"
+        stored = lsp_row(central, shown["id"])["external_ids"]
+        echoed = api.put(path, {"port": shown})
+        assert echoed.status_code == 200, echoed.text
+        assert echoed.json()["port"] == shown
+        assert lsp_row(central, shown["id"])["external_ids"] == stored  # nothing written
+        ip = shown["fixed_ips"][0]["ip_address"]
+        alike = api.put(path, {"port": {"mac_address": shown["mac_address"].upper(),
+                                        "fixed_ips": [{"ip_address": ip}],
+                                        "device_id": router["id"], "name": "renamed"}})
+        assert alike.status_code == 200, alike.text
+        assert alike.json()["port"]["name"] == "renamed"
+        before = snapshot(central)
+        for change in ({"device_id": str(uuid.uuid4())}, {"device_owner": "oVirt"},
+                       {"mac_address": "02:00:00:00:00:01"}, {"fixed_ips": []},
+                       {"fixed_ips": [{"ip_address": ip}, {"ip_address": ip}]},
+                       {"fixed_ips": [{"ip_address": ip, "subnet_id": str(uuid.uuid4())}]},
+                       {"fixed_ips": [{"subnet_id": shown["fixed_ips"][0]["subnet_id"],
+                                       "ip_address": f"{ip}0"}]},
+                       {"name": "x", "fixed_ips": "nope"}):
+            message = error(api.put(path, {"port": change}), 409 if "name" not in change
+                            else 400)
+            assert message
+        assert snapshot(central) == before
+    assert api.put(f"/v2.0/routers/{router['id']}/remove_router_interface",
+                   {"subnet_id": isub["id"]}).status_code == 200
+    assert api.put(f"/v2.0/routers/{router['id']}",
+                   {"router": {"external_gateway_info": None}}).status_code == 200
+    assert api.delete(f"/v2.0/routers/{router['id']}").status_code == 204
+
+
+def test_predecessor_requested_chassis_is_the_binding_host(api: Api, central: Central) -> None:
+    """The predecessor (with ovs-version-2.9) recorded the host only in
+    options:requested-chassis; such ports report it as binding:host_id."""
+    net = api.network(name="legacy-binding")
+    names = {kind: str(uuid.uuid4()) for kind in ("chassis", "both", "none")}
+    for n, (kind, name) in enumerate(names.items()):
+        args = ["lsp-add", net["id"], name, "--", "lsp-set-addresses", name,
+                f"00:1a:4a:16:02:{n:02x}", "--", "set", LSP, name,
+                "external_ids:ovirt_nic_name=legacy"]
+        if kind != "none":
+            args += ["options:requested-chassis=host-x"]
+        if kind == "both":
+            args += ["external_ids:ovirt_binding_host_id=host-y"]
+        central.nbctl(*args)
+    wait_until(lambda: all(api.get(f"/v2.0/ports/{name}").status_code == 200
+                           for name in names.values()), what="the provider's replica")
+    shown = {kind: api.show("ports", "port", name) for kind, name in names.items()}
+    assert shown["chassis"]["binding:host_id"] == "host-x"
+    assert shown["both"]["binding:host_id"] == "host-y"  # the recorded key wins
+    assert "binding:host_id" not in shown["none"]
+    listed = {p["id"]: p for p in api.get("/v2.0/ports", params={"network_id": net["id"]})
+              .json()["ports"]}
+    assert listed[names["chassis"]]["binding:host_id"] == "host-x"
+    assert api.get("/v2.0/ports", params={"binding:host_id": "host-x",
+                                          "network_id": net["id"]}).json()["ports"] == [
+        listed[names["chassis"]]]
+    # an update records the host as the provider does, and drops the stale option
+    moved = api.put(f"/v2.0/ports/{names['chassis']}", {"port": {"binding:host_id": "host-z"}})
+    assert moved.json()["port"]["binding:host_id"] == "host-z"
+    row = lsp_row(central, names["chassis"])
+    assert row["external_ids"]["ovirt_binding_host_id"] == "host-z"
+    assert "requested-chassis" not in row["options"]
+    for name in names.values():
+        assert api.delete(f"/v2.0/ports/{name}").status_code == 204
