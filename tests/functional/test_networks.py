@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 import os
 import re
 import threading
@@ -22,6 +21,7 @@ import pytest
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.daemons import wait_for
 from ovn_provider.server import Provider
+from tests.support.nb import as_list, nb_exists, nb_row, nb_rows
 from tests.support.provider import Api, make_config, running
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -31,41 +31,6 @@ RACES = int(os.environ.get("OVNP_RACES", "20"))
 
 
 # -- NB helpers (shared with test_subnets) --------------------------------------------------
-def _value(raw: Any) -> Any:
-    """An OVSDB JSON datum as plain Python: maps -> dict, sets -> list, uuids -> str."""
-    if isinstance(raw, list) and len(raw) == 2 and isinstance(raw[0], str):
-        kind, body = raw
-        if kind == "map":
-            return {k: _value(v) for k, v in body}
-        if kind == "set":
-            return [_value(v) for v in body]
-        if kind in ("uuid", "named-uuid"):
-            return body
-    return raw
-
-
-def as_list(value: Any) -> list[Any]:
-    """A set column: OVSDB writes a one-element set as the bare element."""
-    return value if isinstance(value, list) else [value]
-
-
-def nb_rows(central: Central, table: str, *records: str) -> list[dict[str, Any]]:
-    doc = json.loads(central.nbctl("--format=json", "list", table, *records))
-    return [{h: _value(v) for h, v in zip(doc["headings"], row, strict=True)}
-            for row in doc["data"]]
-
-
-def nb_row(central: Central, table: str, record: str) -> dict[str, Any]:
-    rows = nb_rows(central, table, record)
-    assert len(rows) == 1, rows
-    return rows[0]
-
-
-def nb_exists(central: Central, table: str, record: str) -> bool:
-    doc = json.loads(central.nbctl("--format=json", "--columns=_uuid", "list", table))
-    return any(_value(row[0]) == record for row in doc["data"])
-
-
 def snapshot(central: Central, tables: tuple[str, ...] = SNAPSHOT_TABLES
              ) -> dict[str, list[Any]]:
     """Every row of `tables`, after ovn-northd has caught up, in a stable order."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import ipaddress
-import json
 import re
 import time
 import uuid
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from ovn_provider.ovn.central import Central
+from tests.support.nb import as_list, nb_find, nb_row, nb_rows
 from tests.support.provider import Api
 
 TENANT = "00000000000000000000000000000001"
@@ -31,43 +31,6 @@ ROUTER_TABLES = ("Logical_Router", "Logical_Router_Port", "Logical_Switch",
 
 
 # -- NB helpers (also used by test_floating_ips and test_router_trace) -------------------------
-def _value(raw: Any) -> Any:
-    """An OVSDB JSON datum as plain Python: maps -> dict, sets -> list, uuids -> str."""
-    if isinstance(raw, list) and len(raw) == 2 and isinstance(raw[0], str):
-        kind, body = raw
-        if kind == "map":
-            return {k: _value(v) for k, v in body}
-        if kind == "set":
-            return [_value(v) for v in body]
-        if kind in ("uuid", "named-uuid"):
-            return body
-    return raw
-
-
-def as_list(value: Any) -> list[Any]:
-    """A set column: OVSDB JSON writes a one-element set as the bare element."""
-    return value if isinstance(value, list) else [value]
-
-
-def nb_rows(central: Central, table: str, *records: str) -> list[dict[str, Any]]:
-    doc = json.loads(central.nbctl("--format=json", "list", table, *records))
-    return [{h: _value(v) for h, v in zip(doc["headings"], row, strict=True)}
-            for row in doc["data"]]
-
-
-def nb_row(central: Central, table: str, record: str) -> dict[str, Any]:
-    rows = nb_rows(central, table, record)
-    assert len(rows) == 1, rows
-    return rows[0]
-
-
-def nb_find(central: Central, table: str, **conditions: str) -> list[dict[str, Any]]:
-    args = [f"{column}={value}" for column, value in conditions.items()]
-    doc = json.loads(central.nbctl("--format=json", "find", table, *args))
-    return [{h: _value(v) for h, v in zip(doc["headings"], row, strict=True)}
-            for row in doc["data"]]
-
-
 def lsp_named(central: Central, name: str) -> dict[str, Any] | None:
     rows = nb_find(central, "Logical_Switch_Port", name=name)
     return rows[0] if rows else None

@@ -22,6 +22,7 @@ import pytest
 from ovn_provider.ovn.central import NB_SCHEMA, Central
 from ovn_provider.ovn.daemons import free_port, ovs_env, run, stop_pidfile, wait_for
 from ovn_provider.server import Provider
+from tests.support.nb import as_list, nb_exists, nb_row, nb_rows
 from tests.support.provider import Api, make_config, running
 
 TENANT = "00000000000000000000000000000001"
@@ -38,39 +39,6 @@ RULES = "/v2.0/security-group-rules"
 
 
 # -- NB helpers (ovn-nbctl: independent of the provider's replica) ----------------------------
-def _value(raw: Any) -> Any:
-    if isinstance(raw, list) and len(raw) == 2 and isinstance(raw[0], str):
-        kind, inner = raw
-        if kind in ("uuid", "named-uuid"):
-            return inner
-        if kind == "set":
-            return [_value(v) for v in inner]
-        if kind == "map":
-            return {_value(k): _value(v) for k, v in inner}
-    return raw
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def nb_rows(central: Central, table: str, *records: str) -> list[dict[str, Any]]:
-    out = json.loads(central.nbctl("--format=json", "list", table, *records))
-    return [{h: _value(v) for h, v in zip(out["headings"], row, strict=True)}
-            for row in out["data"]]
-
-
-def nb_row(central: Central, table: str, record: str) -> dict[str, Any]:
-    found = nb_rows(central, table, record)
-    assert len(found) == 1, f"{table} {record}: {found}"
-    return found[0]
-
-
-def nb_exists(central: Central, table: str, record: str) -> bool:
-    return bool(json.loads(central.nbctl("--format=json", "--if-exists", "list", table,
-                                         record))["data"]) if record else False
-
-
 def pg_acls(central: Central, pg: str) -> list[dict[str, Any]]:
     """The ACL rows a PG holds, by match."""
     acls = [nb_row(central, ACL, str(a)) for a in as_list(nb_row(central, PG, pg)["acls"])]
