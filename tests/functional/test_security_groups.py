@@ -706,6 +706,9 @@ def test_predecessor_groups_and_rules_read_back(api: Api, central: Central) -> N
                    ovirt_port_group_id=name, ovirt_protocol="6", ovirt_min_port="80",
                    ovirt_ip_prefix="::/0")
     try:
+        # the rows were written by another client: wait until the provider's replica has them
+        wait_for(lambda: len(api.show("security-groups", "security_group", pg_id)
+                             ["security_group_rules"]) >= 3, 10, "the provider sees the rows")
         sg = api.show("security-groups", "security_group", pg_id)
         assert sg["name"] == "web" and sg["description"] == "old"
         assert sg["revision_number"] == 3
