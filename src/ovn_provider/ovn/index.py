@@ -16,6 +16,8 @@ from collections import defaultdict
 from typing import Any
 
 from ovs.db import data as ovs_data
+from ovs.db import error as ovs_error
+from ovs.db import idl as ovs_idl
 from ovs.db import types as ovs_types
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 
@@ -30,11 +32,39 @@ def _norm_ip(text: str) -> str | None:
         return None
 
 
+def _committed(row: Any) -> dict[str, Any] | None:
+    """The row's replica data when it has no change pending in a transaction."""
+    data = row._data
+    if data is None or row._changes or row._mutations:
+        return None
+    return data
+
+
+def strings(row: Any, column: str) -> list[str]:
+    """A set-of-strings (or optional string) column as a list. Read straight from the
+    replica datum: python-ovs rebuilds and re-validates a set on every attribute access."""
+    data = _committed(row)
+    if data is None or column not in data:
+        value = getattr(row, column)
+        return list(value) if isinstance(value, list | tuple | set) else \
+            ([value] if value else [])
+    return [atom.value for atom in data[column].values]
+
+
+def map_get(row: Any, column: str, key: str) -> Any | None:
+    """`getattr(row, column).get(key)` for a map column, without building the map."""
+    data = _committed(row)
+    if data is None or column not in data:
+        return getattr(row, column).get(key)
+    value = data[column].values.get(ovs_data.Atom(ovs_types.StringType, key))
+    return None if value is None else value.value
+
+
 def lsp_ips(row: Any) -> tuple[set[str], set[str]]:
     """(IPs, MACs) an LSP row uses: static addresses, dynamic_addresses."""
     ips: set[str] = set()
     macs: set[str] = set()
-    for entry in row.addresses:
+    for entry in strings(row, "addresses"):
         tokens = entry.split()
         if not tokens or tokens[0] in ("router", "unknown", "dynamic"):
             continue
@@ -43,10 +73,8 @@ def lsp_ips(row: Any) -> tuple[set[str], set[str]]:
             ip = _norm_ip(token)
             if ip:
                 ips.add(ip)
-    dynamic = row.dynamic_addresses
-    if isinstance(dynamic, list):
-        dynamic = dynamic[0] if dynamic else ""
-    for token in (dynamic or "").split()[1:]:
+    dynamic = strings(row, "dynamic_addresses")
+    for token in (dynamic[0] if dynamic else "").split()[1:]:
         ip = _norm_ip(token)
         if ip:
             ips.add(ip)
@@ -54,7 +82,7 @@ def lsp_ips(row: Any) -> tuple[set[str], set[str]]:
 
 
 def lrp_ips(row: Any) -> tuple[set[str], set[str]]:
-    ips = {ip for ip in (_norm_ip(n) for n in row.networks) if ip}
+    ips = {ip for ip in (_norm_ip(n) for n in strings(row, "networks")) if ip}
     return ips, ({row.mac.lower()} if row.mac else set())
 
 
@@ -95,11 +123,40 @@ class AddressIndex:
             return
         if table == LSP:
             self._learn(row.uuid, *lsp_ips(row))
-            peer = row.options.get("router-port")
+            peer = map_get(row, "options", "router-port")
             if peer:
                 self.router_peer[peer] = row.uuid
         else:
             self._learn(row.uuid, *lrp_ips(row))
+
+
+class _SetBefore(ovs_data.Datum):
+    """The value a set column had before an update2 diff, worked out only when read.
+
+    A set diff toggles its members, so the old value is the new one toggled back. It is
+    computed from the live new value, so it is right while the notification for this
+    update runs (the IDL notifies after applying one update message, in which a row
+    appears once), not after later updates of the row."""
+
+    __slots__ = ("_after", "_diff", "_old")
+
+    def __init__(self, after: ovs_data.Datum, diff: ovs_data.Datum) -> None:
+        self.type = after.type  # type: ignore[misc]  # Datum's own slot
+        self._after = after
+        self._diff = diff
+        self._old: dict[Any, Any] | None = None
+
+    @property
+    def values(self) -> dict[Any, Any]:
+        if self._old is None:
+            old = dict(self._after.values)
+            for key, value in self._diff.values.items():
+                if key in old:
+                    del old[key]
+                else:
+                    old[key] = value
+            self._old = old
+        return self._old
 
 
 class NbIdl(ovsdbapp_connection.OvsdbIdl):
@@ -127,6 +184,40 @@ class NbIdl(ovsdbapp_connection.OvsdbIdl):
             if not any(col in updates._data for col in watched):
                 return
         self.addresses.notify(event, row, table)
+
+    def _Idl__apply_diff(self, table: Any, row: Any, row_diff: dict[str, Any]
+                         ) -> dict[str, Any]:
+        """python-ovs's Idl.__apply_diff (update2/update3 "modify"), without its O(N)
+        work on set columns: it copies the whole old value of every changed column for
+        the notification and then compares the new value with itself. With 20,000 ports,
+        every port added to or removed from a Logical_Switch or Port_Group cost several
+        copies and comparisons of a 20,000-member set. Here a set is changed in place
+        (as upstream does) and its old value is only worked out if someone reads it."""
+        old_row: dict[str, Any] = {}
+        for column_name, datum_diff_json in row_diff.items():
+            column = table.columns.get(column_name)
+            if not column:
+                ovs_idl.vlog.warn(f"unknown column {column_name} updating table {table.name}")
+                continue
+            try:
+                datum_diff = ovs_data.Datum.from_json(column.type, datum_diff_json)
+            except ovs_error.Error as exc:
+                ovs_idl.vlog.warn(f"error parsing column {column_name} in table "
+                                  f"{table.name}: {exc}")
+                continue
+            # A column never set is missing from row._data, which then hands out a
+            # fresh default datum on each read: store the one changed here.
+            current = row._data[column_name]
+            if column.type.n_max > 1 and not column.type.is_map():
+                current.diff(datum_diff)  # toggles the members in place
+                row._data[column_name] = current
+                old_row[column_name] = _SetBefore(current, datum_diff)
+                continue
+            old_row[column_name] = current.copy()
+            datum = current.diff(datum_diff)
+            if datum != row._data[column_name]:
+                row._data[column_name] = datum
+        return old_row
 
 
 def set_contains(row: Any, column: str, member: uuid.UUID) -> bool:
