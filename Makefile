@@ -30,3 +30,8 @@ test: deps venv
 	$(VENV)/bin/ruff check src tests $(wildcard bench)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests
+
+# Benchmark (bench/README.md): `make bench`, or e.g. `make bench BENCH_ARGS=--quick`.
+.PHONY: bench
+bench: deps venv
+	$(PY) -m bench.run $(BENCH_ARGS)

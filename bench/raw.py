@@ -1,10 +1,19 @@
 """The baseline: the same NB writes made directly with ovsdbapp's OvnNbApiIdlImpl, one
 transaction per port, from C threads sharing one ovsdbapp connection (as the provider
-shares its one connection between its request threads)."""
+shares its one connection between its request threads).
+
+It runs in its own process (`python -m bench.raw REMOTE SWITCH NETWORK_ID`), like any
+other ovsdbapp application would, so that its replica and its CPU use stay apart from
+the HTTP clients: after connecting it prints "ready", then reads one JSON command per
+line ({"clients", "count", "delete", "first_ip", "tag", "groups"}), runs that window and
+prints its result as one JSON line; "exit" ends it.
+"""
 
 from __future__ import annotations
 
 import itertools
+import json
+import sys
 import threading
 import time
 import uuid
@@ -123,3 +132,26 @@ def raw_window(raw: RawNb, switch: str, network_id: str, count: int, clients: in
         with raw.api.transaction(check_error=True) as txn:
             txn.add(_BulkDelete(raw.api, switch, rest))
     return create, delete
+
+
+def main(argv: list[str] | None = None) -> int:
+    remote, switch, network_id = (argv if argv is not None else sys.argv[1:])[:3]
+    raw = RawNb(remote)
+    try:
+        print("ready", flush=True)
+        for line in sys.stdin:
+            if line.strip() == "exit":
+                break
+            cmd = json.loads(line)
+            create, delete = raw_window(raw, switch, network_id, cmd["count"], cmd["clients"],
+                                        cmd["first_ip"], cmd["tag"], cmd["groups"],
+                                        cmd["delete"])
+            print(json.dumps({"create": create.summary(), "delete": delete.summary()}),
+                  flush=True)
+    finally:
+        raw.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

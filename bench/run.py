@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import random
@@ -37,12 +38,12 @@ import orjson
 from bench import report
 from bench.bed import TOKEN, Bed, cpu_seconds, machine_busy, memory_kb
 from bench.load import Clients, Op
-from bench.raw import RawNb, raw_window
 from bench.stats import Phase
 from ovn_provider.ovn.daemons import read_pid
 
 SUBNET = "10.77.0.0/16"
 RAW_FIRST_IP = (10 << 24) | (77 << 16) | (240 << 8)  # 10.77.240.0: above what the API hands out
+CLIENTS = ("bench", "client")  # the load generators: this process, the raw ovsdbapp one
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
@@ -143,9 +144,10 @@ class Bench:
         ours = sum(after[k] - before[k] for k in after if k in before)
         summary["cpu_ms_per_op"] = {
             k: round((after[k] - before[k]) * 1000 / max(phase.ops, 1), 2)
-            for k in after if k in before and k != "bench"}
-        summary["client_cpu_ms_per_op"] = round(
-            (after.get("bench", 0) - before.get("bench", 0)) * 1000 / max(phase.ops, 1), 2)
+            for k in after if k in before and k not in CLIENTS}
+        summary["client_cpu_ms_per_op"] = round(sum(
+            after[k] - before[k] for k in CLIENTS if k in after and k in before)
+            * 1000 / max(phase.ops, 1), 2)
         summary["other_load_pct"] = round(max(busy - ours, 0) / max(elapsed, 1e-6) * 100
                                           / (os.cpu_count() or 1), 1)
         label = f"{phase.name} C={phase.clients}"
@@ -338,31 +340,49 @@ class Bench:
         return out
 
     def raw(self, n: int, m: int) -> dict[str, Any]:
+        """The ovsdbapp baseline, in its own process (bench/raw.py)."""
         log(f"N={n}: raw ovsdbapp baseline")
-        raw = RawNb(self.bed.nb_remote)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.raw", self.bed.nb_remote, self.switch,
+             self.network_id], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        assert proc.stdin is not None and proc.stdout is not None
         try:
+            if proc.stdout.readline().strip() != "ready":
+                raise RuntimeError("the raw ovsdbapp client did not start")
+            self.pids["client"] = proc.pid  # its CPU counts as the client's
             out: dict[str, Any] = {}
+            deletes = min(self.args.raw_delete_sample, max(20, 1_000_000 // n))
             for c in self.args.clients:
-                phases: list[Phase] = []
+                result: dict[str, Any] = {}
 
-                def window(c: int = c, phases: list[Phase] = phases) -> Phase:
-                    create, delete = raw_window(raw, self.switch, self.network_id, m, c,
-                                                RAW_FIRST_IP, n % 251, ["Default", "DropAll"],
-                                                self.args.raw_delete_sample)
-                    phases.append(delete)
-                    return create
+                def window(c: int = c, result: dict[str, Any] = result) -> Phase:
+                    assert proc.stdin is not None and proc.stdout is not None
+                    proc.stdin.write(json.dumps({
+                        "clients": c, "count": m, "delete": deletes, "first_ip": RAW_FIRST_IP,
+                        "tag": n % 251, "groups": ["Default", "DropAll"]}) + "\n")
+                    proc.stdin.flush()
+                    result.update(json.loads(proc.stdout.readline()))
+                    return Phase.from_summary("raw_create", result["create"])
 
                 created = self.measured(window, "raw", c)
-                out[str(c)] = {"create": created,
-                               "delete": phases[0].summary()}
-                d = out[str(c)]["delete"]
+                out[str(c)] = {"create": created, "delete": result["delete"]}
+                d = result["delete"]
                 log(f"  {'raw_delete C=' + str(c):<22} {d['ops']:>6} ops "
                     f"{d['ops_per_s']:>8.1f}/s  p50 {d['p50_ms']:.1f} ms  errors {d['errors']}")
                 self.check(f"N={n} raw delete C={c}: zero errors", d["errors"] == 0,
                            "; ".join(d["error_samples"]))
             return out
         finally:
-            raw.close()
+            self.pids.pop("client", None)
+            if proc.poll() is None:
+                proc.stdin.write("exit\n")
+                proc.stdin.flush()
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
     def run(self) -> dict[str, Any]:
         log("network create/delete")

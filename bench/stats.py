@@ -25,6 +25,15 @@ class Phase:
     wall: float = 0.0
     errors: list[str] = field(default_factory=list)
     error_count: int = 0
+    #: A summary measured elsewhere (another process), reported as is.
+    recorded: dict[str, Any] | None = None
+
+    @classmethod
+    def from_summary(cls, name: str, summary: dict[str, Any]) -> Phase:
+        phase = cls(name, summary["clients"], error_count=summary["errors"],
+                    errors=list(summary["error_samples"]), recorded=summary)
+        phase.wall = summary["wall_s"]
+        return phase
 
     def error(self, text: str) -> None:
         self.error_count += 1
@@ -33,7 +42,7 @@ class Phase:
 
     @property
     def ops(self) -> int:
-        return len(self.latencies)
+        return self.recorded["ops"] if self.recorded else len(self.latencies)
 
     @property
     def rate(self) -> float:
@@ -43,6 +52,8 @@ class Phase:
         return percentile(sorted(self.latencies), q) * 1000
 
     def summary(self) -> dict[str, Any]:
+        if self.recorded is not None:
+            return dict(self.recorded)
         ordered = sorted(self.latencies)
         return {
             "clients": self.clients,
