@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ovn_provider.errors import BadRequest, Conflict, NotFound
+from ovn_provider.errors import BadRequest, Conflict
 from ovn_provider.neutron import addressing, ipam, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
@@ -54,15 +54,11 @@ def list_all(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def find(idl: NbIdl, network_id: str) -> Any | None:
-    key = view.parse_uuid(network_id)
-    return view.rows(idl, L.LS).get(key) if key is not None else None
+    return view.by_uuid(idl, L.LS, network_id)
 
 
 def _get(idl: NbIdl, network_id: str) -> Any:
-    ls = find(idl, network_id)
-    if ls is None:
-        raise NotFound(f"Network {network_id} does not exist")
-    return ls
+    return view.require(find(idl, network_id), "Network", network_id)
 
 
 def render_one(ctx: Ctx, idl: NbIdl, ls: Any) -> dict[str, Any]:

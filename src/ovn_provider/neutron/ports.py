@@ -238,10 +238,7 @@ def find(idl: NbIdl, port_id: str) -> Any | None:
 
 
 def _get(idl: NbIdl, port_id: str) -> Any:
-    lsp = find(idl, port_id)
-    if lsp is None:
-        raise NotFound(f"Port {port_id} does not exist")
-    return lsp
+    return view.require(find(idl, port_id), "Port", port_id)
 
 
 def render_one(ctx: Ctx, idl: NbIdl, lsp: Any) -> dict[str, Any]:

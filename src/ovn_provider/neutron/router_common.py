@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovn_provider.config import Config
-from ovn_provider.errors import BadRequest, NotFound
+from ovn_provider.errors import BadRequest
 from ovn_provider.neutron import addressing, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.ovn.index import NbIdl
@@ -44,15 +44,11 @@ NO_CHASSIS = ("no gateway chassis is configured ([NETWORK] gateway-chassis), so 
 
 # -- finding rows ------------------------------------------------------------------------
 def find_router(idl: NbIdl, router_id: str) -> Any | None:
-    key = view.parse_uuid(router_id)
-    return view.rows(idl, L.LR).get(key) if key is not None else None
+    return view.by_uuid(idl, L.LR, router_id)
 
 
 def get_router(idl: NbIdl, router_id: str) -> Any:
-    lr = find_router(idl, router_id)
-    if lr is None:
-        raise NotFound(f"Router {router_id} does not exist")
-    return lr
+    return view.require(find_router(idl, router_id), "Router", router_id)
 
 
 def pending_key(table: str, name: str) -> str:

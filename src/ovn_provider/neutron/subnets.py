@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from ovn_provider.errors import BadRequest, Conflict, NotFound
+from ovn_provider.errors import BadRequest, Conflict
 from ovn_provider.neutron import addressing, ipam, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
@@ -76,16 +76,12 @@ def list_all(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def find(idl: NbIdl, subnet_id: str) -> Any | None:
-    key = view.parse_uuid(subnet_id)
-    row = view.rows(idl, L.DHCP).get(key) if key is not None else None
+    row = view.by_uuid(idl, L.DHCP, subnet_id)
     return row if row is not None and L.is_ovirt_subnet(row) else None
 
 
 def _get(idl: NbIdl, subnet_id: str) -> Any:
-    row = find(idl, subnet_id)
-    if row is None:
-        raise NotFound(f"Subnet {subnet_id} does not exist")
-    return row
+    return view.require(find(idl, subnet_id), "Subnet", subnet_id)
 
 
 def show(ctx: Ctx, subnet_id: str) -> dict[str, Any]:

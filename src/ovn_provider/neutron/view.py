@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ovn_provider.errors import NotFound
 from ovn_provider.neutron import layout as L
 from ovn_provider.ovn.index import NbIdl, set_contains, set_uuids
 
@@ -159,6 +160,19 @@ def subnet_for_ip(subnets: list[Any], ip: str) -> Any | None:
         except ValueError:
             continue
     return None
+
+
+def by_uuid(idl: NbIdl, table: str, ident: str) -> Any | None:
+    """The row of `table` whose UUID is the text `ident`, or None (also for non-UUIDs)."""
+    key = parse_uuid(ident)
+    return rows(idl, table).get(key) if key is not None else None
+
+
+def require(row: T | None, kind: str, ident: str) -> T:
+    """`row`, or a 404 "<kind> <ident> does not exist"."""
+    if row is None:
+        raise NotFound(f"{kind} {ident} does not exist")
+    return row
 
 
 def parse_uuid(text: str) -> uuid.UUID | None:
