@@ -75,6 +75,8 @@ class Bed:
     #: Import the provider from this source directory (e.g. a `git archive` snapshot)
     #: instead of the installed package.
     src: str | None = None
+    #: Extra environment for the provider process (e.g. MALLOC_ARENA_MAX=2).
+    env: dict[str, str] = field(default_factory=dict)
     directory: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="ovnp-bench-"))
     central: Central | None = None
     proc: subprocess.Popen[bytes] | None = None
@@ -113,7 +115,7 @@ class Bed:
             handle.write(CONF.format(neutron=self.neutron_port, keystone=self.keystone_port,
                                      remote=self.nb_remote))
         log = os.path.join(self.directory, "provider.log")
-        env = dict(os.environ)
+        env = {**os.environ, **self.env}
         if self.src:
             env["PYTHONPATH"] = os.pathsep.join(
                 [os.path.abspath(self.src), *filter(None, [env.get("PYTHONPATH")])])

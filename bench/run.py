@@ -80,6 +80,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--provider-src", metavar="DIR",
                         help="run the provider from this source directory (e.g. a `git "
                              "archive` snapshot's src/) instead of the installed package")
+    parser.add_argument("--provider-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment variable for the provider (repeatable), "
+                             "e.g. MALLOC_ARENA_MAX=2")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (NB database, provider log)")
     parser.add_argument("--out", default=RESULTS, help=f"results directory (default {RESULTS})")
@@ -433,10 +436,12 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": args.sizes, "clients": args.clients, "sample": args.sample,
         "northd": not args.no_northd, "networks": args.networks,
         "profiled": bool(args.profile), "provider_src": args.provider_src,
+        "provider_env": args.provider_env,
         "raw_delete_sample": args.raw_delete_sample,
     }
     log(f"starting OVN central and provider ({'no ' if args.no_northd else ''}northd)")
-    bed = Bed(northd=not args.no_northd, keep=args.keep, src=args.provider_src).start()
+    env = dict(item.split("=", 1) for item in args.provider_env)
+    bed = Bed(northd=not args.no_northd, keep=args.keep, src=args.provider_src, env=env).start()
     log(f"provider PID {bed.pid}, API {bed.base}, NB {bed.nb_remote}, dir {bed.directory}")
     try:
         results = Bench(bed, args).run()
