@@ -128,6 +128,11 @@ def markdown(data: dict[str, Any]) -> str:
                 f"{_rate(p['update'])} | {_lat(p['update'])} | {_rate(p['delete'])} | "
                 f"{_lat(p['delete'])} | {_rate(rc)} | {_rate(rd)} | {_ratio(p['create'], rc)} "
                 f"| {_ratio(p['update'], rc)} |")
+    drops = [f"N={lv['n']}: {lv['connections']['nb_probe_drops']}"
+             for lv in data["levels"] if "connections" in lv]
+    if drops:
+        lines += ["", "NB clients dropped by ovsdb-server's inactivity probe so far (cumulative; "
+                  "the provider must never be one of them): " + ", ".join(drops) + "."]
     lines += ["", "**Reads and memory** (list = full GET /v2.0/ports right after a write; "
               "cached = repeated with no change in between)", "",
               "| N | C | show/s | show lat | list lat | list/s | list cached lat | "

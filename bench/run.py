@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import random
+import select
 import shutil
 import signal
 import subprocess
@@ -44,6 +45,7 @@ from ovn_provider.ovn.daemons import read_pid
 SUBNET = "10.77.0.0/16"
 RAW_FIRST_IP = (10 << 24) | (77 << 16) | (240 << 8)  # 10.77.240.0: above what the API hands out
 CLIENTS = ("bench", "client")  # the load generators: this process, the raw ovsdbapp one
+RAW_TIMEOUT = 900.0
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
@@ -202,6 +204,24 @@ class Bench:
 
         return self.measured(go, name, clients), result[0]
 
+    def connections(self) -> dict[str, int]:
+        """How often the provider connected to the NB, and how many clients (provider,
+        northd, raw ovsdbapp) ovsdb-server dropped for not answering its 5 s inactivity
+        probe in time (e.g. while parsing a full resync)."""
+        assert self.bed.central is not None
+
+        def count(path: str, text: str) -> int:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    return sum(text in line for line in handle)
+            except OSError:
+                return 0
+
+        return {"provider_connects": count(os.path.join(self.bed.directory, "provider.log"),
+                                           "connected to OVN NB"),
+                "nb_probe_drops": count(os.path.join(self.bed.central.directory, "nb.log"),
+                                        "no response to inactivity probe")}
+
     def memory(self) -> dict[str, int]:
         return memory_kb(self.bed.pid)
 
@@ -339,6 +359,10 @@ class Bench:
         if not self.args.no_raw:
             out["raw"] = self.raw(n, m)
         out["rss_kb"] = self.memory()
+        out["connections"] = self.connections()
+        self.check(f"N={n}: the provider kept its NB connection",
+                   out["connections"]["provider_connects"] == 1,
+                   f"{out['connections']}")
         self.verify(f"N={n} end")
         return out
 
@@ -351,7 +375,7 @@ class Bench:
             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         assert proc.stdin is not None and proc.stdout is not None
         try:
-            if proc.stdout.readline().strip() != "ready":
+            if _readline(proc.stdout, RAW_TIMEOUT).strip() != "ready":
                 raise RuntimeError("the raw ovsdbapp client did not start")
             self.pids["client"] = proc.pid  # its CPU counts as the client's
             out: dict[str, Any] = {}
@@ -365,7 +389,7 @@ class Bench:
                         "clients": c, "count": m, "delete": deletes, "first_ip": RAW_FIRST_IP,
                         "tag": n % 251, "groups": ["Default", "DropAll"]}) + "\n")
                     proc.stdin.flush()
-                    result.update(json.loads(proc.stdout.readline()))
+                    result.update(json.loads(_readline(proc.stdout, RAW_TIMEOUT)))
                     return Phase.from_summary("raw_create", result["create"])
 
                 created = self.measured(window, "raw", c)
@@ -394,6 +418,20 @@ class Bench:
         levels = [self.level(n) for n in self.args.sizes]
         self.http.close()
         return {"networks": networks, "levels": levels, "checks": self.checks}
+
+
+def _readline(stream: Any, timeout: float) -> str:
+    """A line from a child's pipe, waiting in short steps (so that Ctrl-C and SIGTERM
+    are seen) and at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], 0.5)
+        if ready:
+            line: str = stream.readline()
+            if not line:
+                raise RuntimeError("the raw ovsdbapp client exited")
+            return line
+    raise RuntimeError(f"the raw ovsdbapp client did not answer within {timeout:.0f} s")
 
 
 def _git(*args: str) -> str:
