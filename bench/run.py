@@ -40,7 +40,7 @@ from bench import report
 from bench.bed import TOKEN, Bed, cpu_seconds, machine_busy, memory_kb
 from bench.load import Clients, Op
 from bench.stats import Phase
-from ovn_provider.ovn.daemons import read_pid
+from ovn_provider.ovn.daemons import read_pid, run
 
 SUBNET = "10.77.0.0/16"
 RAW_FIRST_IP = (10 << 24) | (77 << 16) | (240 << 8)  # 10.77.240.0: above what the API hands out
@@ -138,6 +138,7 @@ class Bench:
                  ) -> dict[str, Any]:
         """Run a phase; add the CPU each process used per operation, and the CPU that
         other processes of the machine used meanwhile (the machine may be shared)."""
+        self.settle()
         spy = self._profile_start(name, clients)
         before, busy, t0 = self._cpu(), machine_busy(), time.monotonic()
         try:
@@ -163,6 +164,16 @@ class Bench:
         self.check(f"{label}: zero errors", phase.error_count == 0,
                    "; ".join(phase.errors))
         return summary
+
+    def settle(self) -> None:
+        """Wait until ovn-northd has caught up with every NB change (not measured), so
+        that a phase does not pay for the northd backlog of the one before."""
+        if self.args.no_northd:
+            return
+        assert self.bed.central is not None
+        central = self.bed.central
+        run(["ovn-nbctl", f"--db={central.nb_remote}", "--timeout=300", "--wait=sb", "sync"],
+            env=central.env, timeout=310)
 
     def _profile_start(self, name: str, clients: int) -> subprocess.Popen[bytes] | None:
         if not self.args.profile or name not in self.args.profile_phases or \
