@@ -158,6 +158,8 @@ KEYS: tuple[Key, ...] = (
     # distributed gateway port of routers with SNAT or floating IPs. Empty: SNAT and
     # floating IPs are off, as in ovirt-provider-ovn (docs/routers.md).
     Key("NETWORK", "gateway-chassis", "gateway_chassis", "", _csv),
+    # ovn-provider's own: most allowed address pairs per port (Neutron's default: 10).
+    Key("NETWORK", "max-allowed-address-pairs", "max_address_pairs", "10", _nonneg_int),
     Key("DHCP", "dhcp-server-mac", "dhcp_server_mac", "02:00:00:00:00:00", _mac),
     Key("DHCP", "dhcp-lease-time", "dhcp_lease_time", "86400", _pos_int),
     Key("DHCP", "dhcp-enable-mtu", "dhcp_enable_mtu", "true", _bool),
@@ -212,6 +214,7 @@ class Config:
     ovn_remote: str
     port_security_default: bool
     gateway_chassis: tuple[str, ...]
+    max_address_pairs: int
     dhcp_server_mac: str
     dhcp_lease_time: int
     dhcp_enable_mtu: bool

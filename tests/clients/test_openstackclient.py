@@ -175,3 +175,34 @@ def test_port_crud(osc: Osc, api: Api) -> None:
     for subnet in (s4, s6):
         assert api.delete(f"/v2.0/subnets/{subnet['id']}").status_code == 204
     assert api.delete(f"/v2.0/networks/{net['id']}").status_code == 204
+
+
+def test_port_allowed_address_pairs(osc: Osc, api: Api) -> None:
+    """`--allowed-address` on create, set (adds) and unset (removes one), as keepalived
+    playbooks use it; `--no-allowed-address` clears them."""
+    net = api.network(name=unique("osc-aap"), port_security_enabled=True)
+    n = octet()
+    api.subnet(net["id"], f"10.{n}.9.0/24")
+    vip, vmac, vrange = f"10.{n}.9.200", "00:00:5e:00:01:09", f"10.{n}.9.192/28"
+    mac = f"02:00:00:00:09:{n:02x}"
+    name = unique("aap")
+    created, _, after_set, _, after_unset, _, cleared, _ = osc.batch(
+        ["port", "create", "-f", "json", "--network", net["id"], "--mac-address", mac,
+         "--allowed-address", f"ip-address={vip}", name],
+        ["port", "set", "--allowed-address", f"ip-address={vrange},mac-address={vmac}",
+         name],
+        ["port", "show", "-f", "json", name],
+        # the client removes an entry equal to what the port shows, MAC included
+        ["port", "unset", "--allowed-address", f"ip-address={vip},mac-address={mac}",
+         name],
+        ["port", "show", "-f", "json", name],
+        ["port", "set", "--no-allowed-address", name],
+        ["port", "show", "-f", "json", name],
+        ["port", "delete", name])
+    assert created["allowed_address_pairs"] == [{"ip_address": vip, "mac_address": mac}]
+    assert after_set["allowed_address_pairs"] == [
+        {"ip_address": vip, "mac_address": mac}, {"ip_address": vrange, "mac_address": vmac}]
+    assert after_unset["allowed_address_pairs"] == [{"ip_address": vrange,
+                                                     "mac_address": vmac}]
+    assert cleared["allowed_address_pairs"] == []
+    assert api.get(f"/v2.0/ports/{created['id']}").status_code == 404

@@ -258,7 +258,7 @@ def test_tech_is_never_filtered(api: Api, nets: dict[str, Any]) -> None:
 # -- extensions (3.13, Q12, Q13) ----------------------------------------------------------------
 ALWAYS = {"extraroute", "provider", "net-mtu", "port-security", "binding", "pagination",
           "sorting", "fields", "project-id", "ip-substring-filtering",
-          "standard-attr-tag", "tag-creation"}
+          "standard-attr-tag", "tag-creation", "allowed-address-pairs"}
 
 
 def test_extensions_list_exactly_what_is_implemented(api: Api) -> None:
@@ -271,7 +271,7 @@ def test_extensions_list_exactly_what_is_implemented(api: Api) -> None:
     if api.get("/v2.0/security-groups").status_code == 200:
         expected.add("security-group")
     assert expected <= set(aliases)
-    assert set(aliases) - expected <= {"ext-gw-mode", "allowed-address-pairs"}
+    assert set(aliases) - expected <= {"ext-gw-mode"}
     for ext in body["extensions"]:
         assert set(ext) == {"alias", "name", "description", "updated", "links"}
         assert ext["name"] and ext["description"]

@@ -34,6 +34,7 @@ DEFAULTS = {
     ("OVN REMOTE", "ovn-remote"): ("ovn_remote", "tcp:127.0.0.1:6641"),
     ("NETWORK", "port-security-enabled-default"): ("port_security_default", False),
     ("NETWORK", "gateway-chassis"): ("gateway_chassis", ()),
+    ("NETWORK", "max-allowed-address-pairs"): ("max_address_pairs", 10),
     ("DHCP", "dhcp-server-mac"): ("dhcp_server_mac", "02:00:00:00:00:00"),
     ("DHCP", "dhcp-lease-time"): ("dhcp_lease_time", 86400),
     ("DHCP", "dhcp-enable-mtu"): ("dhcp_enable_mtu", True),

@@ -70,6 +70,7 @@ REQUIRES: dict[str, Callable[[Served], bool]] = {
     "provider": _always,
     "net-mtu": _always,
     "port-security": _always,
+    "allowed-address-pairs": _always,
     "binding": _always,
     "pagination": _always,
     "sorting": _always,

@@ -95,12 +95,13 @@ def exclude_text_for_pools(net: IPNetwork, pools: list[Pool]) -> str:
 
 
 def parse_lsp_addresses(entries: Iterable[str]) -> tuple[str | None, list[str], bool]:
-    """(mac, static ips, dynamic?) from an LSP `addresses` column (first entry only)."""
+    """(mac, static ips, dynamic?) from an LSP `addresses` column: its first entry with a
+    MAC (an `unknown` entry, which allowed address pairs add, is no address)."""
     for entry in entries:
         tokens = entry.split()
-        if not tokens:
+        if not tokens or tokens[0] == "unknown":
             continue
-        if tokens[0] in ("router", "unknown"):
+        if tokens[0] == "router":
             return None, [], False
         mac = tokens[0].lower()
         dynamic = "dynamic" in tokens[1:]

@@ -40,6 +40,9 @@ LSP_BINDING_HOST = "ovirt_binding_host_id"  # NEW in the spec (4.3)
 LSP_NETWORK_ID = "ovirt_network_id"  # NEW: owning LS UUID, a lookup hint only
 LSP_DESCRIPTION = "ovirt_description"  # NEW: port description
 LSP_FIXED_SUBNETS = "ovirt_fixed_subnets"  # NEW: "ip=subnet_uuid ..." for fixed IPs
+# NEW (spec 9.6): allowed address pairs, "ip[,mac] ..." (ip: address or CIDR; no mac: the
+# port's own). Foreign MACs also appear in port_security / addresses (address_pairs.py).
+LSP_ADDRESS_PAIRS = "ovirt_allowed_address_pairs"
 # Logical_Switch_Port.options
 LSP_REQUESTED_CHASSIS = "requested-chassis"
 LSP_ROUTER_PORT = "router-port"

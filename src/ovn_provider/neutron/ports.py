@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
+from ovn_provider.neutron import address_pairs as AP
 from ovn_provider.neutron import addressing, default_groups, floating_ips, ipam, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
@@ -163,6 +164,7 @@ def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
     ls_key = rel.key(ls) if ls is not None else ""
     subnets = rel.subnets.get(ls_key, [])
     owner = ext.get(L.LSP_DEVICE_OWNER, "")
+    pairs: list[dict[str, str]] = []
     if lsp_type == "router":
         mac, fixed = _router_port_addresses(rel.idl, lsp, subnets)
         # Stored owner/id, else derived from the LR holding the LRP (a gateway port
@@ -175,6 +177,8 @@ def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
         ips = ipam.parse_dynamic(c["dynamic_addresses"]) if dynamic else static
         fixed = addressing.fixed_ips(rel.idl, lsp, ips,
                                      lambda ip: rel.subnet_for_ip(ls_key, ip), rel.key)
+        if L.LSP_ADDRESS_PAIRS in ext:
+            pairs = AP.render(AP.stored(ext), mac)
     result: dict[str, Any] = {
         "id": c["name"],
         "name": ext.get(L.LSP_NIC_NAME, ""),
@@ -192,7 +196,7 @@ def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
         "device_owner": owner,
         "description": ext.get(L.LSP_DESCRIPTION, ""),
         "binding:vnic_type": "normal",
-        "allowed_address_pairs": [],
+        "allowed_address_pairs": pairs,
         "tags": tags.of(ext),
     }
     # The predecessor recorded the host only in options:requested-chassis (with
@@ -251,7 +255,7 @@ def show(ctx: Ctx, port_id: str) -> dict[str, Any]:
 
 
 # -- validation -------------------------------------------------------------------------------
-def _validate(data: dict[str, Any], creating: bool) -> dict[str, Any]:
+def _validate(data: dict[str, Any], creating: bool, max_pairs: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if creating:
         if data.get("network_id") is None:
@@ -282,6 +286,8 @@ def _validate(data: dict[str, Any], creating: bool) -> dict[str, Any]:
         out["groups"] = groups
     if "fixed_ips" in data and data["fixed_ips"] is not None:
         out["fixed_ips"] = V.list_of(data["fixed_ips"], "fixed_ips")
+    if "allowed_address_pairs" in data:
+        out["pairs"] = AP.parse(data["allowed_address_pairs"], max_pairs)
     return out
 
 
@@ -320,7 +326,7 @@ def _unique_mac(idl: NbIdl) -> str:
     rng = random.SystemRandom()
     for _ in range(64):
         mac = "02:" + ":".join(f"{rng.randrange(256):02x}" for _ in range(5))
-        if mac not in idl.addresses.by_mac:
+        if mac not in idl.addresses.by_mac and mac not in idl.addresses.by_pair_mac:
             return mac
     raise Conflict("Unable to generate a unique MAC address")
 
@@ -348,6 +354,23 @@ def _set_membership(w: Writer, lsp: Any, security: bool, groups: list[Any],
         lsp.delkey("external_ids", L.LSP_SECURITY_GROUPS)
 
 
+def cfg_pairs(ctx: Ctx) -> int:
+    return ctx.cfg.max_address_pairs
+
+
+def _check_pairs(w: Writer, ls: Any, lsp_uuid: uuid.UUID | None, mac: str,
+                 pairs: list[AP.Pair], security: bool) -> None:
+    """Pairs need port security; a foreign MAC must not be another port's own MAC on the
+    network (OVN delivers a known MAC to its port only). Ports may share a foreign MAC
+    (a VRRP virtual MAC): frames for it reach each of them."""
+    AP.require_security(pairs, security)
+    AP.check_duplicates(pairs, mac)
+    for other in AP.foreign(pairs, mac):
+        if _mac_in_use(w.idl, ls, other, lsp_uuid, pair_macs=False):
+            raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
+                           f"address {other} of an allowed address pair is in use.")
+
+
 def _network(w: Writer, network_id: str) -> Any:
     from ovn_provider.neutron import networks
 
@@ -359,7 +382,7 @@ def _network(w: Writer, network_id: str) -> Any:
 
 # -- writes -----------------------------------------------------------------------------
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
-    v = _validate(data, creating=True)
+    v = _validate(data, creating=True, max_pairs=cfg_pairs(ctx))
     tagged = tags.create_ext(data)
     cfg = ctx.cfg
 
@@ -377,9 +400,12 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         if idents is None:
             idents = [L.PG_DEFAULT] if security and w.has_table(L.PG) else []
         groups, idents = _resolve_groups(w, idents)
+        pairs = v.get("pairs", [])
+        _check_pairs(w, ls, None, mac, pairs, security)
         p = addressing.plan(w.idl, ls, mac, v.get("fixed_ips"))
         name = L.new_id()
         ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid), **tagged}
+        AP.record(ext, pairs)
         for attr, key in (("device_id", L.LSP_DEVICE_ID), ("device_owner", L.LSP_DEVICE_OWNER),
                           ("description", L.LSP_DESCRIPTION)):
             if v.get(attr):
@@ -392,6 +418,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         lsp = w.insert(L.LSP, name=name, external_ids=ext, options=options,
                        enabled=[v.get("enabled", True)])
         addressing.apply(lsp, p, security)
+        AP.apply(lsp, mac, pairs, security)
         ls.addvalue("ports", lsp)
         _set_membership(w, lsp, security, groups, idents, [])
         return name
@@ -400,10 +427,16 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     return show(ctx, name)
 
 
-def _mac_in_use(idl: NbIdl, ls: Any, mac: str, ignore: uuid.UUID | None) -> bool:
+def _mac_in_use(idl: NbIdl, ls: Any, mac: str, ignore: uuid.UUID | None,
+                pair_macs: bool = True) -> bool:
+    """Another port of `ls` has `mac` as its own, or (`pair_macs`) as the foreign MAC of
+    an allowed address pair: OVN would deliver that MAC to the port owning it only."""
     from ovn_provider.ovn.index import set_contains
 
-    for owner in idl.addresses.by_mac.get(mac, ()):
+    owners = idl.addresses.by_mac.get(mac, ())
+    if pair_macs:
+        owners = (*owners, *idl.addresses.by_pair_mac.get(mac, ()))
+    for owner in owners:
         if owner != ignore and set_contains(ls, "ports", owner):
             return True
     return False
@@ -412,7 +445,7 @@ def _mac_in_use(idl: NbIdl, ls: Any, mac: str, ignore: uuid.UUID | None) -> bool
 def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
     if "id" in data and data["id"] != port_id:
         raise BadRequest("The port id in the body does not match the path")
-    v = _validate(data, creating=False)
+    v = _validate(data, creating=False, max_pairs=cfg_pairs(ctx))
     cfg = ctx.cfg
 
     def write(w: Writer) -> None:
@@ -426,6 +459,8 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
             _update_router_port(w, ls, lsp, v, data)
             return
         ext = dict(lsp.external_ids)
+        pairs = v.get("pairs", AP.stored(ext))
+        AP.record(ext, pairs)
         if "name" in v:
             ext[L.LSP_NIC_NAME] = v["name"]
         for attr, key in (("device_id", L.LSP_DEVICE_ID), ("device_owner", L.LSP_DEVICE_OWNER),
@@ -458,10 +493,16 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
         if mac is not None and mac != old_mac and _mac_in_use(w.idl, ls, mac, lsp.uuid):
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
                            f"address {mac} is in use.")
-        if mac is not None and ("fixed_ips" in v or mac != old_mac):
-            _readdress(w, ls, lsp, mac, v.get("fixed_ips"), security)
-        elif security != was_secure and mac is not None:
-            lsp.port_security = [mac] if security else []
+        if mac is not None:
+            _check_pairs(w, ls, lsp.uuid, mac, pairs, security)
+            readdressed = "fixed_ips" in v or mac != old_mac
+            if readdressed:
+                _readdress(w, ls, lsp, mac, v.get("fixed_ips"), security)
+            if readdressed or "pairs" in v or security != was_secure:
+                AP.apply(lsp, mac, pairs, security)
+        elif pairs:
+            raise Conflict(f"Port {port_id} has no MAC address: it cannot have allowed "
+                           "address pairs")
         current = view.groups_of(w.idl, lsp)
         if "groups" in v:
             idents = v["groups"]
@@ -499,6 +540,8 @@ def _update_router_port(w: Writer, ls: Any, lsp: Any, v: dict[str, Any],
             same = _same_fixed_ips(value, fixed)
         if not same:
             changed.append(key)
+    if v.get("pairs"):
+        changed.append("allowed_address_pairs")
     if changed:
         raise Conflict(f"Port {lsp.name} is owned by a router: {', '.join(changed)} cannot be "
                        "changed")
@@ -557,7 +600,9 @@ def readdress(w: Writer, ls: Any, lsp: Any) -> None:
         subnets = view.subnets_of(w.idl, ls)
         fixed = [{"ip_address": ip} for ip in static if view.subnet_for_ip(subnets, ip)]
     p = addressing.plan(w.idl, ls, mac, fixed, port_uuid=lsp.uuid, prefer=prefer)
-    addressing.apply(lsp, p, bool(lsp.port_security))
+    security = bool(lsp.port_security)
+    addressing.apply(lsp, p, security)
+    AP.apply(lsp, mac, AP.stored(lsp.external_ids), security)
 
 
 def delete(ctx: Ctx, port_id: str) -> None:

@@ -167,6 +167,7 @@ def _add_by_port(ctx: Ctx, w: Writer, lr: Any, router_id: str, port_id: str
     ext[L.LSP_DEVICE_ID] = router_id
     ext.pop(L.LSP_SECURITY_GROUPS, None)
     ext.pop(L.LSP_FIXED_SUBNETS, None)
+    ext.pop(L.LSP_ADDRESS_PAIRS, None)  # a router port has none
     lsp.external_ids = ext
     w.pending[RC.pending_key("peer-ls", lsp.name)] = ls
     RC.add_lrp(w, lr, lsp, mac, networks, ra)

@@ -80,6 +80,17 @@ def lsp_ips(row: Any) -> tuple[set[str], set[str]]:
     return ips, macs
 
 
+def lsp_pair_macs(row: Any, own: set[str]) -> set[str]:
+    """The foreign MACs an LSP's `port_security` lets through (allowed address pairs):
+    entries whose MAC is not one of the port's own addresses."""
+    macs = set()
+    for entry in strings(row, "port_security"):
+        tokens = entry.split()
+        if tokens and tokens[0].lower() not in own:
+            macs.add(tokens[0].lower())
+    return macs
+
+
 def lrp_ips(row: Any) -> tuple[set[str], set[str]]:
     ips = {ip for ip in (_norm_ip(n) for n in strings(row, "networks")) if ip}
     return ips, ({row.mac.lower()} if row.mac else set())
@@ -114,7 +125,10 @@ class AddressIndex:
     def __init__(self) -> None:
         self.by_ip: dict[str, Owners] = {}
         self.by_mac: dict[str, Owners] = {}
-        self._row_ips: dict[uuid.UUID, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        #: foreign MACs of allowed address pairs (several ports may share one, VRRP)
+        self.by_pair_mac: dict[str, Owners] = {}
+        self._row_ips: dict[uuid.UUID, tuple[tuple[str, ...], tuple[str, ...],
+                                             tuple[str, ...]]] = {}
         self.router_peer: dict[str, uuid.UUID] = {}  # LRP name -> LSP uuid
 
     def _forget(self, row_uuid: uuid.UUID) -> None:
@@ -125,22 +139,29 @@ class AddressIndex:
             _drop_owner(self.by_ip, ip, row_uuid)
         for mac in old[1]:
             _drop_owner(self.by_mac, mac, row_uuid)
+        for mac in old[2]:
+            _drop_owner(self.by_pair_mac, mac, row_uuid)
 
-    def _learn(self, row_uuid: uuid.UUID, ips: set[str], macs: set[str]) -> None:
-        if not ips and not macs:
+    def _learn(self, row_uuid: uuid.UUID, ips: set[str], macs: set[str],
+               pair_macs: set[str] | None = None) -> None:
+        if not ips and not macs and not pair_macs:
             return
-        self._row_ips[row_uuid] = (tuple(ips), tuple(macs))
+        self._row_ips[row_uuid] = (tuple(ips), tuple(macs),
+                                   tuple(pair_macs) if pair_macs else ())
         for ip in ips:
             _add_owner(self.by_ip, ip, row_uuid)
         for mac in macs:
             _add_owner(self.by_mac, mac, row_uuid)
+        for mac in pair_macs or ():
+            _add_owner(self.by_pair_mac, mac, row_uuid)
 
     def notify(self, event: str, row: Any, table: str) -> None:
         self._forget(row.uuid)
         if event == "delete":
             return
         if table == LSP:
-            self._learn(row.uuid, *lsp_ips(row))
+            ips, macs = lsp_ips(row)
+            self._learn(row.uuid, ips, macs, lsp_pair_macs(row, macs))
             peer = map_get(row, "options", "router-port")
             if peer:
                 self.router_peer[peer] = row.uuid
@@ -197,7 +218,8 @@ class NbIdl(ovsdbapp_connection.OvsdbIdl):
             else:
                 self.localnets.discard(row.uuid)
         if event == "update" and updates is not None:
-            watched = ("addresses", "dynamic_addresses", "options") if table == LSP else (
+            watched = ("addresses", "dynamic_addresses", "options", "port_security") if (
+                table == LSP) else (
                 "networks", "mac")
             if not any(col in updates._data for col in watched):
                 return
