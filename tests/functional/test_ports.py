@@ -940,6 +940,48 @@ def test_concurrent_creates_never_share_an_ip_or_mac(provider: Provider, api: Ap
             f"{port['mac_address']} {port['fixed_ips'][0]['ip_address']}")
 
 
+def test_two_providers_never_hand_out_one_address_twice(provider: Provider, api: Api,
+                                                        central: Central) -> None:
+    """Spec 9.8 across instances: two providers on one NB create ports on one /27 at the
+    same time. Each transaction verifies and bumps the switch's address serial, so a
+    concurrent claim through the other NB connection retries on the fresh replica: every
+    address of the pool is handed out exactly once, the rest are clean 409s."""
+    net = api.network(name="race2")
+    cidr = f"10.{100 + next(_NET)}.0.0/27"
+    api.subnet(net["id"], cidr, gateway_ip=f"{prefix(cidr)}.0.1")
+    results: list[httpx.Response] = []
+    lock = threading.Lock()
+    with running(make_config(central.nb_remote)) as second:
+
+        def worker(target: Provider) -> None:
+            client = Api(target)
+            try:
+                for _ in range(12):
+                    response = client.post("/v2.0/ports", {"port": {"network_id": net["id"]}})
+                    with lock:
+                        results.append(response)
+            finally:
+                client.close()
+
+        threads = [threading.Thread(target=worker, args=(target,))
+                   for target in (provider, second) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    assert len(results) == 72
+    assert {r.status_code for r in results} <= {201, 409}, [
+        r.text for r in results if r.status_code not in (201, 409)][:3]
+    created = [r.json()["port"] for r in results if r.status_code == 201]
+    ips = [p["fixed_ips"][0]["ip_address"] for p in created]
+    assert len(set(ips)) == len(ips), sorted(ips)
+    assert len(created) == 29  # .2 - .30
+    central.nbctl("--wait=sb", "sync")
+    rows = nb_rows(central, LSP, f"external_ids:ovirt_network_id={net['id']}")
+    northd = [r["dynamic_addresses"].split()[1] for r in rows if r["dynamic_addresses"]]
+    assert sorted(northd) == sorted(ips)
+
+
 # -- floating IPs go with their port; router ports echo; predecessor bindings ------------------
 @pytest.fixture(scope="module")
 def nat_api(central: Central) -> Iterator[Api]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import ipaddress
 import re
+import threading
 import time
 import uuid
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 
 from ovn_provider.ovn.central import Central
 from tests.support.nb import as_list, nb_find, nb_row, nb_rows
-from tests.support.provider import Api
+from tests.support.provider import Api, make_config, running
 
 TENANT = "00000000000000000000000000000001"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -833,3 +834,61 @@ def test_network_router_external_flag(api: Api, central: Central) -> None:
                                                  ext["id"])["external_ids"]
     rejected(central, lambda: api.post("/v2.0/networks", {"network": {
         "router:external": "yes"}}), 400, "router:external must be of type bool")
+
+
+# -- two providers at once (spec 9.8) ---------------------------------------------------------
+def _attach(client: Api, router_id: str, subnet_id: str, results: dict[str, httpx.Response],
+            key: str) -> None:
+    results[key] = client.put(f"/v2.0/routers/{router_id}/add_router_interface",
+                              {"subnet_id": subnet_id})
+
+
+def _remove(client: Api, router_id: str, results: dict[str, httpx.Response], key: str
+            ) -> None:
+    results[key] = client.delete(f"/v2.0/routers/{router_id}")
+
+
+def test_two_providers_racing_on_routers_stay_consistent(api: Api, central: Central) -> None:
+    """One provider attaches a subnet while a second deletes the router and attaches the
+    same subnet to another router, at the same moment. The checks verify the router's
+    ports and the subnet's external_ids, so the loser retries on the fresh replica: the
+    answers are those of some serial order and no router LSP is left dangling."""
+    with running(make_config(central.nb_remote)) as second:
+        other = Api(second)
+        try:
+            for i in range(6):
+                net, sub = net_with_subnet(api, f"10.{180 + i}.0.0/24")
+                r1, r2 = router(api, name=f"race-a{i}"), router(api, name=f"race-b{i}")
+                results: dict[str, httpx.Response] = {}
+                threads = [
+                    threading.Thread(target=_attach, args=(api, r1["id"], sub["id"], results,
+                                                           "a1")),
+                    threading.Thread(target=_remove, args=(other, r1["id"], results, "d1")),
+                    threading.Thread(target=_attach, args=(other, r2["id"], sub["id"],
+                                                           results, "a2"))]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(30)
+                a1, d1, a2 = (results[k].status_code for k in ("a1", "d1", "a2"))
+                # exactly one router got the subnet
+                assert [a1, a2].count(200) == 1, (a1, a2, results["a1"].text,
+                                                  results["a2"].text)
+                if a1 == 200:
+                    assert d1 == 409, results["d1"].text  # r1 has a port now
+                else:
+                    assert d1 in (204, 409), results["d1"].text
+                central.nbctl("--wait=sb", "sync")
+                # the one router LSP on the network has its LRP, on a router that exists
+                router_lsps = [r for r in nb_rows(central, "Logical_Switch_Port")
+                               if r["type"] == "router"
+                               and r["external_ids"].get("ovirt_device_id") in (r1["id"],
+                                                                                r2["id"])]
+                assert len(router_lsps) == 1, router_lsps
+                lrp = lrp_named(central, router_lsps[0]["options"]["router-port"])
+                assert lrp is not None
+                owner = router_lsps[0]["external_ids"]["ovirt_device_id"]
+                assert lrp["_uuid"] in as_list(nb_row(central, "Logical_Router",
+                                                      owner)["ports"])
+        finally:
+            other.close()

@@ -80,10 +80,27 @@ class Plan:
         return " ".join(f"{ip}={row.uuid}" for ip, row in self.ips)
 
 
+def lock_switch(ls: Any) -> None:
+    """Make the address and MAC checks of the open transaction on `ls` race-free across
+    provider instances (spec 9.8): verify the switch's external_ids and bump its address
+    serial. Another instance's concurrent claim on the same switch changes that serial,
+    so one of the two transactions gets TRY_AGAIN and re-runs its checks on the fresh
+    replica (ovn/nb.py). Within one instance, writes are serialised anyway. Once per
+    transaction and switch."""
+    pending = ls._mutations.get("_inserts", {}).get("external_ids", {})
+    if L.LS_ADDRESS_SERIAL in pending:  # done already in this transaction
+        return
+    ls.verify("external_ids")
+    serial = L.parse_int(ls.external_ids.get(L.LS_ADDRESS_SERIAL)) or 0
+    ls.setkey("external_ids", L.LS_ADDRESS_SERIAL, str(serial + 1))
+
+
 class Allocator:
     """Answers "is this IP free on this switch?" from the address index, in O(1)."""
 
     def __init__(self, idl: NbIdl, ls: Any, ignore: uuid.UUID | None) -> None:
+        if idl.txn is not None:
+            lock_switch(ls)
         self.idl = idl
         self.ls = ls
         self.ignore = ignore

@@ -26,6 +26,10 @@ LS_NAME = "ovirt_network_name"
 LS_MTU = "mtu"
 LS_PORT_SECURITY = "ovirt_port_security"
 LS_DESCRIPTION = "ovirt_description"  # NEW (spec 9.10/9.11): network description
+# NEW (spec 9.8): a counter bumped by every transaction that hands out or checks addresses
+# or MACs on the switch, which verifies it: concurrent writers (other provider instances)
+# then retry on the fresh replica instead of handing out one address twice.
+LS_ADDRESS_SERIAL = "ovirt_address_serial"
 # Logical_Switch.other_config
 LS_SUBNET = "subnet"
 LS_IPV6_PREFIX = "ipv6_prefix"

@@ -365,7 +365,10 @@ def _check_pairs(w: Writer, ls: Any, lsp_uuid: uuid.UUID | None, mac: str,
     (a VRRP virtual MAC): frames for it reach each of them."""
     AP.require_security(pairs, security)
     AP.check_duplicates(pairs, mac)
-    for other in AP.foreign(pairs, mac):
+    others = AP.foreign(pairs, mac)
+    if others:
+        addressing.lock_switch(ls)
+    for other in others:
         if _mac_in_use(w.idl, ls, other, lsp_uuid, pair_macs=False):
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
                            f"address {other} of an allowed address pair is in use.")

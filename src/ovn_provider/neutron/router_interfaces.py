@@ -78,6 +78,9 @@ def add(ctx: Ctx, router_id: str, body: Any) -> dict[str, Any]:
 
     def write(w: Writer) -> dict[str, Any]:
         lr = RC.get_router(w.idl, router_id)
+        # spec 9.8: a concurrent interface add or router delete by another provider
+        # instance makes this transaction retry and re-check on the fresh replica
+        lr.verify("ports")
         if subnet_id:
             result = _add_by_subnet(ctx, w, lr, router_id, subnet_id)
         else:
@@ -97,6 +100,7 @@ def _add_by_subnet(ctx: Ctx, w: Writer, lr: Any, router_id: str, subnet_id: str
     if info is None or info.gateway is None:
         raise BadRequest(f"{prefix} Attaching by subnet requires the subnet to have a default "
                          "gateway specified.")
+    row.verify("external_ids")  # another router attaching the subnet meanwhile
     attached = row.external_ids.get(L.DHCP_GATEWAY_ROUTER)
     if attached and RC.find_router(w.idl, attached) is not None:
         raise BadRequest(f"{prefix} Subnet is already connected to router {attached}")

@@ -382,6 +382,7 @@ def delete(ctx: Ctx, router_id: str) -> None:
         lr = RC.get_router(w.idl, router_id)
         gw = RC.gateway_of(w.idl, lr, w)
         gw_lrp = gw.lrp.name if gw is not None else None
+        lr.verify("ports")  # spec 9.8: an interface added meanwhile by another instance
         if any(lrp.name != gw_lrp for lrp in lr.ports):
             raise Conflict(f"Router {router_id} still has ports")
         if gw is not None:
