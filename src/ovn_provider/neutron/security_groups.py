@@ -19,7 +19,7 @@ from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFe
 from ovn_provider.neutron import acl_match, default_groups, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.ovn.index import NbIdl, set_size, set_uuids
+from ovn_provider.ovn.index import NbIdl, map_get, set_size, set_uuids
 from ovn_provider.ovn.nb import Writer
 
 CREATE_KEYS = frozenset({"name", "description", "tenant_id", "project_id", "tags"})
@@ -59,7 +59,7 @@ def is_group(pg: Any) -> bool:
     """An oVirt security group (spec 4.1); DropAll never is."""
     if pg.name == L.PG_DROP_ALL:
         return False
-    return pg.name == L.PG_DEFAULT or L.PG_NAME in pg.external_ids
+    return pg.name == L.PG_DEFAULT or map_get(pg, "external_ids", L.PG_NAME) is not None
 
 
 def bump(pg: Any, when: str | None = None) -> None:
