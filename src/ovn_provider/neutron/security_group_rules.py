@@ -90,7 +90,7 @@ def _get(idl: NbIdl, rule_id: str) -> tuple[Any, Any]:
 def show(ctx: Ctx, rule_id: str) -> dict[str, Any]:
     with ctx.nb.read() as idl:
         acl, owner = _get(idl, rule_id)
-        return SG.render_rule(ctx, SG.groups(idl), acl, owner)
+        return SG.render_rule(ctx, SG.GroupLookup(idl), acl, owner)
 
 
 # -- writes -------------------------------------------------------------------------------------

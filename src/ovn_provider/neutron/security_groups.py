@@ -105,6 +105,31 @@ class Groups:
         return str(pg.uuid) if pg is not None else ident
 
 
+class GroupLookup:
+    """`Groups.resolve` and `rest_id` answered from the replica in O(1) (the NB schema
+    keeps PG names unique), to render one rule without rebuilding the index of every
+    group's ACLs after each change."""
+
+    def __init__(self, idl: NbIdl) -> None:
+        self.idl = idl
+
+    def resolve(self, ident: str | None) -> Any | None:
+        if not ident:
+            return None
+        key = view.parse_uuid(ident)
+        if key is not None:
+            pg = view.rows(self.idl, L.PG).get(key)
+            if pg is not None:
+                return pg
+        return view.pg_by_name(self.idl, ident)
+
+    def rest_id(self, ident: str | None) -> str | None:
+        if not ident:
+            return None
+        pg = self.resolve(ident)
+        return str(pg.uuid) if pg is not None else ident
+
+
 def _build_groups(idl: NbIdl) -> Groups:
     groups = Groups()
     for pg in view.rows(idl, L.PG).values():
@@ -168,7 +193,8 @@ def _port(text: str | None) -> int | None:
     return value if value is not None and value >= 0 else None  # -1: any (D10)
 
 
-def render_rule(ctx: Ctx, index: Groups, acl: Any, owner: Any) -> dict[str, Any]:
+def render_rule(ctx: Ctx, index: Groups | GroupLookup, acl: Any, owner: Any
+                ) -> dict[str, Any]:
     """A rule from its ACL; `owner` is the listed group whose `acls` holds it."""
     ext = acl.external_ids
     group = index.resolve(ext.get(L.ACL_GROUP)) or owner
