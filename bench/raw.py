@@ -247,7 +247,10 @@ def main(argv: list[str] | None = None) -> int:
             if line.strip() == "exit":
                 break
             create, delete = window(raw, json.loads(line))
-            print(json.dumps({"create": create.summary(), "delete": delete.summary()}),
+            print(json.dumps({"create": create.summary(), "delete": delete.summary(),
+                              "latencies_s": {
+                                  "create": [round(v, 6) for v in create.latencies],
+                                  "delete": [round(v, 6) for v in delete.latencies]}}),
                   flush=True)
     finally:
         raw.close()

@@ -35,6 +35,16 @@ def _ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
     return f"{a['ops_per_s'] / b['ops_per_s']:.2f}"
 
 
+def _ratio_range(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
+    """min-max of the per-round ratios (rounds alternate API and raw)."""
+    if not a or not b or "round_rates" not in a or "round_rates" not in b:
+        return "-"
+    ratios = [x / y for x, y in zip(a["round_rates"], b["round_rates"], strict=False) if y]
+    if not ratios:
+        return "-"
+    return f"{min(ratios):.2f}-{max(ratios):.2f}" if len(ratios) > 1 else f"{ratios[0]:.2f}"
+
+
 def _mb(kb: int | None) -> str:
     return f"{kb / 1024:.0f}" if kb is not None else "-"
 
@@ -165,16 +175,21 @@ def resource_tables(data: dict[str, Any]) -> list[str]:
                      "/ remove_router_interface by subnet_id, router i <- its own network's "
                      "/24; raw = router LSP + LRP + the subnet's gateway_router key, one "
                      "ovsdbapp transaction per interface)")
+        rounds = res.get("rounds", 1)
         lines += ["", title, "",
+                  f"Each C: {rounds} round(s), API and raw alternating; rates over all rounds, "
+                  "ratio = API rate / raw rate, and its range over the rounds.", "",
                   f"| C | {op1}/s | {op1} lat | {op2}/s | {op2} lat | raw {op1}/s | raw {op1} "
-                  f"lat | raw {op2}/s | raw {op2} lat | {op1}/raw | {op2}/raw |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+                  f"lat | raw {op2}/s | raw {op2} lat | {op1}/raw | {op2}/raw | {op1}/raw per "
+                  f"round | {op2}/raw per round |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for c, api in res["api"].items():
             raw = res.get("raw", {}).get(c, {})
             a1, a2, r1, r2 = api.get(op1), api.get(op2), raw.get(op1), raw.get(op2)
             lines.append(f"| {c} | {_rate(a1)} | {_lat(a1)} | {_rate(a2)} | {_lat(a2)} | "
                          f"{_rate(r1)} | {_lat(r1)} | {_rate(r2)} | {_lat(r2)} | "
-                         f"{_ratio(a1, r1)} | {_ratio(a2, r2)} |")
+                         f"{_ratio(a1, r1)} | {_ratio(a2, r2)} | {_ratio_range(a1, r1)} | "
+                         f"{_ratio_range(a2, r2)} |")
         lines += ["", f"CPU per {what} operation (ms; raw {op1} includes its {op2}s)", "",
                   "| C | op | provider | nb | sb | northd | client | other |",
                   "|---|---|---|---|---|---|---|---|"]

@@ -88,6 +88,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="security groups the rules are spread over (default 10)")
     parser.add_argument("--routers", type=int, default=200,
                         help="routers, each given one subnet interface per C (default 200)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="rule and router interface rounds per C, each the API round "
+                             "then the raw one, merged (default 3; the machine may be "
+                             "shared, and interleaving keeps the ratio to raw fair; "
+                             "--quick: 1)")
     parser.add_argument("--quick", action="store_true",
                         help="N=200, 100 rules, 20 routers: a short smoke run (< 2 minutes)")
     parser.add_argument("--settle", type=float, default=15.0, metavar="SECONDS",
@@ -121,6 +126,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.networks = min(args.networks, 20)
         args.rules = min(args.rules, 100)
         args.routers = min(args.routers, 20)
+        args.rounds = args.rounds or 1
+    args.rounds = max(1, args.rounds or 3)
     args.sizes = sorted(set(args.sizes))
     args.clients = sorted(set(args.clients))
     return args
@@ -144,6 +151,10 @@ class Bench:
         self.checks: list[dict[str, Any]] = []
         assert bed.central is not None
         self.level_n = 0
+        #: The Phase of the last measured() call, and the per-operation latencies of the
+        #: last raw window (both phases), for callers that merge rounds.
+        self.last_phase = Phase("", 0)
+        self.last_raw_latencies: dict[str, list[float]] = {}
         self.pids = {"provider": bed.pid, "bench": os.getpid()}
         assert bed.central.sb is not None
         for name, pidfile in (("nb", bed.central.nb[0].pidfile),
@@ -174,6 +185,7 @@ class Bench:
             phase = run()
         finally:
             self._profile_stop(spy)
+        self.last_phase = phase
         after, busy, elapsed = self._cpu(), machine_busy() - busy, time.monotonic() - t0
         summary = phase.summary()
         summary["northd_settled"] = settled
@@ -454,6 +466,7 @@ class Bench:
             return Phase.from_summary(names[0], result["create"])
 
         first = self.measured(window, "raw", c)
+        self.last_raw_latencies = result.get("latencies_s", {})
         second: dict[str, Any] = result["delete"]
         log(f"  {names[1] + ' C=' + str(c):<22} {second['ops']:>6} ops "
             f"{second['ops_per_s']:>8.1f}/s  p50 {second['p50_ms']:.1f} p95 "
@@ -580,6 +593,7 @@ def main(argv: list[str] | None = None) -> int:
         "provider_env": args.provider_env,
         "raw_delete_sample": args.raw_delete_sample, "only": sorted(args.only),
         "rules": args.rules, "rule_groups": args.rule_groups, "routers": args.routers,
+        "rounds": args.rounds,
     }
     log(f"starting OVN central and provider ({'no ' if args.no_northd else ''}northd)")
     env = dict(item.split("=", 1) for item in args.provider_env)
