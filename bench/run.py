@@ -608,7 +608,8 @@ def main(argv: list[str] | None = None) -> int:
     data["targets"] = report.targets(data)
     os.makedirs(args.out, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    tag = "quick" if args.quick else "-".join(str(n) for n in args.sizes)
+    tag = "quick" if args.quick else "-".join(str(n) for n in args.sizes) \
+        if "ports" in args.only else "no-ports"
     if args.only != set(PARTS):
         tag += "-only-" + "-".join(p for p in PARTS if p in args.only)
     path = os.path.join(args.out, f"bench-{stamp}-{tag}")
