@@ -2,11 +2,19 @@
 transaction per port, from C threads sharing one ovsdbapp connection (as the provider
 shares its one connection between its request threads).
 
-It runs in its own process (`python -m bench.raw REMOTE SWITCH NETWORK_ID`), like any
-other ovsdbapp application would, so that its replica and its CPU use stay apart from
-the HTTP clients: after connecting it prints "ready", then reads one JSON command per
-line ({"clients", "count", "delete", "first_ip", "tag", "groups"}), runs that window and
-prints its result as one JSON line; "exit" ends it.
+It runs in its own process (`python -m bench.raw REMOTE`), like any other ovsdbapp
+application would, so that its replica and its CPU use stay apart from the HTTP clients:
+after connecting it prints "ready", then reads one JSON command per line, runs that
+window and prints its result as one JSON line; "exit" ends it. Commands, by "kind":
+
+- "ports" (the default): {"switch", "network_id", "clients", "count", "delete",
+  "first_ip", "tag", "groups"}: port create, then lsp_del;
+- "sg_rules": {"clients", "rules": [{"group", "direction", "match", "name",
+  "external_ids"}]}: one ACL per rule on its Port_Group (pg_acl_add + the group's
+  revision bump), then the same ACLs removed (pg_acl_del + bump);
+- "router_interfaces": {"clients", "interfaces": [{"router", "switch", "subnet", "lsp",
+  "mac", "network", "external_ids"}]}: router LSP + LRP + the subnet's gateway_router
+  key, then the same removed.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
@@ -54,6 +63,49 @@ class RawNb:
     def delete_port(self, switch: str, name: str) -> None:
         self.api.lsp_del(name, switch=switch).execute(check_error=True)
 
+    def create_rule(self, rule: dict[str, Any]) -> None:
+        """What the provider writes for a security group rule create, in ONE transaction:
+        the ACL (priority 1001, allow-related, severity alert, a fresh `name`, the rule's
+        external_ids) added to the group's PG `acls` (pg_acl_add refuses a duplicate
+        direction/priority/match, as the provider does), and the group's revision bump."""
+        api = self.api
+        with api.transaction(check_error=True) as txn:
+            txn.add(api.pg_acl_add(rule["group"], rule["direction"], RULE_PRIORITY,
+                                   rule["match"], RULE_ACTION, log=False, severity="alert",
+                                   name=rule["name"], **rule["external_ids"]))
+            txn.add(_Bump(api, rule["group"]))
+
+    def delete_rule(self, rule: dict[str, Any]) -> None:
+        """The ACL removed from its PG and deleted (pg_acl_del), and the bump."""
+        api = self.api
+        with api.transaction(check_error=True) as txn:
+            txn.add(api.pg_acl_del(rule["group"], rule["direction"], RULE_PRIORITY,
+                                   rule["match"]))
+            txn.add(_Bump(api, rule["group"]))
+
+    def add_interface(self, iface: dict[str, Any]) -> None:
+        """What the provider writes for add_router_interface by subnet, in ONE
+        transaction: a router-type LSP on the subnet's switch, its LRP on the router, and
+        the subnet's (DHCP_Options) `gateway_router` key."""
+        api = self.api
+        lrp = "lrp" + iface["lsp"]
+        with api.transaction(check_error=True) as txn:
+            txn.add(api.lsp_add(iface["switch"], iface["lsp"], type="router",
+                                addresses=["router"], options={"router-port": lrp},
+                                enabled=[True], external_ids=iface["external_ids"]))
+            txn.add(api.lrp_add(iface["router"], lrp, iface["mac"], [iface["network"]]))
+            txn.add(api.db_set("DHCP_Options", iface["subnet"],
+                               ("external_ids", {"gateway_router": iface["router"]})))
+
+    def remove_interface(self, iface: dict[str, Any]) -> None:
+        """remove_router_interface by subnet: LRP and LSP deleted, the key removed."""
+        api = self.api
+        with api.transaction(check_error=True) as txn:
+            txn.add(api.lrp_del("lrp" + iface["lsp"], iface["router"]))
+            txn.add(api.lsp_del(iface["lsp"], iface["switch"]))
+            txn.add(api.db_remove("DHCP_Options", iface["subnet"], "external_ids",
+                                  "gateway_router"))
+
     @staticmethod
     def run(name: str, jobs: list[Callable[[], Any]], clients: int) -> Phase:
         phase = Phase(name, clients)
@@ -88,6 +140,32 @@ class RawNb:
         for text in failed:
             phase.error(text)
         return phase
+
+
+RULE_PRIORITY = 1001
+RULE_ACTION = "allow-related"
+PG_REVISION = "ovirt_revision_number"
+PG_UPDATED = "ovirt_updated_at"
+
+
+class _Bump(ovsdbapp_command.BaseCommand):
+    """A security group's revision + 1 and a new updated_at (verified), as the provider
+    does on every rule change."""
+
+    def __init__(self, api: Any, group: str) -> None:
+        super().__init__(api)
+        self.group = group
+
+    def run_idl(self, txn: Any) -> None:
+        pg = self.api.lookup("Port_Group", self.group)
+        pg.verify("external_ids")
+        try:
+            revision = int(pg.external_ids.get(PG_REVISION, "0"))
+        except ValueError:
+            revision = 0
+        pg.setkey("external_ids", PG_REVISION, str(max(revision, 0) + 1))
+        pg.setkey("external_ids", PG_UPDATED,
+                  datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds"))
 
 
 class _BulkDelete(ovsdbapp_command.BaseCommand):
@@ -134,19 +212,45 @@ def raw_window(raw: RawNb, switch: str, network_id: str, count: int, clients: in
     return create, delete
 
 
+def pair_window(raw: RawNb, items: list[dict[str, Any]], clients: int,
+                make: Callable[[dict[str, Any]], None], undo: Callable[[dict[str, Any]], None],
+                names: tuple[str, str]) -> tuple[Phase, Phase]:
+    """`make` every item (one transaction each), then `undo` every item, C threads."""
+    def job(fn: Callable[[dict[str, Any]], None], item: dict[str, Any]
+            ) -> Callable[[], None]:
+        return lambda: fn(item)
+
+    made = RawNb.run(names[0], [job(make, item) for item in items], clients)
+    undone = RawNb.run(names[1], [job(undo, item) for item in items], clients)
+    return made, undone
+
+
+def window(raw: RawNb, cmd: dict[str, Any]) -> tuple[Phase, Phase]:
+    kind = cmd.get("kind", "ports")
+    if kind == "sg_rules":
+        return pair_window(raw, cmd["rules"], cmd["clients"], raw.create_rule,
+                           raw.delete_rule, ("raw_rule_create", "raw_rule_delete"))
+    if kind == "router_interfaces":
+        return pair_window(raw, cmd["interfaces"], cmd["clients"], raw.add_interface,
+                           raw.remove_interface, ("raw_interface_add",
+                                                  "raw_interface_remove"))
+    return raw_window(raw, cmd["switch"], cmd["network_id"], cmd["count"], cmd["clients"],
+                      cmd["first_ip"], cmd["tag"], cmd["groups"], cmd["delete"])
+
+
 def main(argv: list[str] | None = None) -> int:
-    remote, switch, network_id = (argv if argv is not None else sys.argv[1:])[:3]
+    remote = (argv if argv is not None else sys.argv[1:])[0]
     raw = RawNb(remote)
     try:
         print("ready", flush=True)
         for line in sys.stdin:
             if line.strip() == "exit":
                 break
-            cmd = json.loads(line)
-            create, delete = raw_window(raw, switch, network_id, cmd["count"], cmd["clients"],
-                                        cmd["first_ip"], cmd["tag"], cmd["groups"],
-                                        cmd["delete"])
-            print(json.dumps({"create": create.summary(), "delete": delete.summary()}),
+            create, delete = window(raw, json.loads(line))
+            print(json.dumps({"create": create.summary(), "delete": delete.summary(),
+                              "latencies_s": {
+                                  "create": [round(v, 6) for v in create.latencies],
+                                  "delete": [round(v, 6) for v in delete.latencies]}}),
                   flush=True)
     finally:
         raw.close()

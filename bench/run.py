@@ -20,6 +20,7 @@ and a Markdown report next to it (bench/report.py renders it and checks the targ
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -31,12 +32,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 
-from bench import report
+from bench import report, sgrouter
 from bench.bed import TOKEN, Bed, cpu_seconds, machine_busy, memory_kb
 from bench.load import Clients, Op
 from bench.stats import Phase
@@ -53,6 +54,20 @@ def _ints(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
 
+#: The parts of a run, in the order they run: network create/delete, security group
+#: rules, router interfaces (both on a nearly empty NB), then the port levels.
+PARTS = ("networks", "sg", "router", "ports")
+
+
+def _parts(text: str) -> set[str]:
+    chosen = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = chosen - set(PARTS)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown part(s) {', '.join(sorted(unknown))}; "
+                                         f"choose from {', '.join(PARTS)}")
+    return chosen
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -64,8 +79,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="operations per measured window: min(SAMPLE, N/2) (default 1000)")
     parser.add_argument("--networks", type=int, default=100,
                         help="networks created (and deleted) per C in the network phase")
+    parser.add_argument("--only", type=_parts, default=set(PARTS), metavar="PARTS",
+                        help="run only these parts, comma separated, of: "
+                             f"{','.join(PARTS)} (default: all)")
+    parser.add_argument("--rules", type=int, default=1000,
+                        help="security group rules created (and deleted) per C (default 1000)")
+    parser.add_argument("--rule-groups", type=int, default=10,
+                        help="security groups the rules are spread over (default 10)")
+    parser.add_argument("--routers", type=int, default=200,
+                        help="routers, each given one subnet interface per C (default 200)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="rule and router interface rounds per C, each the API round "
+                             "then the raw one, merged (default 3; the machine may be "
+                             "shared, and interleaving keeps the ratio to raw fair; "
+                             "--quick: 1)")
     parser.add_argument("--quick", action="store_true",
-                        help="N=200, a short smoke run (< 2 minutes)")
+                        help="N=200, 100 rules, 20 routers: a short smoke run (< 2 minutes)")
     parser.add_argument("--settle", type=float, default=15.0, metavar="SECONDS",
                         help="before each phase, wait at most this long for ovn-northd to "
                              "catch up (ovn-nbctl --wait=sb sync); 0: do not wait")
@@ -95,6 +124,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         args.sizes = [200]
         args.networks = min(args.networks, 20)
+        args.rules = min(args.rules, 100)
+        args.routers = min(args.routers, 20)
+        args.rounds = args.rounds or 1
+    args.rounds = max(1, args.rounds or 3)
     args.sizes = sorted(set(args.sizes))
     args.clients = sorted(set(args.clients))
     return args
@@ -118,6 +151,10 @@ class Bench:
         self.checks: list[dict[str, Any]] = []
         assert bed.central is not None
         self.level_n = 0
+        #: The Phase of the last measured() call, and the per-operation latencies of the
+        #: last raw window (both phases), for callers that merge rounds.
+        self.last_phase = Phase("", 0)
+        self.last_raw_latencies: dict[str, list[float]] = {}
         self.pids = {"provider": bed.pid, "bench": os.getpid()}
         assert bed.central.sb is not None
         for name, pidfile in (("nb", bed.central.nb[0].pidfile),
@@ -148,6 +185,7 @@ class Bench:
             phase = run()
         finally:
             self._profile_stop(spy)
+        self.last_phase = phase
         after, busy, elapsed = self._cpu(), machine_busy() - busy, time.monotonic() - t0
         summary = phase.summary()
         summary["northd_settled"] = settled
@@ -390,55 +428,112 @@ class Bench:
     def raw(self, n: int, m: int) -> dict[str, Any]:
         """The ovsdbapp baseline, in its own process (bench/raw.py)."""
         log(f"N={n}: raw ovsdbapp baseline")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.raw", self.bed.nb_remote, self.switch,
-             self.network_id], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        assert proc.stdin is not None and proc.stdout is not None
-        try:
-            if _readline(proc.stdout, RAW_TIMEOUT).strip() != "ready":
-                raise RuntimeError("the raw ovsdbapp client did not start")
-            self.pids["client"] = proc.pid  # its CPU counts as the client's
-            out: dict[str, Any] = {}
-            deletes = min(self.args.raw_delete_sample, max(20, 1_000_000 // n))
+        out: dict[str, Any] = {}
+        deletes = min(self.args.raw_delete_sample, max(20, 1_000_000 // n))
+        with self.raw_process() as raw:
             for c in self.args.clients:
-                result: dict[str, Any] = {}
+                created, d = self.raw_pair(raw, {
+                    "switch": self.switch, "network_id": self.network_id,
+                    "clients": c, "count": m, "delete": deletes, "first_ip": RAW_FIRST_IP,
+                    "tag": n % 251, "groups": ["Default", "DropAll"]},
+                    ("raw_create", "raw_delete"), f"N={n} ")
+                out[str(c)] = {"create": created, "delete": d}
+        return out
 
-                def window(c: int = c, result: dict[str, Any] = result) -> Phase:
-                    assert proc.stdin is not None and proc.stdout is not None
-                    proc.stdin.write(json.dumps({
-                        "clients": c, "count": m, "delete": deletes, "first_ip": RAW_FIRST_IP,
-                        "tag": n % 251, "groups": ["Default", "DropAll"]}) + "\n")
-                    proc.stdin.flush()
-                    result.update(json.loads(_readline(proc.stdout, RAW_TIMEOUT)))
-                    return Phase.from_summary("raw_create", result["create"])
-
-                created = self.measured(window, "raw", c)
-                out[str(c)] = {"create": created, "delete": result["delete"]}
-                d = result["delete"]
-                log(f"  {'raw_delete C=' + str(c):<22} {d['ops']:>6} ops "
-                    f"{d['ops_per_s']:>8.1f}/s  p50 {d['p50_ms']:.1f} ms  errors {d['errors']}")
-                self.check(f"N={n} raw delete C={c}: zero errors", d["errors"] == 0,
-                           "; ".join(d["error_samples"]))
-            return out
+    @contextlib.contextmanager
+    def raw_process(self) -> Iterator[RawProcess]:
+        """A raw ovsdbapp client process (bench/raw.py) on the bed's NB; its CPU counts
+        as the client's while it lives."""
+        raw = RawProcess(self.bed.nb_remote)
+        try:
+            self.pids["client"] = raw.pid
+            yield raw
         finally:
             self.pids.pop("client", None)
-            if proc.poll() is None:
-                proc.stdin.write("exit\n")
-                proc.stdin.flush()
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            raw.close()
+
+    def raw_pair(self, raw: RawProcess, cmd: dict[str, Any], names: tuple[str, str],
+                 label: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+        """Run one raw window (a create-like phase, then its delete-like phase). The
+        window is measured with the CPU of every process (so the CPU of the first phase
+        includes the second's); the second phase's summary is the raw process's own.
+        Returns both summaries."""
+        result: dict[str, Any] = {}
+        c = cmd["clients"]
+
+        def window() -> Phase:
+            result.update(raw.call(cmd))
+            return Phase.from_summary(names[0], result["create"])
+
+        first = self.measured(window, "raw", c)
+        self.last_raw_latencies = result.get("latencies_s", {})
+        second: dict[str, Any] = result["delete"]
+        log(f"  {names[1] + ' C=' + str(c):<22} {second['ops']:>6} ops "
+            f"{second['ops_per_s']:>8.1f}/s  p50 {second['p50_ms']:.1f} p95 "
+            f"{second['p95_ms']:.1f} p99 {second['p99_ms']:.1f} ms  errors {second['errors']}")
+        self.check(f"{label}{names[1]} C={c}: zero errors", second["errors"] == 0,
+                   "; ".join(second["error_samples"]))
+        return first, second
 
     def run(self) -> dict[str, Any]:
-        log("network create/delete")
-        networks = self.networks()
-        self.setup_network()
-        levels = [self.level(n) for n in self.args.sizes]
+        only = self.args.only
+        out: dict[str, Any] = {"networks": {}, "levels": []}
+        if "networks" in only:
+            log("network create/delete")
+            out["networks"] = self.networks()
+        if "sg" in only:
+            out["sg_rules"] = sgrouter.sg_rules(self)
+        if "router" in only:
+            out["router_interfaces"] = sgrouter.router_interfaces(self)
+        if "ports" in only:
+            self.setup_network()
+            out["levels"] = [self.level(n) for n in self.args.sizes]
         self.http.close()
-        return {"networks": networks, "levels": levels, "checks": self.checks}
+        out["checks"] = self.checks
+        return out
+
+
+class RawProcess:
+    """`python -m bench.raw REMOTE`: one JSON command in, one JSON result out."""
+
+    def __init__(self, remote: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.raw", remote], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        assert self.proc.stdout is not None
+        try:
+            if _readline(self.proc.stdout, RAW_TIMEOUT).strip() != "ready":
+                raise RuntimeError("the raw ovsdbapp client did not start")
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def call(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        result: dict[str, Any] = json.loads(_readline(self.proc.stdout, RAW_TIMEOUT))
+        return result
+
+    def close(self) -> None:
+        proc = self.proc
+        if proc.poll() is None:
+            try:
+                assert proc.stdin is not None
+                proc.stdin.write("exit\n")
+                proc.stdin.flush()
+            except OSError:
+                pass
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def _readline(stream: Any, timeout: float) -> str:
@@ -496,7 +591,9 @@ def main(argv: list[str] | None = None) -> int:
         "northd": not args.no_northd, "networks": args.networks,
         "profiled": bool(args.profile), "provider_src": args.provider_src,
         "provider_env": args.provider_env,
-        "raw_delete_sample": args.raw_delete_sample,
+        "raw_delete_sample": args.raw_delete_sample, "only": sorted(args.only),
+        "rules": args.rules, "rule_groups": args.rule_groups, "routers": args.routers,
+        "rounds": args.rounds,
     }
     log(f"starting OVN central and provider ({'no ' if args.no_northd else ''}northd)")
     env = dict(item.split("=", 1) for item in args.provider_env)
@@ -511,7 +608,10 @@ def main(argv: list[str] | None = None) -> int:
     data["targets"] = report.targets(data)
     os.makedirs(args.out, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    tag = "quick" if args.quick else "-".join(str(n) for n in args.sizes)
+    tag = "quick" if args.quick else "-".join(str(n) for n in args.sizes) \
+        if "ports" in args.only else "no-ports"
+    if args.only != set(PARTS):
+        tag += "-only-" + "-".join(p for p in PARTS if p in args.only)
     path = os.path.join(args.out, f"bench-{stamp}-{tag}")
     with open(path + ".json", "wb") as handle:
         handle.write(orjson.dumps(data, option=orjson.OPT_INDENT_2))

@@ -227,18 +227,24 @@ def _remove_by_subnet(ctx: Ctx, w: Writer, lr: Any, router_id: str, row: Any, ls
         lsp = RC.peer_lsp(w.idl, lrp, w)
         if lsp is not None and not removed:
             removed = lsp.name
-        _remove_interface(w, lr, router_id, lrp, lsp, ls)
+        _remove_interface(w, lr, router_id, lrp, lsp, ls, row)
     if row.external_ids.get(L.DHCP_GATEWAY_ROUTER) == router_id:
         row.delkey("external_ids", L.DHCP_GATEWAY_ROUTER)
     return _answer(ctx, router_id, str(ls.uuid), removed, [subnet_id])
 
 
 def _remove_interface(w: Writer, lr: Any, router_id: str, lrp: Any, lsp: Any | None,
-                      ls: Any | None) -> list[str]:
+                      ls: Any | None, subnet: Any | None = None) -> list[str]:
     """Delete one router port (LRP and LSP), with what hangs on it. Returns the ids of the
-    subnets it was on."""
-    subnets = view.subnets_of(w.idl, ls) if ls is not None else []
+    subnets it was on. `subnet`: the subnet the request named; when it holds every
+    address of the port, the network's other subnets need not be looked at (their map
+    is rebuilt after every change, O(all subnets))."""
     ifaces = RC.networks_of_lrps([lrp])
+    if subnet is not None and all(view.subnet_for_ip([subnet], str(i.ip)) is not None
+                                  for i in ifaces):
+        subnets = [subnet]
+    else:
+        subnets = view.subnets_of(w.idl, ls) if ls is not None else []
     found = [view.subnet_for_ip(subnets, str(i.ip)) for i in ifaces]
     subnet_ids = [str(row.uuid) for row in found if row is not None]
     gw = RC.gateway_of(w.idl, lr, w)

@@ -19,7 +19,7 @@ from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFe
 from ovn_provider.neutron import acl_match, default_groups, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.ovn.index import NbIdl, set_size, set_uuids
+from ovn_provider.ovn.index import NbIdl, map_get, set_size, set_uuids
 from ovn_provider.ovn.nb import Writer
 
 CREATE_KEYS = frozenset({"name", "description", "tenant_id", "project_id", "tags"})
@@ -59,7 +59,7 @@ def is_group(pg: Any) -> bool:
     """An oVirt security group (spec 4.1); DropAll never is."""
     if pg.name == L.PG_DROP_ALL:
         return False
-    return pg.name == L.PG_DEFAULT or L.PG_NAME in pg.external_ids
+    return pg.name == L.PG_DEFAULT or map_get(pg, "external_ids", L.PG_NAME) is not None
 
 
 def bump(pg: Any, when: str | None = None) -> None:
@@ -99,6 +99,31 @@ class Groups:
     def rest_id(self, ident: str | None) -> str | None:
         """The REST id (PG UUID) for a PG name or UUID stored on an ACL; the stored text
         itself when that PG no longer exists."""
+        if not ident:
+            return None
+        pg = self.resolve(ident)
+        return str(pg.uuid) if pg is not None else ident
+
+
+class GroupLookup:
+    """`Groups.resolve` and `rest_id` answered from the replica in O(1) (the NB schema
+    keeps PG names unique), to render one rule without rebuilding the index of every
+    group's ACLs after each change."""
+
+    def __init__(self, idl: NbIdl) -> None:
+        self.idl = idl
+
+    def resolve(self, ident: str | None) -> Any | None:
+        if not ident:
+            return None
+        key = view.parse_uuid(ident)
+        if key is not None:
+            pg = view.rows(self.idl, L.PG).get(key)
+            if pg is not None:
+                return pg
+        return view.pg_by_name(self.idl, ident)
+
+    def rest_id(self, ident: str | None) -> str | None:
         if not ident:
             return None
         pg = self.resolve(ident)
@@ -168,7 +193,8 @@ def _port(text: str | None) -> int | None:
     return value if value is not None and value >= 0 else None  # -1: any (D10)
 
 
-def render_rule(ctx: Ctx, index: Groups, acl: Any, owner: Any) -> dict[str, Any]:
+def render_rule(ctx: Ctx, index: Groups | GroupLookup, acl: Any, owner: Any
+                ) -> dict[str, Any]:
     """A rule from its ACL; `owner` is the listed group whose `acls` holds it."""
     ext = acl.external_ids
     group = index.resolve(ext.get(L.ACL_GROUP)) or owner

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from ovn_provider.errors import NotFound
 from ovn_provider.neutron import layout as L
-from ovn_provider.ovn.index import NbIdl, set_contains, set_uuids
+from ovn_provider.ovn.index import NbIdl, map_get, set_contains, set_uuids
 
 T = TypeVar("T")
 
@@ -65,7 +65,7 @@ def network_of(idl: NbIdl, lsp: Any) -> Any | None:
 def _subnets_by_ls(idl: NbIdl) -> dict[str, list[Any]]:
     result: dict[str, list[Any]] = defaultdict(list)
     for row in rows(idl, L.DHCP).values():
-        net = row.external_ids.get(L.DHCP_NETWORK_ID)
+        net = map_get(row, "external_ids", L.DHCP_NETWORK_ID)  # without building the map
         if net is not None:
             result[net].append(row)
     for subnets in result.values():

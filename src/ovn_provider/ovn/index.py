@@ -39,6 +39,12 @@ def _committed(row: Any) -> dict[str, Any] | None:
     return data
 
 
+def committed(row: Any) -> bool:
+    """Whether `row` is in the replica with no change pending in a transaction, so that
+    the readers below see its current value in its datum."""
+    return _committed(row) is not None
+
+
 def strings(row: Any, column: str) -> list[str]:
     """A set-of-strings (or optional string) column as a list. Read straight from the
     replica datum: python-ovs rebuilds and re-validates a set on every attribute access."""
