@@ -17,6 +17,7 @@ from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import IPNetwork
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
+from ovn_provider.ovn.views import MISSING, LspViews
 
 ROUTER_FIXED = ("mac_address", "fixed_ips", "device_owner", "device_id")
 
@@ -222,14 +223,23 @@ def list_all(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
-    rel = Relations(idl)
-    result = []
-    for lsp in view.rows(idl, L.LSP).values():
+    """Each port is rendered once and kept in `idl.lsp_views` until an IDL notification
+    drops it (ovn/views.py lists what `render` may read). Callers must not change the
+    returned dicts: later lists share them."""
+    views = idl.lsp_views
+    if not idl.can_keep_views:  # inside a write: keep nothing built from pending changes
+        views = LspViews()
+    lsps = view.rows(idl, L.LSP)
+    missing = [lsp for key, lsp in lsps.items() if views.get(key) is MISSING]
+    rel = Relations(idl) if len(missing) > 64 else None  # whole-list maps pay off
+    for lsp in missing:
         c = columns(lsp, LSP_COLUMNS)
+        shown = None
         # the same test as layout.is_api_port
         if L.LSP_NIC_NAME in c["external_ids"] and c["type"] != "localnet":
-            result.append(render(ctx, rel, lsp, c))
-    return result
+            shown = render(ctx, rel or Relations(idl, single=lsp), lsp, c)
+        views.put(lsp.uuid, shown, router=c["type"] == "router")
+    return [shown for shown in map(views.get, lsps) if shown is not None]
 
 
 def find(idl: NbIdl, port_id: str) -> Any | None:
