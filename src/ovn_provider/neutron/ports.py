@@ -6,6 +6,7 @@ import ipaddress
 import random
 import socket
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
@@ -17,7 +18,6 @@ from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import IPNetwork
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
-from ovn_provider.ovn.views import MISSING, LspViews
 
 ROUTER_FIXED = ("mac_address", "fixed_ips", "device_owner", "device_id")
 
@@ -226,20 +226,27 @@ def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
     """Each port is rendered once and kept in `idl.lsp_views` until an IDL notification
     drops it (ovn/views.py lists what `render` may read). Callers must not change the
     returned dicts: later lists share them."""
-    views = idl.lsp_views
-    if not idl.can_keep_views:  # inside a write: keep nothing built from pending changes
-        views = LspViews()
     lsps = view.rows(idl, L.LSP)
-    missing = [lsp for key, lsp in lsps.items() if views.get(key) is MISSING]
-    rel = Relations(idl) if len(missing) > 64 else None  # whole-list maps pay off
-    for lsp in missing:
+    if not idl.can_keep_views:  # inside a write: keep nothing built from pending changes
+        return [shown for _, shown, _ in _render_rows(ctx, idl, list(lsps.values()))
+                if shown is not None]
+    views = idl.lsp_views
+    for lsp, shown, lsp_type in _render_rows(ctx, idl, views.missing(lsps)):
+        views.put(lsp, shown, router=lsp_type == "router")
+    return views.shown(lsps)
+
+
+def _render_rows(ctx: Ctx, idl: NbIdl, lsps: list[Any]
+                 ) -> Iterator[tuple[Any, dict[str, Any] | None, str]]:
+    """(LSP, its REST view or None if it is no API port, its type) for each of `lsps`."""
+    rel = Relations(idl) if len(lsps) > 64 else None  # whole-list maps pay off
+    for lsp in lsps:
         c = columns(lsp, LSP_COLUMNS)
         shown = None
         # the same test as layout.is_api_port
         if L.LSP_NIC_NAME in c["external_ids"] and c["type"] != "localnet":
             shown = render(ctx, rel or Relations(idl, single=lsp), lsp, c)
-        views.put(lsp.uuid, shown, router=c["type"] == "router")
-    return [shown for shown in map(views.get, lsps) if shown is not None]
+        yield lsp, shown, c["type"]
 
 
 def find(idl: NbIdl, port_id: str) -> Any | None:
