@@ -155,7 +155,11 @@ def security_group_ids(recorded: list[str], groups: list[tuple[str, str]]) -> li
 
 def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
            ) -> dict[str, Any]:
-    """The REST view of an API port; `c`: its LSP_COLUMNS, when already read."""
+    """The REST view of an API port; `c`: its LSP_COLUMNS, when already read.
+
+    Lists keep this view until ovn/views.py drops it: anything read here besides the
+    LSP row must be listed there (today: LS / PG membership, PG names, DHCP_Options,
+    and LRP / LR rows for router ports)."""
     if c is None:
         c = columns(lsp, LSP_COLUMNS)
     ext: dict[str, str] = c["external_ids"]
