@@ -19,8 +19,8 @@ def refs(*members: uuid.UUID) -> ovs_data.Datum:
     return ovs_data.Datum(REFS, {ovs_data.Atom(ovs_types.UuidType, m): None for m in members})
 
 
-def row(**columns: Any) -> Any:
-    return SimpleNamespace(uuid=uuid.uuid4(), _data=dict(columns))
+def row(router: bool = False, **columns: Any) -> Any:
+    return SimpleNamespace(uuid=uuid.uuid4(), _data=dict(columns), router=router)
 
 
 def update(**old: Any) -> Any:
@@ -30,23 +30,33 @@ def update(**old: Any) -> Any:
 
 
 def kept(*lsps: Any, router: Any = None) -> LspViews:
+    """Views of `lsps` (and of the router port `router`) after a first list."""
     views = LspViews()
-    for lsp in lsps:
-        views.put(lsp, {"id": str(lsp.uuid)})
-    if router is not None:
-        views.put(router, {"id": "r"}, router=True)
+    table = {lsp.uuid: lsp for lsp in (*lsps, *([router] if router else []))}
+    assert rerendered(views, *table.values()) == set(table)
     return views
 
 
-def shown(views: LspViews, *lsps: Any) -> list[Any]:
-    return views.shown({lsp.uuid: lsp for lsp in lsps})
+def rerendered(views: LspViews, *lsps: Any) -> set[uuid.UUID]:
+    """The rows the next list of the table `lsps` renders again."""
+    asked: list[Any] = []
+
+    def render(missing: list[Any]) -> list[tuple[Any, Any, bool]]:
+        asked.extend(missing)
+        return [(lsp, {"id": str(lsp.uuid)}, getattr(lsp, "router", False))
+                for lsp in missing]
+
+    shown = views.collect({lsp.uuid: lsp for lsp in lsps}, render)
+    assert sorted(v["id"] for v in shown) == sorted(str(lsp.uuid) for lsp in lsps)
+    return {lsp.uuid for lsp in asked}
 
 
 def test_lsp_change_drops_only_that_port() -> None:
     a, b = row(), row()
     views = kept(a, b)
     views.notify("update", a, update(name="x"), "Logical_Switch_Port")
-    assert views.missing({a.uuid: a, b.uuid: b}) == [a]
+    assert rerendered(views, a, b) == {a.uuid}
+    assert rerendered(views, a, b) == set()
 
 
 def test_group_membership_diff_drops_only_the_members_that_changed() -> None:
@@ -54,7 +64,7 @@ def test_group_membership_diff_drops_only_the_members_that_changed() -> None:
     views = kept(a, b, c)
     pg = row(ports=refs(a.uuid, c.uuid))  # b was removed, c added
     views.notify("update", pg, update(ports=refs(a.uuid, b.uuid)), "Port_Group")
-    assert views.missing({x.uuid: x for x in (a, b, c)}) == [b, c]
+    assert rerendered(views, a, b, c) == {b.uuid, c.uuid}
 
 
 def test_group_rename_drops_its_members_and_acl_changes_drop_nothing() -> None:
@@ -62,9 +72,9 @@ def test_group_rename_drops_its_members_and_acl_changes_drop_nothing() -> None:
     views = kept(a, b)
     pg = row(ports=refs(a.uuid))
     views.notify("update", pg, update(acls=refs()), "Port_Group")
-    assert len(views) == 2
+    assert rerendered(views, a, b) == set()
     views.notify("update", pg, update(name="old"), "Port_Group")
-    assert views.missing({a.uuid: a, b.uuid: b}) == [a]
+    assert rerendered(views, a, b) == {a.uuid}
 
 
 def test_switch_created_or_deleted_drops_its_ports_other_columns_nothing() -> None:
@@ -72,9 +82,9 @@ def test_switch_created_or_deleted_drops_its_ports_other_columns_nothing() -> No
     views = kept(a, b)
     ls = row(ports=refs(b.uuid))
     views.notify("update", ls, update(external_ids={}), "Logical_Switch")
-    assert len(views) == 2
+    assert rerendered(views, a, b) == set()
     views.notify("delete", ls, None, "Logical_Switch")
-    assert views.missing({a.uuid: a, b.uuid: b}) == [b]
+    assert rerendered(views, a, b) == {b.uuid}
 
 
 def test_subnet_changes_drop_all_but_dhcp_option_values() -> None:
@@ -82,28 +92,54 @@ def test_subnet_changes_drop_all_but_dhcp_option_values() -> None:
     views = kept(a)
     dhcp = row()
     views.notify("update", dhcp, update(options={}), "DHCP_Options")
-    assert len(views) == 1
+    assert rerendered(views, a) == set()
     views.notify("update", dhcp, update(cidr="10.0.0.0/24"), "DHCP_Options")
-    assert len(views) == 0
-    views = kept(a)
+    assert rerendered(views, a) == {a.uuid}
     views.notify("insert", dhcp, None, "DHCP_Options")
-    assert len(views) == 0
+    assert rerendered(views, a) == {a.uuid}
 
 
 def test_router_rows_drop_only_router_port_views() -> None:
-    a, r = row(), row()
+    a, r = row(), row(router=True)
     views = kept(a, router=r)
     views.notify("update", row(), update(nat=refs()), "Logical_Router")
-    assert views.missing({a.uuid: a, r.uuid: r}) == [r]
-    views.put(r, {"id": "r"}, router=True)
+    assert rerendered(views, a, r) == {r.uuid}
     views.notify("delete", row(), None, "Logical_Router_Port")
-    assert views.missing({a.uuid: a, r.uuid: r}) == [r]
+    assert rerendered(views, a, r) == {r.uuid}
 
 
 def test_a_port_without_a_view_to_show_is_kept_as_none() -> None:
     a, b = row(), row()
     views = LspViews()
-    views.put(a, None)
-    views.put(b, {"id": "b"})
-    assert views.missing({a.uuid: a, b.uuid: b}) == []
-    assert shown(views, a, b) == [{"id": "b"}]
+    shown = views.collect({a.uuid: a, b.uuid: b},
+                          lambda missing: [(lsp, None if lsp is a else {"id": "b"}, False)
+                                           for lsp in missing])
+    assert shown == [{"id": "b"}]
+    assert views.collect({a.uuid: a, b.uuid: b}, lambda missing: []) == [{"id": "b"}]
+
+
+def test_new_and_deleted_ports() -> None:
+    a, b, c = row(), row(), row()
+    views = kept(a, b)
+    views.notify("insert", c, None, "Logical_Switch_Port")
+    assert rerendered(views, a, b, c) == {c.uuid}
+    views.notify("delete", a, None, "Logical_Switch_Port")
+    assert rerendered(views, b, c) == set()
+
+
+def test_a_row_nobody_was_told_about_is_still_rendered() -> None:
+    """The count check: a row that appeared without a notification (which should not
+    happen) makes the next list look at every row."""
+    a, b = row(), row()
+    views = kept(a)
+    assert rerendered(views, a, b) == {b.uuid}
+    views.notify("delete", a, None, "Logical_Switch_Port")
+    c = row()  # a replaced by c, no notification for c
+    assert rerendered(views, b, c) == {c.uuid}
+
+
+def test_full_resync_forgets_everything() -> None:
+    a = row()
+    views = kept(a)
+    views.clear()
+    assert rerendered(views, a) == {a.uuid}

@@ -234,15 +234,13 @@ def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
     if not idl.can_keep_views:  # inside a write: keep nothing built from pending changes
         return [shown for _, shown, _ in _render_rows(ctx, idl, list(lsps.values()))
                 if shown is not None]
-    views = idl.lsp_views
-    for lsp, shown, lsp_type in _render_rows(ctx, idl, views.missing(lsps)):
-        views.put(lsp, shown, router=lsp_type == "router")
-    return views.shown(lsps)
+    return idl.lsp_views.collect(lsps, lambda missing: _render_rows(ctx, idl, missing))
 
 
 def _render_rows(ctx: Ctx, idl: NbIdl, lsps: list[Any]
-                 ) -> Iterator[tuple[Any, dict[str, Any] | None, str]]:
-    """(LSP, its REST view or None if it is no API port, its type) for each of `lsps`."""
+                 ) -> Iterator[tuple[Any, dict[str, Any] | None, bool]]:
+    """(LSP, its REST view or None if it is no API port, whether it is a router port)
+    for each of `lsps`."""
     rel = Relations(idl) if len(lsps) > 64 else None  # whole-list maps pay off
     for lsp in lsps:
         c = columns(lsp, LSP_COLUMNS)
@@ -250,7 +248,7 @@ def _render_rows(ctx: Ctx, idl: NbIdl, lsps: list[Any]
         # the same test as layout.is_api_port
         if L.LSP_NIC_NAME in c["external_ids"] and c["type"] != "localnet":
             shown = render(ctx, rel or Relations(idl, single=lsp), lsp, c)
-        yield lsp, shown, c["type"]
+        yield lsp, shown, c["type"] == "router"
 
 
 def find(idl: NbIdl, port_id: str) -> Any | None:

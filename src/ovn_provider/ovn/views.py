@@ -19,7 +19,7 @@ be added to `notify` first):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ovs.db import data as ovs_data
@@ -37,18 +37,18 @@ _DHCP_COLUMNS = frozenset({"cidr", "external_ids"})
 
 
 
-def _members(row: Any) -> list[int]:
+def _members(row: Any) -> list[uuid.UUID]:
     datum = row._data.get("ports") if row._data is not None else None
-    return [] if datum is None else [atom.value.int for atom in datum.values]
+    return [] if datum is None else [atom.value for atom in datum.values]
 
 
-def _changed_members(row: Any, before: ovs_data.Datum) -> list[int]:
+def _changed_members(row: Any, before: ovs_data.Datum) -> list[uuid.UUID]:
     """Members added to or removed from `ports` by the update `before` came from."""
     diff = getattr(before, "_diff", None)  # index._SetBefore: the update2 diff itself
     if diff is not None:
-        return [atom.value.int for atom in diff.values]
+        return [atom.value for atom in diff.values]
     after = row._data["ports"].values
-    return [atom.value.int for atom in after.keys() ^ before.values.keys()]
+    return [atom.value for atom in after.keys() ^ before.values.keys()]
 
 
 def _keys(rows: Mapping[uuid.UUID, Any]) -> Iterable[uuid.UUID]:
@@ -58,52 +58,88 @@ def _keys(rows: Mapping[uuid.UUID, Any]) -> Iterable[uuid.UUID]:
     return data if isinstance(data, dict) else rows
 
 
+Rendered = Iterable[tuple[Any, Any, bool]]  # (LSP row, its view or None, reads LRP/LR)
+
+
 class LspViews:
-    """LSP -> its view (None for an LSP that has nothing to show). Keyed by the integer
-    of the row's UUID: uuid.UUID hashes and compares in Python, which made the lookups
-    of a 5,000-port list cost ~10 ms."""
+    """LSP -> its view (None for an LSP that has nothing to show).
+
+    A list after one write must not touch every row: with 5,000 rows spread over the
+    heap, one pass over the LSP table (UUID objects, their integers, hashing) costs
+    several ms. So the IDL notifications also record which rows lost their view
+    (`_dirty`), and once every row has had a view (`_complete`), a list renders only
+    those. Keys are the UUIDs' integers (uuid.UUID hashes and compares in Python)."""
 
     def __init__(self) -> None:
         self._views: dict[int, Any] = {}
-        self._router: set[int] = set()  # views that read LRP / LR rows
+        self._router: dict[int, uuid.UUID] = {}  # views that read LRP / LR rows
+        self._dirty: dict[int, uuid.UUID] = {}  # rows whose view was dropped
+        self._complete = False  # every row of the table had a view after a list
 
     def __len__(self) -> int:
         return len(self._views)
 
-    def missing(self, rows: Mapping[uuid.UUID, Any]) -> list[Any]:
-        """The rows of `rows` (a table's rows) that have no view."""
+    def collect(self, rows: Mapping[uuid.UUID, Any],
+                render: Callable[[list[Any]], Rendered]) -> list[Any]:
+        """The views of all `rows` (the LSP table) that are not None, in no particular
+        order; `render(missing rows)` builds the missing ones, from committed state only
+        (never inside a transaction: the caller checks `NbIdl.can_keep_views`)."""
+        missing = self._missing(rows)
+        for row, value, router in render(missing):
+            key = row.uuid.int
+            self._views[key] = value
+            self._dirty.pop(key, None)
+            if router:
+                self._router[key] = row.uuid
+        self._complete = True
+        return [view for view in self._views.values() if view is not None]
+
+    def _missing(self, rows: Mapping[uuid.UUID, Any]) -> list[Any]:
+        if self._complete:
+            found = []
+            for key, ident in list(self._dirty.items()):
+                row = rows.get(ident)
+                if row is None:  # deleted since
+                    del self._dirty[key]
+                else:
+                    found.append(row)
+            # Every kept view is of a live row (deletes drop theirs), so this count
+            # proves that no row lacks a view; else fall back to the full check.
+            if len(self._views) + len(found) == len(rows):
+                return found
         views = self._views
-        return [rows[key] for key in _keys(rows) if key.int not in views]
-
-    def shown(self, rows: Mapping[uuid.UUID, Any]) -> list[Any]:
-        """The views of `rows` that are not None, in table order (rows without a view
-        are left out: `put` them first)."""
-        get = self._views.get
-        return [shown for key in _keys(rows) if (shown := get(key.int)) is not None]
-
-    def put(self, row: Any, value: Any, router: bool = False) -> None:
-        """Keep `value` as `row`'s view; built from committed state only, never inside a
-        transaction (the caller checks `NbIdl.can_keep_views`). `router`: the view
-        also reads Logical_Router_Port / Logical_Router rows."""
-        key = row.uuid.int
-        self._views[key] = value
-        if router:
-            self._router.add(key)
+        live = {key.int: key for key in _keys(rows)}
+        for key in [key for key in views if key not in live]:
+            self._forget(key)
+        self._dirty.clear()
+        return [rows[ident] for key, ident in live.items() if key not in views]
 
     def clear(self) -> None:
         self._views.clear()
         self._router.clear()
+        self._dirty.clear()
+        self._complete = False
 
-    def _drop(self, key: int) -> None:
+    def _forget(self, key: int) -> None:
         self._views.pop(key, None)
-        self._router.discard(key)
+        self._router.pop(key, None)
+        self._dirty.pop(key, None)
+
+    def _drop(self, ident: uuid.UUID) -> None:
+        key = ident.int
+        self._views.pop(key, None)
+        self._router.pop(key, None)
+        self._dirty[key] = ident
 
     def notify(self, event: str, row: Any, updates: Any, table: str) -> None:
         """Drop the views `row`'s change may affect (an IDL notification)."""
-        if not self._views:
+        if not self._views and not self._complete:
             return
         if table == LSP:
-            self._drop(row.uuid.int)
+            if event == "delete":
+                self._forget(row.uuid.int)
+            else:  # also a new row: it has no view yet
+                self._drop(row.uuid)
         elif table in _HOLDER_COLUMNS:
             self._holder_changed(event, row, updates, _HOLDER_COLUMNS[table])
         elif table == DHCP:
@@ -111,9 +147,8 @@ class LspViews:
                     not _DHCP_COLUMNS.isdisjoint(dict.keys(updates._data)):
                 self.clear()
         elif table in (LRP, LR):
-            for key in self._router:
-                self._views.pop(key, None)
-            self._router.clear()
+            for ident in list(self._router.values()):
+                self._drop(ident)
 
     def _holder_changed(self, event: str, row: Any, updates: Any,
                         watched: frozenset[str]) -> None:
@@ -127,5 +162,5 @@ class LspViews:
             changed = [] if before is None else _changed_members(row, before)
             if not watched.isdisjoint(dict.keys(columns)):
                 changed += _members(row)
-        for key in changed:
-            self._drop(key)
+        for ident in changed:
+            self._drop(ident)
