@@ -196,18 +196,23 @@ def test_subnet_changed_by_another_nb_client_is_listed(api: Api, central: Centra
     assert listed_as_shown(api, port["id"])["fixed_ips"] != before
 
 
-def test_router_interface_is_listed_with_its_owner(api: Api, net: dict[str, Any]) -> None:
+def test_router_interface_is_listed_with_its_owner(api: Api, central: Central,
+                                                   provider: Provider,
+                                                   net: dict[str, Any]) -> None:
     router = api.create("routers", "router", name="views-r")
     assert not [p for p in listed(api).values() if p["device_id"] == router["id"]]
     response = api.put(f"/v2.0/routers/{router['id']}/add_router_interface",
                        {"subnet_id": net["subnet"]["id"]})
     assert response.status_code == 200, response.text
     port_id = response.json()["port_id"]
-    port = listed_as_shown(api, port_id)
+    port = listed(api)[port_id]
     assert (port["device_id"], port["device_owner"]) == (router["id"],
                                                          "network:router_interface")
     assert port["fixed_ips"] == [{"ip_address": f"{net['p']}.1",
                                   "subnet_id": net["subnet"]["id"]}]
+    # ovn-northd marks the router port up a little later: compare once it has
+    settled(provider, central)
+    assert listed_as_shown(api, port_id)["status"] == "ACTIVE"
     response = api.put(f"/v2.0/routers/{router['id']}/remove_router_interface",
                        {"subnet_id": net["subnet"]["id"]})
     assert response.status_code == 200, response.text
