@@ -13,7 +13,8 @@ be added to `notify` first):
 - which Logical_Switch holds the port (LS `ports`); nothing else of the LS;
 - which Port_Groups hold it (PG `ports`) and those groups' `name`;
 - DHCP_Options rows (`cidr`, `external_ids`), i.e. the subnets, of any network;
-- for views stored with `router=True` only: any Logical_Router_Port / Logical_Router row.
+- for router-port views only (flagged True by the `collect` callback): any
+  Logical_Router_Port / Logical_Router row.
 """
 
 from __future__ import annotations
