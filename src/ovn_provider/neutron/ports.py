@@ -6,6 +6,7 @@ import ipaddress
 import random
 import socket
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
@@ -155,7 +156,11 @@ def security_group_ids(recorded: list[str], groups: list[tuple[str, str]]) -> li
 
 def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
            ) -> dict[str, Any]:
-    """The REST view of an API port; `c`: its LSP_COLUMNS, when already read."""
+    """The REST view of an API port; `c`: its LSP_COLUMNS, when already read.
+
+    Lists keep this view until ovn/views.py drops it: anything read here besides the
+    LSP row must be listed there (today: LS / PG membership, PG names, DHCP_Options,
+    and LRP / LR rows for router ports)."""
     if c is None:
         c = columns(lsp, LSP_COLUMNS)
     ext: dict[str, str] = c["external_ids"]
@@ -226,14 +231,28 @@ def list_all(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
-    rel = Relations(idl)
-    result = []
-    for lsp in view.rows(idl, L.LSP).values():
+    """Each port is rendered once and kept in `idl.lsp_views` until an IDL notification
+    drops it (ovn/views.py lists what `render` may read). Callers must not change the
+    returned dicts: later lists share them."""
+    lsps = view.rows(idl, L.LSP)
+    if not idl.can_keep_views:  # inside a write: keep nothing built from pending changes
+        return [shown for _, shown, _ in _render_rows(ctx, idl, list(lsps.values()))
+                if shown is not None]
+    return idl.lsp_views.collect(lsps, lambda missing: _render_rows(ctx, idl, missing))
+
+
+def _render_rows(ctx: Ctx, idl: NbIdl, lsps: list[Any]
+                 ) -> Iterator[tuple[Any, dict[str, Any] | None, bool]]:
+    """(LSP, its REST view or None if it is no API port, whether it is a router port)
+    for each of `lsps`."""
+    rel = Relations(idl) if len(lsps) > 64 else None  # whole-list maps pay off
+    for lsp in lsps:
         c = columns(lsp, LSP_COLUMNS)
+        shown = None
         # the same test as layout.is_api_port
         if L.LSP_NIC_NAME in c["external_ids"] and c["type"] != "localnet":
-            result.append(render(ctx, rel, lsp, c))
-    return result
+            shown = render(ctx, rel or Relations(idl, single=lsp), lsp, c)
+        yield lsp, shown, c["type"] == "router"
 
 
 def find(idl: NbIdl, port_id: str) -> Any | None:

@@ -20,6 +20,8 @@ from ovs.db import idl as ovs_idl
 from ovs.db import types as ovs_types
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 
+from ovn_provider.ovn.views import LspViews
+
 LSP = "Logical_Switch_Port"
 LRP = "Logical_Router_Port"
 
@@ -213,9 +215,23 @@ class NbIdl(ovsdbapp_connection.OvsdbIdl):
         self.localnets: set[uuid.UUID] = set()  # LSPs of type localnet
         self.view_cache: dict[str, tuple[int, Any]] = {}
         self.alloc_cursor: dict[uuid.UUID, Any] = {}  # subnet -> last IP handed out
+        self.lsp_views = LspViews()  # the rendered ports, see ovn/views.py
+
+    @property
+    def can_keep_views(self) -> bool:
+        """Whether the replica holds committed state only: no transaction is open (a
+        write function's pending changes must never end up in a kept view)."""
+        return self.txn is None
+
+    def _Idl__clear(self) -> None:
+        """A full resync (python-ovs Idl.__clear) replaces every row without notifying
+        the deletes: forget every view as well."""
+        self.lsp_views.clear()
+        super()._Idl__clear()
 
     def notify(self, event: str, row: Any, updates: Any = None) -> None:
         table = row._table.name
+        self.lsp_views.notify(event, row, updates, table)
         if table not in (LSP, LRP):
             return
         if table == LSP and (event != "update" or "type" in updates._data):
