@@ -225,8 +225,11 @@ class NbIdl(ovsdbapp_connection.OvsdbIdl):
 
     def _Idl__clear(self) -> None:
         """A full resync (python-ovs Idl.__clear) replaces every row without notifying
-        the deletes: forget every view as well."""
+        the deletes: forget every view and indexed address as well (the rows it then
+        receives are notified as new ones and indexed again)."""
         self.lsp_views.clear()
+        self.addresses = AddressIndex()
+        self.localnets.clear()
         super()._Idl__clear()
 
     def notify(self, event: str, row: Any, updates: Any = None) -> None:
