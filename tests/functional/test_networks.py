@@ -264,6 +264,8 @@ def test_put_without_provider_keys_keeps_the_physical_network(api: Api,
     net = api.network(name="d5", **{"provider:network_type": "vlan",
                                     "provider:physical_network": "phys",
                                     "provider:segmentation_id": 7})
+    # ovn-northd marks the new localnet port up: let it, or `before` may miss that change
+    central.nbctl("--wait=sb", "sync")
     before = _localnet(central, net["id"])
     response = api.put(f"/v2.0/networks/{net['id']}", {"network": {"name": "d5-renamed",
                                                                       "mtu": 1400}})

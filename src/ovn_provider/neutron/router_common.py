@@ -114,7 +114,7 @@ def _lrp_owner(idl: NbIdl) -> dict[uuid.UUID, Any]:
 
 def router_of_lrp(idl: NbIdl, lrp: Any) -> Any | None:
     """The LR holding `lrp` (a map built once per replica change)."""
-    return view.cached(idl, "lrp_owner", _lrp_owner).get(lrp.uuid)
+    return view.cached(idl, "lrp_owner", _lrp_owner, (L.LR,)).get(lrp.uuid)
 
 
 def router_port_device(idl: NbIdl, lsp: Any) -> tuple[str, str]:

@@ -144,7 +144,7 @@ def _build_groups(idl: NbIdl) -> Groups:
 
 
 def groups(idl: NbIdl) -> Groups:
-    return view.cached(idl, "security_groups_index", _build_groups)
+    return view.cached(idl, "security_groups_index", _build_groups, (L.PG,))
 
 
 def find(idl: NbIdl, ident: str) -> Any | None:

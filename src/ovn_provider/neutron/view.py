@@ -26,14 +26,21 @@ def rows(idl: NbIdl, table: str) -> dict[uuid.UUID, Any]:
     return idl.tables[table].rows
 
 
-def cached(idl: NbIdl, name: str, build: Callable[[NbIdl], T]) -> T:
-    """`build(idl)`, reused until the replica changes."""
-    seqno = idl.change_seqno
-    hit = idl.view_cache.get(name)
-    if hit is not None and hit[0] == seqno:
+def cached(idl: NbIdl, name: str, build: Callable[[NbIdl], T],
+           tables: tuple[str, ...] | None = None) -> T:
+    """`build(idl)`, reused until a row of one of `tables` changes (None: until anything
+    in the replica changes). `build` must read nothing but those tables. Built inside a
+    write transaction (whose pending rows it may see), the value is kept for that
+    transaction only (ovn/nb.py clears `txn_cache` after each write function)."""
+    stamp = idl.stamp(tables)
+    in_txn = idl.txn is not None
+    hit = idl.txn_cache.get(name) if in_txn else None
+    if hit is None:
+        hit = idl.view_cache.get(name)
+    if hit is not None and hit[0] == stamp:
         return hit[1]
     value = build(idl)
-    idl.view_cache[name] = (seqno, value)
+    (idl.txn_cache if in_txn else idl.view_cache)[name] = (stamp, value)
     return value
 
 
@@ -46,7 +53,7 @@ def _lsp_to_ls(idl: NbIdl) -> dict[uuid.UUID, Any]:
 
 
 def lsp_to_ls(idl: NbIdl) -> dict[uuid.UUID, Any]:
-    return cached(idl, "lsp_to_ls", _lsp_to_ls)
+    return cached(idl, "lsp_to_ls", _lsp_to_ls, (L.LS,))
 
 
 def network_of(idl: NbIdl, lsp: Any) -> Any | None:
@@ -75,7 +82,7 @@ def _subnets_by_ls(idl: NbIdl) -> dict[str, list[Any]]:
 
 def subnets_by_ls(idl: NbIdl) -> dict[str, list[Any]]:
     """LS UUID (text) -> its oVirt subnets (DHCP_Options rows), sorted by id."""
-    return cached(idl, "subnets_by_ls", _subnets_by_ls)
+    return cached(idl, "subnets_by_ls", _subnets_by_ls, (L.DHCP,))
 
 
 def subnets_of(idl: NbIdl, ls: Any) -> list[Any]:
@@ -104,7 +111,7 @@ def localnet_of(idl: NbIdl, ls: Any) -> Any | None:
 
 
 def localnet_by_ls(idl: NbIdl) -> dict[uuid.UUID, Any]:
-    return cached(idl, "localnet_by_ls", _localnet_by_ls)
+    return cached(idl, "localnet_by_ls", _localnet_by_ls, (L.LS, L.LSP))
 
 
 def _groups_by_lsp(idl: NbIdl) -> dict[uuid.UUID, list[Any]]:
@@ -116,7 +123,7 @@ def _groups_by_lsp(idl: NbIdl) -> dict[uuid.UUID, list[Any]]:
 
 
 def groups_by_lsp(idl: NbIdl) -> dict[uuid.UUID, list[Any]]:
-    return cached(idl, "groups_by_lsp", _groups_by_lsp)
+    return cached(idl, "groups_by_lsp", _groups_by_lsp, (L.PG,))
 
 
 def groups_of(idl: NbIdl, lsp: Any) -> list[Any]:

@@ -213,7 +213,13 @@ class NbIdl(ovsdbapp_connection.OvsdbIdl):
         super().__init__(*args, **kwargs)
         self.addresses = AddressIndex()
         self.localnets: set[uuid.UUID] = set()  # LSPs of type localnet
-        self.view_cache: dict[str, tuple[int, Any]] = {}
+        #: read caches (neutron/view.cached): name -> (stamp, value); `txn_cache` holds
+        #: those built inside the running write function, dropped after it
+        self.view_cache: dict[str, tuple[Any, Any]] = {}
+        self.txn_cache: dict[str, tuple[Any, Any]] = {}
+        #: per table, how many row changes were notified; `epoch` counts full resyncs
+        self.table_changes: dict[str, int] = {}
+        self.epoch = 0
         self.alloc_cursor: dict[uuid.UUID, Any] = {}  # subnet -> last IP handed out
         self.lsp_views = LspViews()  # the rendered ports, see ovn/views.py
 
@@ -228,12 +234,22 @@ class NbIdl(ovsdbapp_connection.OvsdbIdl):
         the deletes: forget every view and indexed address as well (the rows it then
         receives are notified as new ones and indexed again)."""
         self.lsp_views.clear()
+        self.epoch += 1
+        self.view_cache.clear()
         self.addresses = AddressIndex()
         self.localnets.clear()
         super()._Idl__clear()
 
+    def stamp(self, tables: tuple[str, ...] | None) -> Any:
+        """What a read cache built from `tables` (None: the whole replica) is valid for."""
+        if tables is None:
+            return self.change_seqno
+        changes = self.table_changes
+        return (self.epoch, *(changes.get(table, 0) for table in tables))
+
     def notify(self, event: str, row: Any, updates: Any = None) -> None:
         table = row._table.name
+        self.table_changes[table] = self.table_changes.get(table, 0) + 1
         self.lsp_views.notify(event, row, updates, table)
         if table not in (LSP, LRP):
             return

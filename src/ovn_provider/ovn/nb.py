@@ -98,8 +98,8 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         try:
             self.result = self.fn(self.writer)
         finally:
-            # Write functions may have put not-yet-committed rows into read caches.
-            self.api.idl.view_cache.clear()
+            # What read caches built inside the write function may hold pending rows.
+            self.api.idl.txn_cache.clear()
 
     def post_commit(self, txn: ovs_idl.Transaction) -> None:
         if self.writer is not None:
