@@ -196,15 +196,16 @@ def resource_tables(data: dict[str, Any]) -> list[str]:
         for c, api in res["api"].items():
             rows = [(op1, api.get(op1)), (op2, api.get(op2)),
                     (f"raw {op1} (+ its {op2}s)", res.get("raw", {}).get(c, {}).get(op1))]
-            for op, row in rows:
-                if row:
-                    cpu = row.get("cpu_ms_per_op", {})
-                    lines.append(f"| {c} | {op} | {cpu.get('provider', '-')} | "
-                                 f"{cpu.get('nb', '-')} | {cpu.get('sb', '-')} | "
-                                 f"{cpu.get('northd', '-')} | "
-                                 f"{row.get('client_cpu_ms_per_op', '-')} | "
-                                 f"{row.get('other_load_pct', '-')}% |")
+            lines += [_cpu_row(c, op, row) for op, row in rows if row]
     return lines
+
+
+def _cpu_row(first: Any, op: str, row: dict[str, Any]) -> str:
+    """One line of a CPU-per-operation table (ms per op of each process)."""
+    cpu = row.get("cpu_ms_per_op", {})
+    return (f"| {first} | {op} | {cpu.get('provider', '-')} | {cpu.get('nb', '-')} | "
+            f"{cpu.get('sb', '-')} | {cpu.get('northd', '-')} | "
+            f"{row.get('client_cpu_ms_per_op', '-')} | {row.get('other_load_pct', '-')}% |")
 
 
 def port_tables(data: dict[str, Any]) -> list[str]:
@@ -259,14 +260,7 @@ def port_tables(data: dict[str, Any]) -> list[str]:
     for lv in data["levels"]:
         rows = [(op, _phase(lv, max(clients), op)) for op in (*WRITE_OPS, "show", "list")]
         rows.append(("raw create (+ its deletes)", _raw(lv, max(clients), "create")))
-        for op, row in rows:
-            if row:
-                cpu = row.get("cpu_ms_per_op", {})
-                lines.append(f"| {lv['n']} | {op} | {cpu.get('provider', '-')} | "
-                             f"{cpu.get('nb', '-')} | {cpu.get('sb', '-')} | "
-                             f"{cpu.get('northd', '-')} | "
-                             f"{row.get('client_cpu_ms_per_op', '-')} "
-                             f"| {row.get('other_load_pct', '-')}% |")
+        lines += [_cpu_row(lv["n"], op, row) for op, row in rows if row]
     return lines
 
 

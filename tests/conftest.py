@@ -46,6 +46,18 @@ def api(provider: Provider) -> Iterator[Api]:
         client.close()
 
 
+@pytest.fixture(scope="module")
+def module_api(provider: Provider) -> Iterator[Api]:
+    """One client for a whole module (creating an httpx client costs ~0.1 s); a module
+    that wants it as its `api` overrides that fixture with a module-scoped one
+    returning this."""
+    client = Api(provider)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 @pytest.fixture()
 def fresh_central() -> Iterator[Central]:
     """A private, empty central for one test."""

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import html
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from ovn_provider.ovn.central import Central
-from ovn_provider.server import Provider
 from tests.functional.test_ports import error, lsp_row, setof, snapshot
 from tests.support.provider import Api, make_config, running
 
@@ -22,12 +20,8 @@ _NET = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def api(provider: Provider) -> Iterator[Api]:
-    client = Api(provider)
-    try:
-        yield client
-    finally:
-        client.close()
+def api(module_api: Api) -> Api:
+    return module_api
 
 
 @pytest.fixture()

@@ -14,7 +14,6 @@ import pytest
 
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.daemons import run
-from ovn_provider.server import Provider
 from tests.support.provider import Api
 
 VMAC = "00:00:5e:00:01:2a"
@@ -35,12 +34,8 @@ def _ip(port: dict[str, Any]) -> str:
 
 
 @pytest.fixture(scope="module")
-def api(provider: Provider) -> Iterator[Api]:
-    client = Api(provider)
-    try:
-        yield client
-    finally:
-        client.close()
+def api(module_api: Api) -> Api:
+    return module_api
 
 
 @pytest.fixture(scope="module")

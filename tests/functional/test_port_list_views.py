@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,12 +21,8 @@ _NET = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def api(provider: Provider) -> Iterator[Api]:
-    client = Api(provider)
-    try:
-        yield client
-    finally:
-        client.close()
+def api(module_api: Api) -> Api:
+    return module_api
 
 
 @pytest.fixture()

@@ -108,13 +108,8 @@ def error(response: httpx.Response, status: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def api(provider: Provider) -> Iterator[Api]:
-    """One client for the module (creating an httpx client costs ~0.1 s)."""
-    client = Api(provider)
-    try:
-        yield client
-    finally:
-        client.close()
+def api(module_api: Api) -> Api:
+    return module_api
 
 
 # -- fixtures ---------------------------------------------------------------------------------

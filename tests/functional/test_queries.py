@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from ovn_provider.ovn.central import Central
-from ovn_provider.server import Provider
 from tests.support.provider import Api, make_config, running
 
 OPTIONAL = ("routers", "security-groups", "security-group-rules", "floatingips")
 
 
 @pytest.fixture(scope="module")
-def api(provider: Provider) -> Iterator[Api]:
-    """One client for the module (creating an httpx client costs ~0.1 s)."""
-    client = Api(provider)
-    try:
-        yield client
-    finally:
-        client.close()
+def api(module_api: Api) -> Api:
+    return module_api
 
 
 def ids(response: Any, collection: str) -> list[str]:

@@ -3,7 +3,6 @@ throw away a map built from another, and a change of its own table always does."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,12 +16,8 @@ from tests.support.provider import Api
 
 
 @pytest.fixture(scope="module")
-def api(provider: Provider) -> Iterator[Api]:
-    client = Api(provider)
-    try:
-        yield client
-    finally:
-        client.close()
+def api(module_api: Api) -> Api:
+    return module_api
 
 
 def test_a_map_is_rebuilt_only_when_its_table_changes(api: Api, provider: Provider,
