@@ -9,8 +9,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
-
 from ovn_provider.errors import BadRequest, Conflict, NotFound
 from ovn_provider.neutron import address_pairs as AP
 from ovn_provider.neutron import addressing, default_groups, floating_ips, ipam, tags, view
@@ -230,31 +228,6 @@ def _router_port_addresses(idl: NbIdl, lsp: Any, subnets: list[Any]
 def list_all(ctx: Ctx) -> list[dict[str, Any]]:
     with ctx.nb.read() as idl:
         return view.cached(idl, "ports_rendered", lambda i: _render_all(ctx, i))
-
-
-def list_serialized(ctx: Ctx) -> list[orjson.Fragment]:
-    """Every port as JSON, sorted by id: the plain `GET /v2.0/ports`. Each kept view
-    (ovn/views.py) is serialized once, so a list after a write encodes only the ports
-    whose view was dropped (at 20,000 ports, encoding them all costs ~50 ms)."""
-    with ctx.nb.read() as idl:
-        return view.cached(idl, "ports_serialized", lambda i: _serialize_all(ctx, i))
-
-
-def _serialize_all(ctx: Ctx, idl: NbIdl) -> list[orjson.Fragment]:
-    views = view.cached(idl, "ports_rendered", lambda i: _render_all(ctx, i))
-    memo = idl.json_fragments  # id(view) -> (view, its JSON); the view kept alive
-    keyed = []
-    for item in views:
-        known = memo.get(id(item))
-        if known is None or known[0] is not item:
-            known = memo[id(item)] = (item, orjson.Fragment(orjson.dumps(item)))
-        keyed.append((item["id"], known[1]))
-    if len(memo) > 2 * len(views) + 64:  # views dropped since: forget their JSON
-        live = {id(item) for item in views}
-        for key in [key for key in memo if key not in live]:
-            del memo[key]
-    keyed.sort(key=lambda pair: pair[0])
-    return [fragment for _, fragment in keyed]
 
 
 def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:

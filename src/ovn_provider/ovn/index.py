@@ -222,8 +222,6 @@ class NbIdl(ovsdbapp_connection.OvsdbIdl):
         self.epoch = 0
         self.alloc_cursor: dict[uuid.UUID, Any] = {}  # subnet -> last IP handed out
         self.lsp_views = LspViews()  # the rendered ports, see ovn/views.py
-        #: id(kept port view) -> (that view, its JSON): neutron/ports.list_serialized
-        self.json_fragments: dict[int, tuple[Any, Any]] = {}
 
     @property
     def can_keep_views(self) -> bool:
@@ -236,7 +234,6 @@ class NbIdl(ovsdbapp_connection.OvsdbIdl):
         the deletes: forget every view and indexed address as well (the rows it then
         receives are notified as new ones and indexed again)."""
         self.lsp_views.clear()
-        self.json_fragments.clear()
         self.epoch += 1
         self.view_cache.clear()
         self.addresses = AddressIndex()
