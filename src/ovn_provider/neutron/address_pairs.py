@@ -19,6 +19,7 @@ only when it was given). What OVN enforces (docs/nb-layout.md):
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +113,7 @@ def render(pairs: list[Pair], port_mac: str) -> list[dict[str, str]]:
     return [{"ip_address": pair.ip, "mac_address": pair.mac_for(port_mac)} for pair in pairs]
 
 
-def foreign(pairs: list[Pair], port_mac: str) -> dict[str, list[str]]:
+def foreign(pairs: Sequence[Pair], port_mac: str) -> dict[str, list[str]]:
     """MAC -> its IPs, for pairs whose MAC is not the port's own (in first-given order)."""
     result: dict[str, list[str]] = {}
     for pair in pairs:
@@ -122,7 +123,7 @@ def foreign(pairs: list[Pair], port_mac: str) -> dict[str, list[str]]:
     return result
 
 
-def port_security(port_mac: str, pairs: list[Pair], security: bool) -> list[str]:
+def port_security(port_mac: str, pairs: Sequence[Pair], security: bool) -> list[str]:
     """The LSP `port_security` column: the port's MAC (Q27) and one entry per foreign MAC."""
     if not security:
         return []
@@ -138,14 +139,22 @@ def record(ext: dict[str, str], pairs: list[Pair]) -> None:
         ext.pop(L.LSP_ADDRESS_PAIRS, None)
 
 
-def apply(lsp: Any, port_mac: str, pairs: list[Pair], security: bool) -> None:
-    """Set an LSP's `port_security` and its foreign-MAC `addresses` entries for `pairs`;
-    its own `addresses` entry (the first) is already set."""
+def addresses(own: list[str], port_mac: str, pairs: Sequence[Pair], security: bool
+              ) -> list[str]:
+    """The LSP `addresses` column: the port's own entries, and `unknown` when foreign
+    MACs must be deliverable."""
+    kept = [entry for entry in own if entry.split()[:1] != [UNKNOWN]]
+    return [*kept, UNKNOWN] if security and foreign(pairs, port_mac) else kept
+
+
+def apply(lsp: Any, port_mac: str, pairs: Sequence[Pair], security: bool) -> None:
+    """Set an LSP's `port_security` and `addresses` for `pairs`, keeping its own
+    addresses (for a change of pairs or port security alone; addressing.apply writes
+    both columns when the addresses are re-planned)."""
     current = list(lsp.addresses)
-    own = [entry for entry in current if entry.split()[:1] != [UNKNOWN]]
-    addresses = [*own, UNKNOWN] if security and foreign(pairs, port_mac) else own
-    if current != addresses:
-        lsp.addresses = addresses
+    wanted_addresses = addresses(current, port_mac, pairs, security)
+    if current != wanted_addresses:
+        lsp.addresses = wanted_addresses
     wanted = port_security(port_mac, pairs, security)
     if list(lsp.port_security) != wanted:
         lsp.port_security = wanted

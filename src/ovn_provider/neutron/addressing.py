@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict
+from ovn_provider.neutron import address_pairs as AP
 from ovn_provider.neutron import ipam, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
@@ -297,13 +298,14 @@ def _build(mac: str, ips: list[tuple[str, Any]], explicit: bool, infos: list[Sub
     return Plan(mac, [f"{mac} dynamic"], dynamic, ips, dhcp4, dhcp6)
 
 
-def apply(lsp: Any, p: Plan, with_security: bool) -> None:
-    """Write a plan to an LSP row inside the current transaction."""
-    lsp.addresses = p.addresses
+def apply(lsp: Any, p: Plan, with_security: bool, pairs: Sequence[AP.Pair] = ()) -> None:
+    """Write a plan to an LSP row inside the current transaction, with the port security
+    and `addresses` entries its allowed address `pairs` need."""
+    lsp.addresses = AP.addresses(p.addresses, p.mac, pairs, with_security)
     lsp.dynamic_addresses = [p.dynamic] if p.dynamic else []
     lsp.dhcpv4_options = [p.dhcpv4] if p.dhcpv4 is not None else []
     lsp.dhcpv6_options = [p.dhcpv6] if p.dhcpv6 is not None else []
-    lsp.port_security = [p.mac] if with_security else []
+    lsp.port_security = AP.port_security(p.mac, pairs, with_security)
 
 
 def current_ips(idl: NbIdl, lsp: Any, subnets: list[Any]) -> list[dict[str, str]]:

@@ -373,10 +373,6 @@ def _set_membership(w: Writer, lsp: Any, security: bool, groups: list[Any],
         lsp.delkey("external_ids", L.LSP_SECURITY_GROUPS)
 
 
-def cfg_pairs(ctx: Ctx) -> int:
-    return ctx.cfg.max_address_pairs
-
-
 def _check_pairs(w: Writer, ls: Any, lsp_uuid: uuid.UUID | None, mac: str,
                  pairs: list[AP.Pair], security: bool) -> None:
     """Pairs need port security; a foreign MAC must not be another port's own MAC on the
@@ -404,7 +400,7 @@ def _network(w: Writer, network_id: str) -> Any:
 
 # -- writes -----------------------------------------------------------------------------
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
-    v = _validate(data, creating=True, max_pairs=cfg_pairs(ctx))
+    v = _validate(data, creating=True, max_pairs=ctx.cfg.max_address_pairs)
     tagged = tags.create_ext(data)
     cfg = ctx.cfg
 
@@ -439,8 +435,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
                 options[L.LSP_REQUESTED_CHASSIS] = v["host"]
         lsp = w.insert(L.LSP, name=name, external_ids=ext, options=options,
                        enabled=[v.get("enabled", True)])
-        addressing.apply(lsp, p, security)
-        AP.apply(lsp, mac, pairs, security)
+        addressing.apply(lsp, p, security, pairs)
         ls.addvalue("ports", lsp)
         _set_membership(w, lsp, security, groups, idents, [])
         return name
@@ -467,7 +462,7 @@ def _mac_in_use(idl: NbIdl, ls: Any, mac: str, ignore: uuid.UUID | None,
 def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
     if "id" in data and data["id"] != port_id:
         raise BadRequest("The port id in the body does not match the path")
-    v = _validate(data, creating=False, max_pairs=cfg_pairs(ctx))
+    v = _validate(data, creating=False, max_pairs=ctx.cfg.max_address_pairs)
     cfg = ctx.cfg
 
     def write(w: Writer) -> None:
@@ -517,10 +512,9 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
                            f"address {mac} is in use.")
         if mac is not None:
             _check_pairs(w, ls, lsp.uuid, mac, pairs, security)
-            readdressed = "fixed_ips" in v or mac != old_mac
-            if readdressed:
-                _readdress(w, ls, lsp, mac, v.get("fixed_ips"), security)
-            if readdressed or "pairs" in v or security != was_secure:
+            if "fixed_ips" in v or mac != old_mac:
+                _readdress(w, ls, lsp, mac, v.get("fixed_ips"), security, pairs)
+            elif "pairs" in v or security != was_secure:
                 AP.apply(lsp, mac, pairs, security)
         elif pairs:
             raise Conflict(f"Port {port_id} has no MAC address: it cannot have allowed "
@@ -596,14 +590,14 @@ def _same_value(key: str, given: Any, shown: str) -> bool:
 
 
 def _readdress(w: Writer, ls: Any, lsp: Any, mac: str, fixed_ips: list[Any] | None,
-               security: bool) -> None:
+               security: bool, pairs: list[AP.Pair]) -> None:
     prefer = {ip["subnet_id"]: ip["ip_address"]
               for ip in addressing.current_ips(w.idl, lsp, view.subnets_of(w.idl, ls))}
     _, static, dynamic = ipam.parse_lsp_addresses(lsp.addresses)
     if fixed_ips is None and static and not dynamic:
         fixed_ips = [{"ip_address": ip} for ip in static]
     p = addressing.plan(w.idl, ls, mac, fixed_ips, port_uuid=lsp.uuid, prefer=prefer)
-    addressing.apply(lsp, p, security)
+    addressing.apply(lsp, p, security, pairs)
 
 
 def readdress(w: Writer, ls: Any, lsp: Any) -> None:
@@ -622,9 +616,7 @@ def readdress(w: Writer, ls: Any, lsp: Any) -> None:
         subnets = view.subnets_of(w.idl, ls)
         fixed = [{"ip_address": ip} for ip in static if view.subnet_for_ip(subnets, ip)]
     p = addressing.plan(w.idl, ls, mac, fixed, port_uuid=lsp.uuid, prefer=prefer)
-    security = bool(lsp.port_security)
-    addressing.apply(lsp, p, security)
-    AP.apply(lsp, mac, AP.stored(lsp.external_ids), security)
+    addressing.apply(lsp, p, bool(lsp.port_security), AP.stored(lsp.external_ids))
 
 
 def delete(ctx: Ctx, port_id: str) -> None:
