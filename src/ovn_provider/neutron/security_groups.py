@@ -77,8 +77,23 @@ def require_schema(idl: NbIdl) -> None:
 
 
 # -- the groups of a replica, computed once per change ----------------------------------------
+class _Resolver:
+    """PG names or UUIDs stored on ACLs, to rows (`resolve`) and to REST ids."""
+
+    def resolve(self, ident: str | None) -> Any | None:
+        raise NotImplementedError
+
+    def rest_id(self, ident: str | None) -> str | None:
+        """The REST id (PG UUID) for a PG name or UUID stored on an ACL; the stored text
+        itself when that PG no longer exists."""
+        if not ident:
+            return None
+        pg = self.resolve(ident)
+        return str(pg.uuid) if pg is not None else ident
+
+
 @dataclass
-class Groups:
+class Groups(_Resolver):
     """Every PG by UUID and name, and which of them are listed security groups."""
 
     by_uuid: dict[uuid.UUID, Any] = field(default_factory=dict)
@@ -96,16 +111,8 @@ class Groups:
             return self.by_uuid[key]
         return self.by_name.get(ident)
 
-    def rest_id(self, ident: str | None) -> str | None:
-        """The REST id (PG UUID) for a PG name or UUID stored on an ACL; the stored text
-        itself when that PG no longer exists."""
-        if not ident:
-            return None
-        pg = self.resolve(ident)
-        return str(pg.uuid) if pg is not None else ident
 
-
-class GroupLookup:
+class GroupLookup(_Resolver):
     """`Groups.resolve` and `rest_id` answered from the replica in O(1) (the NB schema
     keeps PG names unique), to render one rule without rebuilding the index of every
     group's ACLs after each change."""
@@ -122,12 +129,6 @@ class GroupLookup:
             if pg is not None:
                 return pg
         return view.pg_by_name(self.idl, ident)
-
-    def rest_id(self, ident: str | None) -> str | None:
-        if not ident:
-            return None
-        pg = self.resolve(ident)
-        return str(pg.uuid) if pg is not None else ident
 
 
 def _build_groups(idl: NbIdl) -> Groups:
@@ -193,7 +194,7 @@ def _port(text: str | None) -> int | None:
     return value if value is not None and value >= 0 else None  # -1: any (D10)
 
 
-def render_rule(ctx: Ctx, index: Groups | GroupLookup, acl: Any, owner: Any
+def render_rule(ctx: Ctx, index: _Resolver, acl: Any, owner: Any
                 ) -> dict[str, Any]:
     """A rule from its ACL; `owner` is the listed group whose `acls` holds it."""
     ext = acl.external_ids
