@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STATE ?= $(CURDIR)/.state
 DEB_PKGS := ovn-central ovn-host openvswitch-switch isc-dhcp-client iproute2 libxml2-utils libvirt-clients sudo tcpdump iputils-ping
+DEB_PKGS += haproxy  # tests/ha and bench: the load balancer in front of several providers
 
 .PHONY: run test deps venv lint
 
