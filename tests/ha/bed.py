@@ -14,7 +14,9 @@ pidfile, no master-worker mode. Its settings follow from what is safe to retry:
 - a POST/PUT/DELETE is never retried once sent (`http-request disable-l7-retry`): the
   provider may have committed it (an NB timeout with the commit in flight, or a process
   killed after the commit), and a second create would make a second object. The client
-  then gets the provider's 503 or HAProxy's 502 and decides.
+  then gets the provider's 503 or HAProxy's 502 and decides;
+- `option httpclose` on the frontend: see the comment there (never a dropped
+  connection instead of a 502).
 
 Health check: `HEALTH_CHECK` is the one switch. "auto" probes `GET /healthcheck` on the
 first provider once: when it answers, HAProxy checks readiness over HTTP (`option httpchk
@@ -86,6 +88,11 @@ defaults
 
 frontend api
     bind 127.0.0.1:{port}
+    # One request per client connection: when a provider dies with a request on a
+    # connection that already carried one, HAProxy would close the client connection
+    # without an answer (HTTP keep-alive's "retry on a new connection" signal, which
+    # clients follow only for idempotent requests); on a first request it answers 502.
+    option httpclose
     default_backend providers
 
 backend providers

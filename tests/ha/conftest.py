@@ -21,3 +21,13 @@ def ha_bed() -> Iterator[HaBed]:
         yield bed
     finally:
         bed.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The chaos table (tests/ha/test_chaos.py), printed at the end of every run."""
+    from tests.ha import test_chaos
+    from tests.ha.verify import summary
+
+    if test_chaos.ROWS:
+        terminalreporter.write_sep("-", "chaos under load (C = 8, through HAProxy)")
+        terminalreporter.write_line(summary(test_chaos.ROWS))
