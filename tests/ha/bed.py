@@ -309,15 +309,46 @@ class HaBed:
         assert pid is not None, f"{server.name} is not running"
         os.kill(pid, sig)
 
+    def nb_members_of(self, provider: ProviderProc) -> list[DbServer]:
+        """The NB members the provider process has a connection to (from `ss`)."""
+        assert self.central is not None and provider.proc is not None
+        out = run(["ss", "-Htnp", "state", "established"], check=False)
+        ports = {server.port: server for server in self.central.nb}
+        found = []
+        for line in out.splitlines():
+            if f"pid={provider.proc.pid}," not in line:
+                continue
+            fields = line.split()
+            peer = int(fields[3].rsplit(":", 1)[1]) if len(fields) > 3 else 0
+            if peer in ports and ports[peer] not in found:
+                found.append(ports[peer])
+        return found
+
     def restart_provider(self, provider: ProviderProc) -> None:
         provider.start()
         provider.wait_ready()
+
+    def errors(self) -> list[str]:
+        """The tracebacks in the provider logs (printed on teardown: the logs go with
+        the directory)."""
+        found = []
+        for provider in self.providers:
+            try:
+                with open(provider.log, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            for chunk in text.split("Traceback (most recent call last):")[1:]:
+                found.append(f"{provider.name}: Traceback{chunk[:3000]}")
+        return found
 
     def stop(self) -> None:
         if self.haproxy is not None:
             self.haproxy.stop()
         for provider in self.providers:
             provider.stop()
+        for error in self.errors():
+            print(f"\n{error}")
         if self.central is not None:
             for server in self.central.nb:  # a paused member would not see SIGTERM
                 pid = self.nb_pid(server)

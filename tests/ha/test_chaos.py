@@ -69,6 +69,8 @@ def test_nb_leader_killed_and_restarted(ha_bed: HaBed, world: World) -> None:
 
     def fault() -> float:
         leader = central.nb_leader()
+        used = [s.name for p in ha_bed.providers for s in ha_bed.nb_members_of(p)]
+        print(f"\nkilling {leader.name} (providers use {used})")
         ha_bed.signal_nb(leader, signal.SIGKILL)
         killed = time.monotonic()
         time.sleep(2)
@@ -84,7 +86,12 @@ def test_nb_follower_paused(ha_bed: HaBed, world: World) -> None:
 
     def fault() -> float:
         leader = central.nb_leader()
-        follower = next(s for s in central.nb if s is not leader)
+        used = [s for p in ha_bed.providers for s in ha_bed.nb_members_of(p)]
+        # the follower a provider reads from, so that the pause is felt
+        follower = next((s for s in used if s is not leader),
+                        next(s for s in central.nb if s is not leader))
+        print(f"\npausing {follower.name} (providers use {[s.name for s in used]}, "
+              f"leader {leader.name})")
         ha_bed.signal_nb(follower, signal.SIGSTOP)
         try:
             time.sleep(10)
