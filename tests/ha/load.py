@@ -170,6 +170,7 @@ class Load:
         rec = Rec(op, start, time.monotonic(), response.status_code)
         if not rec.ok:
             rec.error = response.text[:300]
+            time.sleep(0.05)  # as a client would, instead of spinning on 503s
         self.records.append(rec)
         return response
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from ovn_provider.ovn.daemons import run, wait_for
+from ovn_provider.ovn.daemons import DaemonError, run, wait_for
 from tests.ha.bed import HaBed
 from tests.ha.load import Load, World
 from tests.ha.verify import Row, check_nb, figures
@@ -124,7 +124,15 @@ def test_whole_nb_cluster_stopped(ha_bed: HaBed, world: World) -> None:
         time.sleep(10)
         for server in central.nb:
             central.start_db(server)
-        return time.monotonic()
+        started = time.monotonic()
+        while time.monotonic() < started + 30:
+            try:
+                central.nb_leader()
+                break
+            except DaemonError:
+                time.sleep(0.02)
+        print(f"\nNB cluster: a leader {time.monotonic() - started:.2f} s after the restart")
+        return started
 
     row = _scenario(ha_bed, world, "whole NB stopped 10 s", fault)
     assert row.failed > 0, "the outage should have been seen by clients"

@@ -183,8 +183,8 @@ class Nb:
                 helper = idlutils.get_schema_helper(self.remote, SCHEMA)
                 helper.register_all()
                 idl = NbIdl(self.remote, helper, leader_only=self.leader_only)
-                # Cap reconnect backoff: a failover should cost ~1-2 s, not 8 s.
-                idl._session.reconnect.set_backoff(250, 2000)
+                # Cap reconnect backoff: a failover or an NB outage's end should cost ~1 s, not 8 s.
+                idl._session.reconnect.set_backoff(250, 1000)
                 # A member that stops answering (paused, host frozen) is left after
                 # 2 x PROBE_MS without a message, not python-ovs's 2 x 5 s (tests/ha).
                 idl._session.reconnect.set_probe_interval(PROBE_MS)
