@@ -36,3 +36,9 @@ test: deps venv
 .PHONY: bench
 bench: deps venv
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# The engine's VM-start storm (bench/README.md "Engine storm"): `make storm`, or e.g.
+# `make storm STORM_ARGS="--ports 5000 --plugs 64"`.
+.PHONY: storm
+storm: deps venv
+	$(PY) -m bench.storm $(STORM_ARGS)
