@@ -249,7 +249,7 @@ def test_without_a_service_manager_setup_says_what_it_skipped(
     plan = Plan()
     services.plan_services(plan, "/", ["systemd unit"], restart=True, reload=False)
     assert not plan.actions
-    assert any(note.startswith("skipped systemd: no running systemd") for note in plan.notes)
+    assert any(note.startswith("skipped systemd: not running here") for note in plan.notes)
 
 
 def test_unreachable_database_is_a_clear_error(bed_factory: Callable[[], SetupBed]) -> None:
@@ -265,3 +265,41 @@ def test_unreachable_database_is_a_clear_error(bed_factory: Callable[[], SetupBe
         code = cli.main(args)
     assert code == 1
     assert "NB database at unix:" in err.getvalue()
+
+
+def test_with_systemd_the_unit_is_enabled_and_reloaded_after_a_renewal(
+        tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """systemctl here is a stand-in script that records its arguments (this test machine
+    runs no systemd): enabled when it is not, reloaded (SIGHUP) when only certificates
+    changed, restarted when the configuration changed."""
+    from pathlib import Path
+
+    from ovn_provider.setup import services
+    from ovn_provider.setup.actions import Plan
+
+    base = Path(str(tmp_path))
+    (base / "bin").mkdir()
+    (base / "marker").mkdir()
+    calls = base / "calls"
+    script = base / "bin" / "systemctl"
+    script.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n'
+                      'case "$1" in is-enabled) exit 1;; *) exit 0;; esac\n')
+    script.chmod(0o755)
+    firewall = base / "bin" / "firewall-cmd"  # never the host's firewall: "not running"
+    firewall.write_text("#!/bin/sh\nexit 252\n")
+    firewall.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{base / 'bin'}:{os.environ['PATH']}")
+    monkeypatch.setattr(services, "SYSTEMD_MARKER", str(base / "marker"))
+    def run(restart: bool, reload: bool) -> list[str]:
+        calls.write_text("")
+        plan = Plan()
+        services.plan_services(plan, "/", ["systemd unit"], restart=restart, reload=reload)
+        plan.execute(dry_run=False, out=lambda line: None)
+        return calls.read_text().splitlines()
+
+    unit = services.UNIT
+    assert run(restart=False, reload=True) == [
+        f"is-enabled --quiet {unit}", f"is-active --quiet {unit}", "daemon-reload",
+        f"enable {unit}", f"reload {unit}"]
+    assert run(restart=True, reload=False)[-1] == f"restart {unit}"
+    assert run(restart=False, reload=False)[-1] == f"enable {unit}"

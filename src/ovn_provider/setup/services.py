@@ -114,12 +114,14 @@ def plan_services(plan: Plan, prefix: str, present: list[str], restart: bool,
         plan.note(f"services not enabled or restarted: --prefix {prefix} is not the running "
                   "system")
         return
-    if "systemd unit" in present and os.path.isdir(SYSTEMD_MARKER) and shutil.which("systemctl"):
-        _plan_systemd(plan, restart, reload)
+    if not os.path.isdir(SYSTEMD_MARKER) or not shutil.which("systemctl"):
+        plan.note(f"skipped systemd: not running here (no {SYSTEMD_MARKER}), so "
+                  f"{UNIT} is not enabled or started; run `ovn-provider serve` yourself, "
+                  "and after --renew send it SIGHUP (`kill -HUP PID`)")
+    elif "systemd unit" not in present:
+        plan.note(f"skipped systemd: no {UNIT} installed and no packaging/ file to install")
     else:
-        plan.note("skipped systemd: no running systemd here (no /run/systemd/system) or no "
-                  "unit; start the provider with `ovn-provider serve`, and after --renew "
-                  "send it SIGHUP (`kill -HUP PID`)")
+        _plan_systemd(plan, restart, reload)
     if shutil.which("firewall-cmd") and _run("firewall-cmd", "--state").returncode == 0:
         for service in (FIREWALLD_SERVICE, OVN_FIREWALLD_SERVICE):
             query = _run("firewall-cmd", "--permanent", f"--query-service={service}")
