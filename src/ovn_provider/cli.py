@@ -24,8 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ovn-provider {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the Networking and Identity APIs")
-    serve.add_argument("--config", action="append", metavar="FILE",
-                       help="configuration file (repeatable, later wins); default: "
+    serve.add_argument("--config", action="extend", nargs="+", metavar="FILE",
+                       help="configuration files (repeatable, later wins); default: "
                             f"{config.DEFAULT_MAIN} then {config.DEFAULT_CONFD}/*.conf")
     serve.add_argument("--embedded-ovn", metavar="STATE_DIR",
                        help="start a private OVN central (NB, SB, northd) under STATE_DIR on "
@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--debug", action="store_true", help="log at DEBUG level")
     setup_main.add_parser(sub)
     check = sub.add_parser("check-config", help="load and validate the configuration")
-    check.add_argument("--config", action="append", metavar="FILE")
+    check.add_argument("--config", action="extend", nargs="+", metavar="FILE")
     return parser
 
 

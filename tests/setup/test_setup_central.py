@@ -85,8 +85,8 @@ def deployed(setup_central: SslCentral) -> Iterator[Deployment]:
         with open(log, "wb") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "ovn_provider.cli", "serve",
-                 "--config", bed.etc("ovirt-provider-ovn.conf"), "--config", bed.conf,
-                 "--config", local, "--log-file", "-"], stdout=out, stderr=subprocess.STDOUT)
+                 "--config", bed.etc("ovirt-provider-ovn.conf"), bed.conf, local,
+                 "--log-file", "-"], stdout=out, stderr=subprocess.STDOUT)
         dep = Deployment(bed, proc, neutron, keystone, log)
         _wait_ready(dep)
         yield dep
