@@ -142,7 +142,8 @@ class Provider:
         self.networking, self.identity = build_apps(cfg, self.nb)
         self.sockets = [bind(cfg.bind_address, cfg.neutron_port),
                         bind(cfg.bind_address, cfg.keystone_port)]
-        self.tls = ReloadableTls(lambda: tls_context(cfg)) if cfg.https else None
+        self.tls = (ReloadableTls(lambda: tls_context(cfg), cfg.ssl_cert) if cfg.https
+                    else None)
         self.servers: list[_Server] = []
         for app in (self.networking, self.identity):
             config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False,

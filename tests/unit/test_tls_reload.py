@@ -56,7 +56,7 @@ def make(directory: Path) -> ReloadableTls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(directory / "cert.pem"), str(directory / "key.pem"))
         return ctx
-    return ReloadableTls(build)
+    return ReloadableTls(build, str(directory / "cert.pem"))
 
 
 def test_reload_switches_new_handshakes_to_the_new_files(tmp_path: Path) -> None:
@@ -65,9 +65,11 @@ def test_reload_switches_new_handshakes_to_the_new_files(tmp_path: Path) -> None
     assert served_serial(tls) == first
     second = write_pair(tmp_path)  # a new key as well
     assert served_serial(tls) == first  # nothing changes before the reload
+    expiry = pki.load_cert(str(tmp_path / "cert.pem")).not_valid_after_utc.timestamp()
     assert tls.reload() is True
     assert served_serial(tls) == second
     assert tls.reloads == 1
+    assert tls.not_after == expiry
 
 
 def test_a_failed_reload_keeps_the_current_certificate(tmp_path: Path) -> None:
