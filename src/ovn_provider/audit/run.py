@@ -33,7 +33,7 @@ def check(idl: Any) -> Findings:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", action="append", metavar="FILE",
+    parser.add_argument("--config", action="extend", nargs="+", metavar="FILE",
                         help="configuration file(s), as for `serve`")
     parser.add_argument("--json", action="store_true",
                         help="print the findings as one JSON document")
