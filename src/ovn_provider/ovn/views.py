@@ -76,6 +76,9 @@ class LspViews:
         self._router: dict[int, uuid.UUID] = {}  # views that read LRP / LR rows
         self._dirty: dict[int, uuid.UUID] = {}  # rows whose view was dropped
         self._complete = False  # every row of the table had a view after a list
+        # The JSON of a view, made once (by `encoded`) and dropped with the view: a plain
+        # list after a write then encodes only the ports that changed.
+        self._json: dict[int, Any] = {}
 
     def __len__(self) -> int:
         return len(self._views)
@@ -89,11 +92,26 @@ class LspViews:
         for row, value, router in render(missing):
             key = row.uuid.int
             self._views[key] = value
+            self._json.pop(key, None)
             self._dirty.pop(key, None)
             if router:
                 self._router[key] = row.uuid
         self._complete = True
         return [view for view in self._views.values() if view is not None]
+
+    def encoded(self, encode: Callable[[Any], Any]) -> list[tuple[str, Any]]:
+        """(id, JSON) of every non-None view, after `collect`; `encode(view)` runs once per
+        view. Unordered."""
+        out = []
+        json = self._json
+        for key, value in self._views.items():
+            if value is None:
+                continue
+            known = json.get(key)
+            if known is None:
+                known = json[key] = encode(value)
+            out.append((value["id"], known))
+        return out
 
     def _missing(self, rows: Mapping[uuid.UUID, Any]) -> list[Any]:
         if self._complete:
@@ -117,18 +135,21 @@ class LspViews:
 
     def clear(self) -> None:
         self._views.clear()
+        self._json.clear()
         self._router.clear()
         self._dirty.clear()
         self._complete = False
 
     def _forget(self, key: int) -> None:
         self._views.pop(key, None)
+        self._json.pop(key, None)
         self._router.pop(key, None)
         self._dirty.pop(key, None)
 
     def _drop(self, ident: uuid.UUID) -> None:
         key = ident.int
         self._views.pop(key, None)
+        self._json.pop(key, None)
         self._router.pop(key, None)
         self._dirty[key] = ident
 
