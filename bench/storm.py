@@ -35,7 +35,7 @@ import httpx
 from bench.bed import cpu_seconds, machine_busy, memory_kb
 from bench.stats import percentile
 from ovn_provider.ovn.central import Central
-from ovn_provider.ovn.daemons import run
+from ovn_provider.ovn.daemons import free_port, run
 from tests.ha.bed import HEADERS, Haproxy, ProviderProc, probe_healthcheck
 
 CLIENT_TIMEOUT = 30.0  # the engine's
@@ -81,6 +81,20 @@ class Result:
             "errors": len(self.errors), "timeouts": self.timeouts,
             "error_samples": self.errors[:3],
         }
+
+
+def patient_remote(central: Central) -> str:
+    """A second NB listener whose inactivity probe is 60 s, as large deployments configure
+    theirs (NB Connection table): with the default 5 s, a provider that is still parsing a
+    20,000-port initial sync (pure-Python JSON, busy host) is dropped before it ever
+    answers the probe, and reconnects forever."""
+    port = free_port()
+    server = central.nb[0]
+    run(["ovs-appctl", "-t", server.ctl, "ovsdb-server/add-remote",
+         "db:OVN_Northbound,NB_Global,connections"], env=central.env)
+    central.nbctl("--", "set-connection", f"ptcp:{port}:127.0.0.1", "--", "set",
+                  "Connection", ".", "inactivity_probe=60000")
+    return f"tcp:127.0.0.1:{port}"
 
 
 def seed(central: Central, count: int) -> tuple[str, str]:
@@ -220,7 +234,8 @@ def one_size(ports: int, modes: list[str], k: int, plugs: int) -> list[dict[str,
     out = []
     try:
         central.start()
-        providers = [ProviderProc(f"provider{i}", directory, central.nb_remote)
+        remote = patient_remote(central)
+        providers = [ProviderProc(f"provider{i}", directory, remote, nb_timeout=20)
                      for i in (1, 2)]
         providers[0].start()
         providers[0].wait_ready()  # it creates Default and DropAll
@@ -293,6 +308,9 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups
     parser = argparse.ArgumentParser(prog="bench.storm", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ports", default="5000,20000", help="existing ports, per run")

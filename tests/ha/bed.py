@@ -114,6 +114,7 @@ class ProviderProc:
     nb_remote: str
     neutron_port: int = field(default_factory=free_port)
     keystone_port: int = field(default_factory=free_port)
+    nb_timeout: int = NB_TIMEOUT
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -129,7 +130,7 @@ class ProviderProc:
         with open(conf, "w", encoding="ascii") as handle:
             handle.write(PROVIDER_CONF.format(neutron=self.neutron_port,
                                               keystone=self.keystone_port,
-                                              remote=self.nb_remote, nb_timeout=NB_TIMEOUT))
+                                              remote=self.nb_remote, nb_timeout=self.nb_timeout))
         with open(os.path.join(self.directory, f"{self.name}.stderr"), "ab") as stderr:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "ovn_provider.cli", "serve", "--config", conf,
