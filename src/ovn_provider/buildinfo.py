@@ -21,13 +21,20 @@ INFO_FILE = os.path.join(HERE, "_build_info.json")
 
 
 def git_commit(directory: str) -> str:
-    """The short commit of the git work tree holding `directory`, or '' outside one."""
+    """The short commit of the git work tree holding `directory` ('-dirty' when tracked
+    files differ from it), or '' outside a work tree."""
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", "-C", directory, *args], capture_output=True, text=True,
+                              timeout=10, check=False)
+
     try:
-        proc = subprocess.run(["git", "-C", directory, "rev-parse", "--short=12", "HEAD"],
-                              capture_output=True, text=True, timeout=5, check=False)
+        head = git("rev-parse", "--short=12", "HEAD")
+        if head.returncode != 0:
+            return ""
+        dirty = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
-    return proc.stdout.strip() if proc.returncode == 0 else ""
+    return head.stdout.strip() + ("-dirty" if dirty else "")
 
 
 def record(directory: str) -> dict[str, str]:
