@@ -314,3 +314,26 @@ def test_update_replaces_main_conf_keeps_conffiles_purge_keeps_conf_d(
     assert not (root / "usr/bin/ovn-provider").exists()
     assert engine.read_text().startswith("[PROVIDER]")  # engine-setup's file is never removed
     assert (root / "usr/bin/ovn-provider-driver").exists()  # other packages stay
+
+
+def test_apt_resolves_the_depends_and_the_legacy_names(debs: dict[str, Path],
+                                                       tmp_path: Path) -> None:
+    """apt (simulating) installs the packages from Debian 12's archive, and a package that
+    needs ovirt-provider-ovn and ovirt-provider-ovn-driver (as engine-setup and host deploy
+    ask for them) is satisfied by them."""
+    if not sh("apt-cache", "policy", "ovn-central").stdout.count("Candidate: 2"):
+        pytest.skip("apt has no package lists (run apt-get update): resolution not checked")
+    consumer = tmp_path / "consumer"
+    (consumer / "DEBIAN").mkdir(parents=True)
+    (consumer / "DEBIAN/control").write_text(
+        "Package: needs-ovirt-names\nVersion: 1\nArchitecture: all\nMaintainer: t <t@t>\n"
+        "Depends: ovirt-provider-ovn, ovirt-provider-ovn-driver\nDescription: test\n")
+    built = sh("dpkg-deb", "--root-owner-group", "--build", str(consumer),
+               str(tmp_path / "needs-ovirt-names.deb"))
+    assert built.returncode == 0, built.stderr
+    proc = sh("apt-get", "-s", "-q", "install", str(tmp_path / "needs-ovirt-names.deb"),
+              *(str(debs[name]) for name in PACKAGES), timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    configured = {line.split()[1] for line in proc.stdout.splitlines()
+                  if line.startswith("Conf ")}
+    assert {"needs-ovirt-names", *PACKAGES} <= configured
