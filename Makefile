@@ -4,7 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STATE ?= $(CURDIR)/.state
 DEB_PKGS := ovn-central ovn-host openvswitch-switch isc-dhcp-client iproute2 libxml2-utils libvirt-clients sudo tcpdump iputils-ping
-DEB_PKGS += dpkg-dev rpm python3-openvswitch python3-fixtures python3-pbr python3-click python3-h11 python3-idna python3-cryptography python3-prometheus-client  # make deb/rpm spec checks; tests/packaging runs the built .deb on Debian's python3 with its Depends
+DEB_PKGS += dpkg-dev rpm  # make deb; tests/packaging builds the .debs and the RPM spec
+DEB_PKGS += python3-openvswitch python3-ovsdbapp python3-anyio python3-uvicorn python3-cryptography python3-prometheus-client python3-fixtures python3-pbr python3-netaddr python3-click python3-h11 python3-idna python3-sniffio python3-typing-extensions python3-cffi python3-pycparser python3-setuptools python3-sortedcontainers  # the Debian python3 libraries of packaging/deb/debian-python.txt: tests/packaging runs the installed .deb with them
 
 .PHONY: run test deps venv lint
 

@@ -246,6 +246,23 @@ def test_installed_commands_run_on_debian_python(root: Path) -> None:
                                                ).read_bytes()
 
 
+def test_bundled_libraries_shadow_older_debian_copies(root: Path) -> None:
+    """The wrapper's sys.path puts the bundle before dist-packages, where this machine has
+    Debian's older python3-ovsdbapp and python3-uvicorn (Makefile DEB_PKGS)."""
+    wrapper = root / "usr/bin/ovn-provider"
+    code = ("import sys; __file__ = sys.argv[1]; "
+            "exec(open(__file__).read().split('from ovn_provider.cli')[0]); "
+            "import ovs, ovsdbapp, uvicorn; "
+            "print(ovsdbapp.__file__, uvicorn.__file__, ovs.__file__)")
+    env = {**os.environ, "PYTHONPATH": str(root / SITELIB), "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = sh(SYSTEM_PYTHON, "-c", code, str(wrapper), env=env)
+    assert proc.returncode == 0, proc.stderr
+    ovsdbapp, uvicorn, ovs = proc.stdout.split()
+    vendor = str(root / "usr/share/ovirt-provider-ovn/vendor")
+    assert ovsdbapp.startswith(vendor) and uvicorn.startswith(vendor)
+    assert ovs.startswith("/usr/lib/python3/dist-packages/ovs/")  # Debian's, with its C parser
+
+
 @pytest.fixture()
 def installed_provider(root: Path, central: Central, tmp_path: Path
                        ) -> Iterator[tuple[subprocess.Popen[str], int]]:
@@ -337,3 +354,12 @@ def test_apt_resolves_the_depends_and_the_legacy_names(debs: dict[str, Path],
     configured = {line.split()[1] for line in proc.stdout.splitlines()
                   if line.startswith("Conf ")}
     assert {"needs-ovirt-names", *PACKAGES} <= configured
+
+
+def test_makefile_installs_every_debian_library_the_deb_may_depend_on() -> None:
+    """So that the installed provider runs here whichever of them the pins select."""
+    makefile = (REPO / "Makefile").read_text().splitlines()
+    listed = {word for line in makefile if line.startswith("DEB_PKGS")
+              for word in line.split("#")[0].split()[2:]}
+    table = resolve.read_table(REPO / "packaging/deb/debian-python.txt")
+    assert {dist.package for dist in table.values()} <= listed
