@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 from typing import Any
 
 from setuptools import setup
@@ -23,11 +24,9 @@ INFO = os.path.join("ovn_provider", "_build_info.json")
 def _record() -> dict[str, str] | None:
     """The build record when TOP is a git work tree; None otherwise (e.g. an sdist)."""
     spec = importlib.util.spec_from_file_location(
-        "_ovn_provider_buildinfo", os.path.join(TOP, "src", "ovn_provider", "buildinfo.py"),
-        submodule_search_locations=None)
+        "_ovn_provider_buildinfo", os.path.join(TOP, "src", "ovn_provider", "buildinfo.py"))
     assert spec is not None and spec.loader is not None
     # buildinfo imports ovn_provider.__version__: make src importable for that one module
-    import sys
     sys.path.insert(0, os.path.join(TOP, "src"))
     try:
         module = importlib.util.module_from_spec(spec)

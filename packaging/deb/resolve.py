@@ -42,7 +42,7 @@ class Plan:
 
 
 def read_table(path: Path) -> dict[str, DebianDist]:
-    table = {}
+    table: dict[str, DebianDist] = {}
     for line in path.read_text().splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             name, package, version = line.split()
