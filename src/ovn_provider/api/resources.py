@@ -35,9 +35,9 @@ class Resource:
     delete: Callable[[Ctx, str], None] | None = None
     #: PUT /{path}/{id}/{action} handlers (router interfaces); body is the raw JSON.
     actions: dict[str, Callable[[Ctx, str, Any], Body]] = field(default_factory=dict)
-    #: A list request without any query: the items, sorted by id, already serialized
-    #: (orjson.Fragment each); equal to what `list_all` + query.apply would send.
-    list_serialized: Callable[[Ctx], list[Any]] | None = None
+    #: A list request without any query: the whole body, already serialized
+    #: (orjson.Fragment); equal to what `list_all` + query.apply would send.
+    list_serialized: Callable[[Ctx], Any] | None = None
 
 
 def all_resources() -> list[Resource]:
