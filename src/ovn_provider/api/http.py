@@ -50,7 +50,7 @@ class Request:
 @dataclass
 class Response:
     status: int
-    body: Any = None  # JSON-serialisable, or None for no body
+    body: Any = None  # JSON-serialisable, bytes already JSON (sent as is), or None
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -120,7 +120,8 @@ def error_body(error: ApiError | int, message: str | None = None) -> dict[str, A
 async def send_response(send: Send, response: Response, head_only: bool = False) -> None:
     """The response with its Content-Length; for HEAD, the length GET would have sent and
     no body (RFC 9110 9.3.2)."""
-    payload = b"" if response.body is None else orjson.dumps(response.body)
+    body = response.body
+    payload = b"" if body is None else body if isinstance(body, bytes) else orjson.dumps(body)
     headers = [(b"content-length", str(len(payload)).encode())]
     if response.body is not None:
         headers.append((b"content-type", b"application/json; charset=UTF-8"))

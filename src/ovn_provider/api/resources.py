@@ -35,8 +35,8 @@ class Resource:
     delete: Callable[[Ctx, str], None] | None = None
     #: PUT /{path}/{id}/{action} handlers (router interfaces); body is the raw JSON.
     actions: dict[str, Callable[[Ctx, str, Any], Body]] = field(default_factory=dict)
-    #: A list request without any query: the whole body, already serialized
-    #: (orjson.Fragment); equal to what `list_all` + query.apply would send.
+    #: A list request without any query: the whole JSON body (bytes); equal to what
+    #: `list_all` + query.apply would send.
     list_serialized: Callable[[Ctx], Any] | None = None
 
 
