@@ -144,8 +144,14 @@ class Provider:
         self.sb: SbMonitor | None = None
         self.rescheduler: Rescheduler | None = None
         if gateway_scheduler.automatic(cfg):
-            self.sb = SbMonitor(cfg.sb_remote, self.nb.gateways)
-            self.rescheduler = Rescheduler(cfg, self.nb)
+            if cfg.sb_remote == cfg.ovn_remote:
+                # Nothing to derive (no port 6641 in ovn-remote): the SB address is unknown.
+                LOG.warning("[OVN REMOTE] ovn-sb-remote is not set and cannot be derived from "
+                            "ovn-remote %s: no gateway chassis, so no SNAT or floating IPs "
+                            "(docs/configuration.md)", cfg.ovn_remote)
+            else:
+                self.sb = SbMonitor(cfg.sb_remote, self.nb.gateways)
+                self.rescheduler = Rescheduler(cfg, self.nb)
         self.networking, self.identity = build_apps(cfg, self.nb)
         self.sockets = [bind(cfg.bind_address, cfg.neutron_port),
                         bind(cfg.bind_address, cfg.keystone_port)]
