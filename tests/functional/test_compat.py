@@ -212,7 +212,8 @@ def test_predecessor_nb_reads_as_specified_and_stays_untouched(
             assert set(listed) == set(ports)
             for ident, want in ports.items():
                 if ident != s.ports["static"].name:  # binding attributes always present
-                    want = {**want, "binding:host_id": "", "binding:vif_type": "unbound"}
+                    want = {**want, "binding:host_id": "", "binding:vif_type": "unbound",
+                            "binding:vif_details": {}}
                 check_item(listed[ident], want)
                 check_item(get(f"/ports/{ident}")["port"], want)
             for name in hidden:

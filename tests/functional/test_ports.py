@@ -505,6 +505,7 @@ def test_binding_host_id_is_stored_and_reported(api: Api, central: Central) -> N
     net = api.network(name="binding")
     port = api.port(net["id"], **{"binding:host_id": "host-a.example"})
     assert port["binding:host_id"] == "host-a.example" and port["binding:vif_type"] == "ovs"
+    assert port["binding:vif_details"] == {"port_filter": False}
     row = lsp_row(central, port["id"])
     assert row["external_ids"]["ovirt_binding_host_id"] == "host-a.example"
     assert "requested-chassis" not in row["options"]
@@ -520,6 +521,7 @@ def test_binding_host_id_is_stored_and_reported(api: Api, central: Central) -> N
     assert "ovirt_binding_host_id" not in lsp_row(central, port["id"])["external_ids"]
     plain = api.port(net["id"], **{"binding:host_id": None})
     assert plain["binding:host_id"] == "" and plain["binding:vif_type"] == "unbound"
+    assert plain["binding:vif_details"] == {}
 
 
 def test_requested_chassis_only_with_ovs_29(central: Central) -> None:

@@ -210,6 +210,7 @@ def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
     host = ext.get(L.LSP_BINDING_HOST, c["options"].get(L.LSP_REQUESTED_CHASSIS)) or ""
     result["binding:host_id"] = host
     result["binding:vif_type"] = "ovs" if host else "unbound"
+    result["binding:vif_details"] = {"port_filter": bool(c["port_security"])} if host else {}
     return result
 
 
