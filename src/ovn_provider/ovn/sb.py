@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 
 from ovs import poller as ovs_poller
+from ovs import stream as ovs_stream
 from ovs.db import idl as ovs_idl
 from ovsdbapp.backend.ovs_idl import idlutils
 
@@ -73,14 +74,21 @@ class GatewayChassis:
 class SbMonitor:
     """Keeps `gateways` in step with the SB at `remote`; reconnects by itself."""
 
-    def __init__(self, remote: str, gateways: GatewayChassis) -> None:
+    def __init__(self, remote: str, gateways: GatewayChassis,
+                 ssl: tuple[str, str, str] | None = None) -> None:
         self.remote = remote
         self.gateways = gateways
+        self.ssl = ssl  # (key, certificate, CA) for ssl: remotes, as the NB uses them
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error = "not connected yet"
 
     def start(self) -> None:
+        if self.ssl and any(p.startswith("ssl:") for p in self.remote.split(",")):
+            key, cert, cacert = self.ssl
+            ovs_stream.Stream.ssl_set_private_key_file(key)
+            ovs_stream.Stream.ssl_set_certificate_file(cert)
+            ovs_stream.Stream.ssl_set_ca_cert_file(cacert)
         self._thread = threading.Thread(target=self._run, name="sb-monitor", daemon=True)
         self._thread.start()
 
