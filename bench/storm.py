@@ -235,8 +235,8 @@ def one_size(ports: int, modes: list[str], k: int, plugs: int) -> list[dict[str,
     try:
         central.start()
         remote = patient_remote(central)
-        providers = [ProviderProc(f"provider{i}", directory, remote, nb_timeout=20)
-                     for i in (1, 2)]
+        providers = [ProviderProc(f"provider{i}", directory, remote, nb_timeout=20,
+                                  sb_remote=central.sb_remote) for i in (1, 2)]
         # Every provider is started before the seeding, so that it syncs the ports as
         # updates: a cold start on 20,000 ports with python-ovs' pure-Python JSON parser
         # took more than 5 minutes on the busy 2-core machine. (In the "one" run the

@@ -57,6 +57,7 @@ nb-timeout={nb_timeout}
 
 [OVN REMOTE]
 ovn-remote={remote}
+{sb_line}
 
 [AUTH]
 auth-plugin=auth.plugins.static_token:MagicTokenPlugin
@@ -115,6 +116,7 @@ class ProviderProc:
     neutron_port: int = field(default_factory=free_port)
     keystone_port: int = field(default_factory=free_port)
     nb_timeout: int = NB_TIMEOUT
+    sb_remote: str = ""  # [OVN REMOTE] ovn-sb-remote (free ports: it cannot be derived)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -130,7 +132,9 @@ class ProviderProc:
         with open(conf, "w", encoding="ascii") as handle:
             handle.write(PROVIDER_CONF.format(neutron=self.neutron_port,
                                               keystone=self.keystone_port,
-                                              remote=self.nb_remote, nb_timeout=self.nb_timeout))
+                                              remote=self.nb_remote, nb_timeout=self.nb_timeout,
+                                              sb_line=f"ovn-sb-remote={self.sb_remote}"
+                                              if self.sb_remote else ""))
         with open(os.path.join(self.directory, f"{self.name}.stderr"), "ab") as stderr:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "ovn_provider.cli", "serve", "--config", conf,
@@ -270,7 +274,9 @@ class HaBed:
             self.central = Central(os.path.join(self.directory, "ovn"), nb_cluster_size=3,
                                    sb_cluster_size=3).start()
             self.providers = [ProviderProc(f"provider{i}", self.directory,
-                                           self.central.nb_remote) for i in (1, 2)]
+                                           self.central.nb_remote,
+                                           sb_remote=self.central.sb_remote)
+                              for i in (1, 2)]
             for provider in self.providers:
                 provider.start()
             for provider in self.providers:
