@@ -61,8 +61,8 @@ class Result:
     list_mb: float = 0.0
 
     def summary(self) -> dict[str, Any]:
-        plug = sorted(self.plug_lat)
-        unplug = sorted(self.unplug_lat)
+        plug = sorted(self.plug_lat) or [0.0]  # no successful plug: the errors say why
+        unplug = sorted(self.unplug_lat) or [0.0]
         return {
             "ports": self.ports, "mode": self.mode, "k": self.k, "plugs": self.plugs,
             "plugs_per_s": round(len(plug) / self.plug_wall, 1) if self.plug_wall else 0,
