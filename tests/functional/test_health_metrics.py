@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -68,14 +69,15 @@ def bed() -> Iterator[Bed]:
             yield Bed(central, provider, cfg.healthcheck_disable_file, http)
     finally:
         central.stop(remove=True)
-        import shutil
-
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def scrape(bed: Bed) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def scrape(bed: Bed | httpx.Client) -> Samples:
     """Every sample of /metrics (parsed by prometheus_client) by name and labels."""
-    response = bed.http.get("/metrics")
+    response = (bed.http if isinstance(bed, Bed) else bed).get("/metrics")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")
     samples = {}
@@ -85,8 +87,7 @@ def scrape(bed: Bed) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return samples
 
 
-def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str,
-          **labels: str) -> float:
+def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
@@ -222,6 +223,7 @@ def test_scrape_time_values(bed: Bed) -> None:
     with bed.provider.nb.read() as idl:
         groups = len(idl.tables["Port_Group"].rows)
     assert value(samples, "ovn_provider_nb_replica_rows", table="Port_Group") == groups > 0
+    assert ("ovn_provider_nb_leader", ()) not in samples  # a standalone NB
     for cert in ("server", "ca"):
         assert value(samples, "ovn_provider_certificate_not_after_timestamp_seconds",
                      certificate=cert) == NOT_AFTER.timestamp()
@@ -239,3 +241,19 @@ def test_metrics_show_nothing_secret(bed: Bed) -> None:
              if line and not line.startswith("#")}
     ours = {n for n in names if not n.startswith(("process_", "python_"))}
     assert ours and all(n.startswith("ovn_provider_") for n in ours), ours
+
+
+def test_leader_of_a_clustered_nb() -> None:
+    directory = tempfile.mkdtemp(prefix="ovnp-health-raft-")
+    central = Central(directory, nb_cluster_size=3)
+    try:
+        central.start()
+        with running(make_config(central.nb_remote)) as provider, httpx.Client(
+                base_url=f"http://127.0.0.1:{provider.ports[0]}", timeout=30) as http:
+            samples = scrape(http)
+            followed = provider.nb.idl._session.get_name()
+            leader = central.nb_leader().remote
+            assert ("ovn_provider_nb_leader", ()) in samples
+            assert value(samples, "ovn_provider_nb_leader") == (1 if followed == leader else 0)
+    finally:
+        central.stop(remove=True)

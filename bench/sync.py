@@ -1,0 +1,240 @@
+"""Initial sync at N ports: `python -m bench.sync [--ports 20000] [--rounds 2]`.
+
+A private central (NB, SB; ovn-northd stopped once the network exists, so it does not
+compete for the CPU) gets one network with a /16 subnet through the API, then N ports
+written straight into the NB with ovsdbapp in batches (the layout the provider writes: static
+"MAC IP" addresses, port security, the subnet's DHCP options, the Default and DropAll
+groups). Then, per round and per JSON parser of python-ovs (`python`: the pure-Python
+parser, as pip installs python-ovs; `c`: the C extension `ovs._json`), it starts the
+provider as a process (`ovn-provider serve --config FILE`, the parser chosen before it
+connects) and measures:
+
+- live: from starting the process until `GET /healthcheck/live` answers (imports, bind);
+- ready: from starting the process until `GET /healthcheck` answers 200 (connected and the
+  replica synced: the initial sync);
+- the provider's CPU seconds until ready, its RSS then;
+- list: `GET /v2.0/ports` (all N + 0 others), first and second time, with the count checked.
+
+Results are printed as a Markdown table and written to bench/results/sync-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any
+
+import httpx
+from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
+from ovsdbapp.backend.ovs_idl import connection, transaction
+
+from bench.bed import CONF, TOKEN, cpu_seconds, memory_kb
+from ovn_provider.ovn.central import Central
+from ovn_provider.ovn.daemons import free_port, stop_pidfile
+
+#: Runs the provider CLI with python-ovs's JSON parser forced to argv[1] ("c"/"python").
+LAUNCH = ("import sys, ovs.json as j\n"
+          "j.PARSER = j.PARSER_C if sys.argv[1] == 'c' else j.PARSER_PY\n"
+          "from ovn_provider.cli import main\n"
+          "sys.exit(main(sys.argv[2:]))\n")
+BATCH = 2000
+
+
+class _Ports(ovsdbapp_command.BaseCommand):
+    """Insert ports [first, first + count) on the switch, as the provider lays them out."""
+
+    def __init__(self, api: Any, switch: str, subnet: str, first: int, count: int) -> None:
+        super().__init__(api)
+        self.switch, self.subnet, self.first, self.count = switch, subnet, first, count
+
+    def run_idl(self, txn: Any) -> None:
+        tables = self.api.idl.tables
+        ls = tables["Logical_Switch"].rows[uuid.UUID(self.switch)]
+        dhcp = tables["DHCP_Options"].rows[uuid.UUID(self.subnet)]
+        groups = [pg for pg in tables["Port_Group"].rows.values()
+                  if pg.name in ("Default", "DropAll")]
+        for i in range(self.first, self.first + self.count):
+            mac = f"0a:00:00:{(i >> 16) & 255:02x}:{(i >> 8) & 255:02x}:{i & 255:02x}"
+            ip = f"10.0.{((i + 10) >> 8) & 255}.{(i + 10) & 255}"
+            row = txn.insert(tables["Logical_Switch_Port"])
+            row.name = str(uuid.uuid4())
+            row.addresses = [f"{mac} {ip}"]
+            row.port_security = [mac]
+            row.enabled = [True]
+            row.dhcpv4_options = [dhcp]
+            row.external_ids = {"ovirt_network_id": self.switch, "ovirt_nic_name": f"p{i}",
+                                "ovirt_security_groups": "Default"}
+            ls.addvalue("ports", row)
+            for pg in groups:
+                pg.addvalue("ports", row)
+
+
+class Provider:
+    """The provider as a process, with python-ovs's parser forced."""
+
+    def __init__(self, directory: str, remote: str, parser: str) -> None:
+        self.port, keystone = free_port(), free_port()
+        conf = os.path.join(directory, "provider.conf")
+        with open(conf, "w", encoding="ascii") as handle:
+            handle.write(CONF.format(neutron=self.port, keystone=keystone, remote=remote))
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", LAUNCH, parser, "serve", "--config", conf, "--log-file",
+             os.path.join(directory, f"provider-{parser}.log")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}",
+                                 headers={"X-Auth-Token": TOKEN}, timeout=300)
+
+    def wait(self, path: str, timeout: float = 300) -> float:
+        """Seconds from the process start until `path` answers 200."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the provider exited ({self.proc.returncode})")
+            try:
+                if self.http.get(path).status_code == 200:
+                    return time.monotonic() - self.started
+            except httpx.TransportError:
+                pass
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} did not answer 200 in {timeout} s")
+
+    def stop(self) -> None:
+        self.http.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def prepare(central: Central, directory: str, ports: int) -> dict[str, Any]:
+    """The network and subnet through the API, then `ports` ports straight into the NB."""
+    provider = Provider(directory, central.nb_remote, "c")
+    try:
+        provider.wait("/healthcheck")
+        net = provider.http.post("/v2.0/networks", json={"network": {"name": "sync"}})
+        assert net.status_code == 201, net.text
+        network = net.json()["network"]["id"]
+        sub = provider.http.post("/v2.0/subnets", json={"subnet": {
+            "network_id": network, "cidr": "10.0.0.0/16", "ip_version": 4}})
+        assert sub.status_code == 201, sub.text
+        subnet = sub.json()["subnet"]["id"]
+    finally:
+        provider.stop()
+    stop_pidfile(central.northd_pidfile, central.directory)
+    started = time.monotonic()
+    idl = connection.OvsdbIdl.from_server(central.nb_remote, "OVN_Northbound")
+    conn = connection.Connection(idl, timeout=300)
+    conn.start()
+    try:
+        api = _Api(idl)
+        for first in range(0, ports, BATCH):
+            cmd = _Ports(api, network, subnet, first, min(BATCH, ports - first))
+            txn = transaction.Transaction(api, conn, timeout=300, check_error=True)
+            txn.add(cmd)
+            txn.commit()
+    finally:
+        conn.stop(timeout=10)
+    return {"network": network, "subnet": subnet, "seed_s": time.monotonic() - started}
+
+
+class _Api:
+    def __init__(self, idl: Any) -> None:
+        self.idl = idl
+
+
+def probe_drops(central: Central) -> int:
+    """Clients ovsdb-server dropped so far because they did not answer its probe."""
+    with open(os.path.join(central.directory, "nb.log"), encoding="utf-8") as log:
+        return log.read().count("no response to inactivity probe")
+
+
+def measure(central: Central, directory: str, parser: str, ports: int) -> dict[str, Any]:
+    drops_before = probe_drops(central)
+    provider = Provider(directory, central.nb_remote, parser)
+    try:
+        live = provider.wait("/healthcheck/live")
+        ready = provider.wait("/healthcheck")
+        cpu = cpu_seconds(provider.proc.pid)
+        rss = memory_kb(provider.proc.pid)["VmRSS"]
+        lists: list[float] = []
+        failed = 0
+        while len(lists) < 2:
+            t0 = time.monotonic()
+            response = provider.http.get("/v2.0/ports")
+            if response.status_code == 503 and failed < 5:  # dropped by the NB meanwhile
+                failed += 1
+                provider.wait("/healthcheck")
+                continue
+            lists.append(time.monotonic() - t0)
+            assert response.status_code == 200, response.text[:300]
+            count = len(response.json()["ports"])
+            assert count == ports, f"listed {count} ports, expected {ports}"
+        metrics = provider.http.get("/metrics").text
+        assert f'json_parser="{parser}"' in metrics, "the parser was not the one asked for"
+        reconnects = next(float(line.split()[-1]) for line in metrics.splitlines()
+                          if line.startswith("ovn_provider_nb_reconnects_total"))
+    except BaseException:
+        with open(os.path.join(directory, f"provider-{parser}.log"), encoding="utf-8") as log:
+            print(log.read()[-3000:], file=sys.stderr)
+        with open(os.path.join(central.directory, "nb.log"), encoding="utf-8") as log:
+            print(log.read()[-2000:], file=sys.stderr)
+        raise
+    finally:
+        provider.stop()
+    return {"parser": parser, "live_s": round(live, 3), "ready_s": round(ready, 3),
+            "sync_s": round(ready - live, 3), "cpu_to_ready_s": round(cpu, 2),
+            "rss_mb": round(rss / 1024), "list_s": [round(v, 3) for v in lists],
+            "list_503": failed, "nb_reconnects": int(reconnects),
+            "probe_drops": probe_drops(central) - drops_before}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ports", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--parsers", default="python,c")
+    args = parser.parse_args(argv)
+    directory = tempfile.mkdtemp(prefix="ovnp-sync-")
+    central = Central(os.path.join(directory, "ovn"))
+    results: list[dict[str, Any]] = []
+    try:
+        central.start()
+        seed = prepare(central, directory, args.ports)
+        print(f"seeded {args.ports} ports in {seed['seed_s']:.1f} s", flush=True)
+        for round_no in range(1, args.rounds + 1):
+            for name in args.parsers.split(","):
+                result = {"round": round_no, **measure(central, directory, name, args.ports)}
+                results.append(result)
+                print(json.dumps(result), flush=True)
+    finally:
+        central.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+    print(f"\n| parser | round | process up (live) s | ready s | sync (ready - live) s | "
+          f"CPU to ready s | RSS MB | list {args.ports} ports, 1st / 2nd s | probe drops |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['parser']} | {r['round']} | {r['live_s']} | {r['ready_s']} | "
+              f"{r['sync_s']} | {r['cpu_to_ready_s']} | {r['rss_mb']} | "
+              f"{r['list_s'][0]} / {r['list_s'][1]} | {r['probe_drops']} |")
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, f"sync-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"ports": args.ports, "results": results}, handle, indent=1)
+    print(f"\nwritten {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
