@@ -32,7 +32,7 @@ def _norm_ip(text: str) -> str | None:
     if ":" not in address:  # IPv4: the C parser, ~10x cheaper than ipaddress
         try:
             return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, address))
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL or non-ASCII character
             return None
     try:
         return str(ipaddress.ip_address(address))
