@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import prometheus_client
 from cryptography import x509
@@ -86,6 +86,9 @@ class _ScrapeTime(Collector):
         self.nb = nb
         self.tokens = tokens
         self.certs = CertificateExpiry()
+        #: with HTTPS on: the expiry of the certificate new connections get (tls_reload.py),
+        #: which after a renewal is the file's only once SIGHUP reloaded it
+        self.served: Callable[[], float | None] | None = None
 
     def collect(self) -> Iterable[Metric]:
         info = GaugeMetricFamily(PREFIX + "info", "Version and JSON parser of the provider",
@@ -143,7 +146,8 @@ class _ScrapeTime(Collector):
                                  "(negative: expired)", labels=["certificate"])
         now = time.time()
         for label, path in (("server", self.cfg.ssl_cert), ("ca", self.cfg.ssl_cacert)):
-            not_after = self.certs.not_after(path)
+            served = self.served if label == "server" else None
+            not_after = served() if served is not None else self.certs.not_after(path)
             if not_after is None:
                 continue
             at.add_metric([label], not_after)
@@ -180,8 +184,14 @@ class Metrics:
             ["reason"], registry=registry)
         for reason in ("refused", "timeout"):
             self.nb_errors.labels(reason)
-        registry.register(_ScrapeTime(cfg, nb, tokens))
+        self._scrape = _ScrapeTime(cfg, nb, tokens)
+        registry.register(self._scrape)
         nb.observer = self.nb_transaction
+
+    def certificate_served(self, not_after: Callable[[], float | None]) -> None:
+        """Report the API certificate's expiry from `not_after` (what new HTTPS
+        connections get) rather than from the file."""
+        self._scrape.served = not_after
 
     def nb_transaction(self, seconds: float, retries: int, outcome: str) -> None:
         self.nb_latency.observe(seconds)

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -40,16 +41,21 @@ class Bed:
     http: httpx.Client  # no token
 
 
-def _certificate(path: str) -> None:
-    """A self-signed certificate valid until NOT_AFTER."""
+def _certificate(path: str, not_after: dt.datetime = NOT_AFTER, key_path: str = "") -> None:
+    """A self-signed certificate valid until `not_after` (and its key, if `key_path`)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(dt.datetime(2024, 1, 1, tzinfo=dt.UTC)).not_valid_after(NOT_AFTER)
+            .not_valid_before(dt.datetime(2024, 1, 1, tzinfo=dt.UTC)).not_valid_after(not_after)
             .sign(key, hashes.SHA256()))
     with open(path, "wb") as handle:
         handle.write(cert.public_bytes(serialization.Encoding.PEM))
+    if key_path:
+        with open(key_path, "wb") as handle:
+            handle.write(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
 
 
 @pytest.fixture(scope="module")
@@ -257,3 +263,27 @@ def test_leader_of_a_clustered_nb() -> None:
             assert value(samples, "ovn_provider_nb_leader") == (1 if followed == leader else 0)
     finally:
         central.stop(remove=True)
+
+
+def test_https_reports_the_served_certificate(fresh_central: Central, tmp_path: Any) -> None:
+    """With HTTPS on, the server certificate's expiry is the one new connections get: a
+    renewed file counts once the provider reloaded it (SIGHUP, docs/setup.md)."""
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    _certificate(cert, NOT_AFTER, key)
+    cfg = make_config(fresh_central.nb_remote, **{
+        "SSL/https-enabled": "true", "SSL/ssl-cert-file": cert, "SSL/ssl-key-file": key,
+        "SSL/ssl-cacert-file": cert})
+    renewed = dt.datetime(2033, 1, 2, tzinfo=dt.UTC)
+    with running(cfg) as provider, httpx.Client(
+            base_url=f"https://127.0.0.1:{provider.ports[0]}", verify=False,
+            timeout=30) as http:
+        server = {"certificate": "server"}
+        name = "ovn_provider_certificate_not_after_timestamp_seconds"
+        assert http.get("/healthcheck").text == "OK\n"
+        assert value(scrape(http), name, **server) == NOT_AFTER.timestamp()
+        _certificate(cert, renewed, key)
+        samples = scrape(http)
+        assert value(samples, name, **server) == NOT_AFTER.timestamp()  # not reloaded yet
+        assert value(samples, name, certificate="ca") == renewed.timestamp()  # the file
+        provider.reload_tls()
+        assert value(scrape(http), name, **server) == renewed.timestamp()
