@@ -15,7 +15,11 @@ connects) and measures:
   /healthcheck): the initial sync;
 - probe drops: how often ovsdb-server dropped the provider meanwhile because it did not
   answer the inactivity probe (5 s) while busy reading;
-- the provider's CPU seconds until ready, its RSS then;
+- the provider's CPU seconds until ready, its RSS then, and the CPU the rest of the
+  machine used meanwhile ("other load": wall times depend on it);
+- replica sync CPU: before starting the provider, the same replica (ovn/index.NbIdl) built
+  once in a process of its own, and the CPU seconds its reading thread used: the sync's
+  own cost, whatever else the machine runs;
 - list: `GET /v2.0/ports` (all N + 0 others), first and second time, with the count checked.
 
 Results are printed as a Markdown table and written to bench/results/sync-*.json.
@@ -38,7 +42,7 @@ import httpx
 from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
 from ovsdbapp.backend.ovs_idl import connection, transaction
 
-from bench.bed import CONF, TOKEN, cpu_seconds, memory_kb
+from bench.bed import CONF, TOKEN, cpu_seconds, machine_busy, memory_kb
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.daemons import free_port, stop_pidfile
 
@@ -47,6 +51,22 @@ LAUNCH = ("import sys, ovs.json as j\n"
           "j.PARSER = j.PARSER_C if sys.argv[1] == 'c' else j.PARSER_PY\n"
           "from ovn_provider.cli import main\n"
           "sys.exit(main(sys.argv[2:]))\n")
+#: Builds the provider's NB replica (ovn/index.NbIdl) once in this process and prints the
+#: CPU seconds the reading thread used: the sync's own cost, whatever else the machine runs.
+REPLICA = ("import json, sys, time, ovs.json as j, ovs.poller\n"
+           "j.PARSER = j.PARSER_C if sys.argv[1] == 'c' else j.PARSER_PY\n"
+           "from ovsdbapp.backend.ovs_idl import idlutils\n"
+           "from ovn_provider.ovn.index import NbIdl\n"
+           "from ovn_provider.ovn.nb import Nb\n"
+           "helper = idlutils.get_schema_helper(sys.argv[2], 'OVN_Northbound')\n"
+           "helper.register_all()\n"
+           "idl = NbIdl(sys.argv[2], helper, leader_only=False)\n"
+           "Nb._create_indexes(idl)\n"
+           "t0, c0 = time.monotonic(), time.thread_time()\n"
+           "while idl.state != idl.IDL_S_MONITORING:\n"
+           "    idl.run(); p = ovs.poller.Poller(); idl.wait(p); p.timer_wait(100); p.block()\n"
+           "print(json.dumps({'cpu': time.thread_time() - c0, 'wall': time.monotonic() - t0,\n"
+           "                  'ports': len(idl.tables['Logical_Switch_Port'].rows)}))\n")
 BATCH = 2000
 
 
@@ -171,12 +191,20 @@ def measure(central: Central, directory: str, parser: str, ports: int,
             src: str | None = None) -> dict[str, Any]:
     """Process up = `GET /` answers; ready = `GET /v2.0/networks` answers 200 (only once
     the replica is synced: what /healthcheck checks, and older code has no /healthcheck)."""
+    env = {**os.environ, **({"PYTHONPATH": os.path.abspath(src)} if src else {})}
+    replica = json.loads(subprocess.run(
+        [sys.executable, "-c", REPLICA, parser, central.nb_remote], env=env, check=True,
+        capture_output=True, text=True, timeout=900).stdout)
+    assert replica["ports"] == ports, replica
     drops_before = probe_drops(central)
+    busy_before = machine_busy()
     provider = Provider(directory, central.nb_remote, parser, src)
     try:
         live = provider.wait("/")
         ready = provider.wait("/v2.0/networks")
         cpu = cpu_seconds(provider.proc.pid)
+        # CPU the rest of the machine used meanwhile, as a share of its 2 (N) cores
+        other = (machine_busy() - busy_before - cpu) / (ready * (os.cpu_count() or 1))
         rss = memory_kb(provider.proc.pid)["VmRSS"]
         lists: list[float] = []
         failed = 0
@@ -206,14 +234,25 @@ def measure(central: Central, directory: str, parser: str, ports: int,
     return {"parser": parser, "live_s": round(live, 3), "ready_s": round(ready, 3),
             "sync_s": round(ready - live, 3), "cpu_to_ready_s": round(cpu, 2),
             "rss_mb": round(rss / 1024), "list_s": [round(v, 3) for v in lists],
-            "list_503": failed,
+            "replica_cpu_s": round(replica["cpu"], 2), "list_503": failed,
+            "other_load": f"{max(other, 0):.0%}",
             "probe_drops": probe_drops(central) - drops_before}
+
+
+COLUMNS = (("code", "code"), ("parser", "parser"), ("round", "round"),
+           ("replica sync CPU s", "replica_cpu_s"), ("process up s", "live_s"),
+           ("ready s", "ready_s"), ("ready - up s", "sync_s"),
+           ("provider CPU to ready s", "cpu_to_ready_s"), ("RSS MB", "rss_mb"),
+           ("port list 1st, 2nd s", "list_s"), ("probe drops", "probe_drops"),
+           ("other load", "other_load"))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ports", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--db", help="an NB database file: seeded into (and kept) when it "
+                        "does not exist, started from when it does (saves the seeding)")
     parser.add_argument("--parsers", default="python,c",
                         help="runs per round: PARSER or PARSER@SRC_DIR (the provider's code "
                              "from SRC_DIR, e.g. a `git archive` of an older commit)")
@@ -223,8 +262,20 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict[str, Any]] = []
     try:
         central.start()
-        seed = prepare(central, directory, args.ports)
-        print(f"seeded {args.ports} ports in {seed['seed_s']:.1f} s", flush=True)
+        nb = central.nb[0]
+        if args.db and os.path.exists(args.db):
+            stop_pidfile(central.northd_pidfile, central.directory)
+            central.stop_db(nb)
+            shutil.copy(args.db, nb.db_file)
+            central.start_db(nb)
+            print(f"NB from {args.db}", flush=True)
+        else:
+            seed = prepare(central, directory, args.ports)
+            print(f"seeded {args.ports} ports in {seed['seed_s']:.1f} s", flush=True)
+            if args.db:
+                central.stop_db(nb)
+                shutil.copy(nb.db_file, args.db)
+                central.start_db(nb)
         for round_no in range(1, args.rounds + 1):
             for run in args.parsers.split(","):
                 name, _, src = run.partition("@")
@@ -235,13 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         central.stop()
         shutil.rmtree(directory, ignore_errors=True)
-    print(f"\n| code | parser | round | process up (live) s | ready s | sync (ready - live) s | "
-          f"CPU to ready s | RSS MB | list {args.ports} ports, 1st / 2nd s | probe drops |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"\n| {' | '.join(title for title, _ in COLUMNS)} |")
+    print("|" + "---|" * len(COLUMNS))
     for r in results:
-        print(f"| {r['code']} | {r['parser']} | {r['round']} | {r['live_s']} | {r['ready_s']} | "
-              f"{r['sync_s']} | {r['cpu_to_ready_s']} | {r['rss_mb']} | "
-              f"{r['list_s'][0]} / {r['list_s'][1]} | {r['probe_drops']} |")
+        print(f"| {' | '.join(str(r[key]) for _, key in COLUMNS)} |")
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, f"sync-{time.strftime('%Y%m%d-%H%M%S')}.json")
