@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,7 @@ from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
 from ovsdbapp.backend.ovs_idl import connection, transaction
 
 from bench.bed import CONF, TOKEN, cpu_seconds, machine_busy, memory_kb
+from bench.run import _interrupt
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.daemons import free_port, stop_pidfile
 
@@ -132,7 +134,7 @@ class Provider:
             except httpx.TransportError:
                 pass
             time.sleep(0.01)
-        raise RuntimeError(f"{path} did not answer 200 in {timeout} s")
+        raise TimeoutError(f"{path} did not answer 200 in {timeout} s")
 
     def stop(self) -> None:
         self.http.close()
@@ -188,7 +190,7 @@ def probe_drops(central: Central) -> int:
 
 
 def measure(central: Central, directory: str, parser: str, ports: int,
-            src: str | None = None) -> dict[str, Any]:
+            src: str | None = None, ready_timeout: float = 300) -> dict[str, Any]:
     """Process up = `GET /` answers; ready = `GET /v2.0/networks` answers 200 (only once
     the replica is synced: what /healthcheck checks, and older code has no /healthcheck)."""
     env = {**os.environ, **({"PYTHONPATH": os.path.abspath(src)} if src else {})}
@@ -201,7 +203,15 @@ def measure(central: Central, directory: str, parser: str, ports: int,
     provider = Provider(directory, central.nb_remote, parser, src)
     try:
         live = provider.wait("/")
-        ready = provider.wait("/v2.0/networks")
+        try:
+            ready = provider.wait("/v2.0/networks", ready_timeout)
+        except TimeoutError:  # e.g. dropped by the NB's inactivity probe again and again
+            return {"parser": parser, "replica_cpu_s": round(replica["cpu"], 2),
+                    "live_s": round(live, 3), "ready_s": f"not in {ready_timeout:.0f}",
+                    "sync_s": "-", "cpu_to_ready_s": round(cpu_seconds(provider.proc.pid), 2),
+                    "rss_mb": round(memory_kb(provider.proc.pid)["VmRSS"] / 1024),
+                    "list_s": "-", "list_503": 0, "other_load": "-",
+                    "probe_drops": probe_drops(central) - drops_before}
         cpu = cpu_seconds(provider.proc.pid)
         # CPU the rest of the machine used meanwhile, as a share of its 2 (N) cores
         other = (machine_busy() - busy_before - cpu) / (ready * (os.cpu_count() or 1))
@@ -251,12 +261,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ports", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--ready-timeout", type=float, default=300,
+                        help="seconds to wait for readiness before recording 'not ready'")
     parser.add_argument("--db", help="an NB database file: seeded into (and kept) when it "
                         "does not exist, started from when it does (saves the seeding)")
     parser.add_argument("--parsers", default="python,c",
                         help="runs per round: PARSER or PARSER@SRC_DIR (the provider's code "
                              "from SRC_DIR, e.g. a `git archive` of an older commit)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # clean up (daemons, files) on SIGTERM too
     directory = tempfile.mkdtemp(prefix="ovnp-sync-")
     central = Central(os.path.join(directory, "ovn"))
     results: list[dict[str, Any]] = []
@@ -280,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
             for run in args.parsers.split(","):
                 name, _, src = run.partition("@")
                 result = {"round": round_no, "code": src or "this tree",
-                          **measure(central, directory, name, args.ports, src or None)}
+                          **measure(central, directory, name, args.ports, src or None,
+                                    args.ready_timeout)}
                 results.append(result)
                 print(json.dumps(result), flush=True)
     finally:
