@@ -152,12 +152,12 @@ class Nb:
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         if ovs_json.PARSER != ovs_json.PARSER_C:
-            # Measured at 20,000 ports (bench/README.md): a full sync takes ~34 s of CPU
-            # with the pure-Python parser, ~7 s with the C one; ovsdb-server drops a
+            # Measured at 20,000 ports (bench/README.md, "Initial sync"): reading the NB
+            # takes about twice the CPU with the pure-Python parser; ovsdb-server drops a
             # client that does not answer its 5 s inactivity probe meanwhile, so on a
             # busy host a reconnect may never complete.
             LOG.warning("python-ovs has no C JSON parser (ovs._json): reading a large NB "
-                        "is ~5x slower; install python-ovs with its C extension")
+                        "takes about twice as long; see docs/operations.md")
         if self.ssl and any(part.startswith("ssl:") for part in self.remote.split(",")):
             configure_ssl(*self.ssl)
         self._thread = threading.Thread(target=self._connect_loop, name="nb-connect",
