@@ -100,12 +100,16 @@ backend providers
     balance roundrobin
     http-request disable-l7-retry unless METH_GET || METH_HEAD
 {check}
-    default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2
+    default-server inter 500ms fastinter 250ms downinter 250ms fall 2 rise 1
 {servers}
 """
 
 HTTP_CHECK = "    option httpchk GET /healthcheck\n    http-check expect status 200"
 TCP_CHECK = "    # plain TCP connect check: the providers serve no /healthcheck"
+
+
+class ProviderExited(RuntimeError):
+    pass
 
 
 @dataclass
@@ -148,8 +152,8 @@ class ProviderProc:
         with httpx.Client(base_url=self.base, headers=HEADERS, timeout=5) as client:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited ({self.proc.returncode}); see "
-                                       f"{self.log}")
+                    raise ProviderExited(f"{self.name} exited ({self.proc.returncode}): "
+                                         f"{self.stderr_tail()}")
                 try:
                     if client.get("/v2.0/security-groups").status_code == 200:
                         return
@@ -157,6 +161,27 @@ class ProviderProc:
                     pass
                 time.sleep(0.05)
         raise RuntimeError(f"{self.name} did not become ready; see {self.log}")
+
+    def stderr_tail(self) -> str:
+        try:
+            with open(os.path.join(self.directory, f"{self.name}.stderr"),
+                      encoding="utf-8", errors="replace") as handle:
+                return handle.read()[-1500:]
+        except OSError:
+            return ""
+
+    def start_ready(self) -> None:
+        """Start and wait until ready; on free ports taken meanwhile by another process
+        (the provider exits: cannot listen), once more on new ones."""
+        for attempt in (1, 2):
+            self.start()
+            try:
+                self.wait_ready()
+                return
+            except ProviderExited as exc:
+                if attempt == 2 or "cannot listen" not in str(exc):
+                    raise
+                self.neutron_port, self.keystone_port = free_port(), free_port()
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -278,9 +303,7 @@ class HaBed:
                                            sb_remote=self.central.sb_remote)
                               for i in (1, 2)]
             for provider in self.providers:
-                provider.start()
-            for provider in self.providers:
-                provider.wait_ready()
+                provider.start_ready()
             self.check = HEALTH_CHECK
             if self.check == "auto":
                 self.check = "http" if probe_healthcheck(self.providers[0]) else "tcp"
