@@ -115,7 +115,8 @@ class App:
             elif self.name == "identity" and response.status < 400:
                 body = "<identity response not logged>"  # token material, catalogues
             else:
-                body = mask_body(orjson.dumps(response.body))
+                raw = response.body
+                body = mask_body(raw if isinstance(raw, bytes) else orjson.dumps(raw))
             LOG.debug("From: %s Response: %d %s", request.client if request else
                       client_of(scope), response.status, body)
 

@@ -88,6 +88,9 @@ class Networking:
 
     def _collection(self, req: Request, r: Resource) -> Response:
         if req.method in ("GET", "HEAD"):
+            if not req.query and r.list_serialized is not None:
+                return Response(200, r.list_serialized(self.ctx),
+                                {"Content-Type": "application/json; charset=UTF-8"})
             items = r.list_all(self.ctx)
             return Response(200, query.apply(items, req.query, r.collection,
                                              self.ctx.cfg.url_filter_exception,

@@ -35,6 +35,9 @@ class Resource:
     delete: Callable[[Ctx, str], None] | None = None
     #: PUT /{path}/{id}/{action} handlers (router interfaces); body is the raw JSON.
     actions: dict[str, Callable[[Ctx, str, Any], Body]] = field(default_factory=dict)
+    #: A list request without any query: the whole JSON body (bytes); equal to what
+    #: `list_all` + query.apply would send.
+    list_serialized: Callable[[Ctx], Any] | None = None
 
 
 def all_resources() -> list[Resource]:
@@ -44,7 +47,7 @@ def all_resources() -> list[Resource]:
         Resource("subnets", "subnets", "subnet", subnets.list_all, subnets.show,
                  subnets.create, subnets.update, subnets.delete),
         Resource("ports", "ports", "port", ports.list_all, ports.show, ports.create,
-                 ports.update, ports.delete),
+                 ports.update, ports.delete, list_serialized=ports.list_serialized),
         Resource("routers", "routers", "router", routers.list_all, routers.show,
                  routers.create, routers.update, routers.delete,
                  actions={"add_router_interface": router_interfaces.add,

@@ -9,6 +9,8 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
+
 from ovn_provider.errors import BadRequest, Conflict, NotFound
 from ovn_provider.neutron import address_pairs as AP
 from ovn_provider.neutron import addressing, default_groups, floating_ips, ipam, tags, view
@@ -230,6 +232,26 @@ def _router_port_addresses(idl: NbIdl, lsp: Any, subnets: list[Any]
 def list_all(ctx: Ctx) -> list[dict[str, Any]]:
     with ctx.nb.read() as idl:
         return view.cached(idl, "ports_rendered", lambda i: _render_all(ctx, i))
+
+
+def list_serialized(ctx: Ctx) -> bytes:
+    """The whole JSON body of the plain `GET /v2.0/ports` (no query), `{"ports": [...]}` with
+    the ports sorted by id, as list_all + query.apply would send it. Each kept view's
+    JSON is made once and dropped with the view (ovn/views.py), so a list after a write
+    encodes only the ports that changed (encoding 20,000 ports costs ~50 ms)."""
+    with ctx.nb.read() as idl:
+        return view.cached(idl, "ports_serialized", lambda i: _serialize_all(ctx, i))
+
+
+def _serialize_all(ctx: Ctx, idl: NbIdl) -> bytes:
+    """One body shared by every list until the replica changes (sent as is: a 12 MB
+    body at 20,000 ports, so no copy per request)."""
+    if not idl.can_keep_views:
+        items = sorted(_render_all(ctx, idl), key=lambda item: str(item["id"]))
+        return orjson.dumps({"ports": items})
+    _render_all(ctx, idl)  # renders what is missing
+    parts = idl.lsp_views.encoded(orjson.dumps)
+    return b"".join((b'{"ports":[', b",".join(parts), b"]}"))
 
 
 def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:

@@ -40,6 +40,7 @@ LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SCHEMA = "OVN_Northbound"
+PROBE_MS = 2000  # client inactivity probe of the NB connection
 
 
 class NbUnavailable(Exception):
@@ -96,10 +97,21 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         super().__init__(api)
         self.fn = fn
         self.writer: Writer | None = None
+        self.session: int | None = None  # connection seqno of the first attempt
         self.attempts = 0  # more than 1: the NB answered TRY_AGAIN and `fn` ran again
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
         self.attempts += 1
+        session = self.api.idl._session.get_seqno()
+        if self.session is not None and session != self.session:
+            # An earlier attempt went out on a connection that is gone (python-ovs turns
+            # every outstanding transaction into TRY_AGAIN on a reconnect): the NB may have
+            # committed it and only the answer was lost (an NB leader killed, tests/ha).
+            # Running `fn` again could apply the request twice (a second port, a 409 for
+            # the rule just made), so the outcome is reported as unknown: 503.
+            raise NbUnavailable("the OVN Northbound connection was lost while the "
+                                "transaction was in flight; it may or may not be applied")
+        self.session = session
         self.writer = Writer(self.api.idl, txn, self.api.gateways)
         try:
             self.result = self.fn(self.writer)
@@ -187,8 +199,11 @@ class Nb:
                 helper = idlutils.get_schema_helper(self.remote, SCHEMA)
                 helper.register_all()
                 idl = NbIdl(self.remote, helper, leader_only=self.leader_only)
-                # Cap reconnect backoff: a failover should cost ~1-2 s, not 8 s.
-                idl._session.reconnect.set_backoff(250, 2000)
+                # Cap reconnect backoff: a failover or an NB outage's end should cost ~1 s, not 8 s.
+                idl._session.reconnect.set_backoff(250, 1000)
+                # A member that stops answering (paused, host frozen) is left after
+                # 2 x PROBE_MS without a message, not python-ovs's 2 x 5 s (tests/ha).
+                idl._session.reconnect.set_probe_interval(PROBE_MS)
                 self._create_indexes(idl)
                 conn = ovsdbapp_connection.Connection(idl, timeout=self.timeout)
                 conn.start()
