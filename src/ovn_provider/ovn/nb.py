@@ -8,7 +8,9 @@ TRY_AGAIN (another client changed a row that `fn` verified), `fn` runs again on 
 replica, so checks stay race-free across several provider instances.
 
 Reads: `with nb.read() as view:` holds the connection lock, so the replica cannot change
-while a response is being built from it.
+while a response is being built from it. Meanwhile the connection thread still answers
+the NB's inactivity probe and holds incoming updates for later (ovn/keepalive.py), so a
+long read does not get the provider dropped.
 
 While the NB is unreachable (or not yet synced), both raise `NbUnavailable` at once; the
 HTTP layer answers 503.
@@ -34,6 +36,7 @@ from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.keepalive import KeepaliveConnection
 from ovn_provider.ovn.sb import GatewayChassis
 
 LOG = logging.getLogger(__name__)
@@ -205,7 +208,8 @@ class Nb:
                 # 2 x PROBE_MS without a message, not python-ovs's 2 x 5 s (tests/ha).
                 idl._session.reconnect.set_probe_interval(PROBE_MS)
                 self._create_indexes(idl)
-                conn = ovsdbapp_connection.Connection(idl, timeout=self.timeout)
+                # Answers echo requests even while a reader holds the replica.
+                conn = KeepaliveConnection(idl, timeout=self.timeout)
                 conn.start()
                 self._api = _Api(idl, self.gateways)
                 self._conn = conn
