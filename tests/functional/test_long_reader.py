@@ -120,3 +120,26 @@ def test_a_long_reader_does_not_get_the_provider_dropped(bed: Bed) -> None:
     created = bed.http.post("/v2.0/networks", json={"network": {"name": f"after-{tag}"}})
     assert created.status_code == 201, created.text
     assert reconnects(bed.http) == before
+
+
+def test_an_nb_restart_during_a_long_read(bed: Bed) -> None:
+    """The session drops while the replica is held: the drop shows at once (not connected,
+    so new requests get 503), the reader keeps its unchanged replica, and the provider
+    reconnects and resyncs once the reader is done (the NB's own command-line listener:
+    the Connection-table one does not survive a restart)."""
+    nb = bed.central.nb[0]
+    added = "restart-" + uuid.uuid4().hex[:8]
+    with running(make_config(bed.central.nb_remote)) as provider:
+        before = provider.nb.successful_connections()
+        with provider.nb.read() as idl:
+            seen = {row.name for row in idl.tables["Logical_Switch"].rows.values()}
+            bed.central.stop_db(nb)
+            try:
+                wait_for(lambda: not provider.nb.connected, 20, "the drop noticed")
+            finally:
+                bed.central.start_db(nb)
+            bed.central.nbctl("ls-add", added)
+            assert {row.name for row in idl.tables["Logical_Switch"].rows.values()} == seen
+        wait_for(lambda: added in switches(provider), 30, f"{added} after the resync")
+        assert provider.nb.successful_connections() == before + 1
+        assert switches(provider) == seen | {added}

@@ -1,17 +1,20 @@
 """Keep the NB session alive while a reader holds the replica.
 
 `Nb.read()` holds the connection lock for as long as a response is built from the
-replica (a first full list of 20,000 ports takes seconds on a busy host, bench/README.md).
+replica (a first full list of 20,000 ports takes seconds on a busy host, bench/README.md,
+"Initial sync").
 ovsdbapp's connection thread needs that lock to run the IDL, and only the IDL's run reads
 the socket, so meanwhile nobody answered ovsdb-server's inactivity probe (echo): the server
-dropped the provider, which then read the whole NB again (docs/operations.md).
+dropped the provider, which then read the whole NB again.
 
 Here the connection thread, while it waits for the lock, keeps doing the session's I/O
 without touching the replica: it sends what is queued, runs the reconnect state machine
-(its own probe), answers the server's echo requests, and holds every other message, in
-order, for the IDL. When it gets the lock, the IDL's run receives the held messages first
-and applies them as usual. The replica thus still changes only under the lock, so a reader
-sees one consistent state however long it holds it (docs/ha.md, "NB connection").
+(its own probe; a dropped session is reconnected only afterwards), answers the server's
+echo requests, and holds every other message, in order, for the IDL. When it gets the
+lock, the IDL's run receives the held messages first and applies them as usual. The
+replica thus still changes only under the lock, so a reader sees one consistent state
+however long it holds it (docs/ha.md, "What the provider does on faults";
+tests/functional/test_long_reader.py).
 """
 
 from __future__ import annotations
@@ -52,7 +55,11 @@ class HoldingSession(ovs_jsonrpc.Session):
         return session
 
     def pump(self) -> None:
-        """Send, probe, reconnect, answer echoes; hold every other received message."""
+        """Send, probe, answer echoes; hold every other received message. A session that
+        is down is left alone: reconnecting (and resyncing) is the IDL's run, after the
+        reader, so `Nb.connected` is false from the drop until the replica is synced again."""
+        if not self.is_connected():
+            return
         self.run()
         seqno = self.get_seqno()
         if seqno != self._held_seqno:  # reconnected: what was held is of a dead connection
