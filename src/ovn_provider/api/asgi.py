@@ -28,8 +28,14 @@ from ovn_provider.api.http import (
     read_request,
     send_response,
 )
-from ovn_provider.errors import ApiError, LengthRequired, PayloadTooLarge, ServiceUnavailable
-from ovn_provider.ovn.nb import NbCommitError, NbUnavailable
+from ovn_provider.errors import (
+    ApiError,
+    BadRequest,
+    LengthRequired,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
+from ovn_provider.ovn.nb import NbCommitError, NbMalformed, NbUnavailable
 
 LOG = logging.getLogger("ovn_provider.api")
 
@@ -92,6 +98,8 @@ class App:
             return self._error(exc, request, None)
         except NbUnavailable as exc:
             return self._error(ServiceUnavailable(str(exc)), request, None)
+        except NbMalformed as exc:
+            return self._error(BadRequest(str(exc)), request, None)
         except NbCommitError as exc:
             LOG.error("NB refused the transaction of %s %s: %s", request.method,
                       request.raw_path, exc)

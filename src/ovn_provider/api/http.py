@@ -42,9 +42,34 @@ class Request:
         if not self.body.strip():
             raise BadRequest("Request body is empty; a JSON object is required")
         try:
-            return orjson.loads(self.body)
+            data = orjson.loads(self.body)
         except orjson.JSONDecodeError as exc:
             raise BadRequest(f"Malformed JSON in request body: {exc}") from None
+        where = nul_in(data)
+        if where is not None:
+            raise BadRequest(f"Invalid input for {where}. Reason: NUL characters are not "
+                             "allowed in strings.")
+        return data
+
+
+def nul_in(value: Any, where: str = "the request body") -> str | None:
+    """The name of the first key whose value (or which itself) holds a NUL character: the NB
+    cannot store one (docs/architecture.md, "Malformed transactions")."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return "an attribute name"
+            found = nul_in(item, key)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = nul_in(item, where)
+            if found is not None:
+                return found
+    return None
 
 
 @dataclass

@@ -66,6 +66,9 @@ def tag(value: Any) -> str:
     if "," in value:
         raise BadRequest(f"Invalid input for tags. Reason: '{value}' contains a comma, "
                          "which cannot be part of a tag.")
+    if "\x00" in value:
+        raise BadRequest("Invalid input for tags. Reason: NUL characters are not allowed "
+                         "in strings.")
     return value
 
 

@@ -12,6 +12,13 @@ while a response is being built from it.
 
 While the NB is unreachable (or not yet synced), both raise `NbUnavailable` at once; the
 HTTP layer answers 503.
+
+Malformed transactions (docs/architecture.md, "Malformed transactions"): ovsdb-server
+refuses a string holding a NUL byte by closing the client's connection, so a write that
+would send one is refused here before it leaves the process (`NbMalformed`, a 400). A
+transaction the server answers with an error is never retried; one during which the
+connection dropped is retried once (a failover), and if the connection drops again under
+it, it is given up (`NbCommitError`) instead of being retried into an outage.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from typing import Any, TypeVar
 
 from ovs import json as ovs_json
 from ovs import stream as ovs_stream
+from ovs.db import data as ovs_data
 from ovs.db import idl as ovs_idl
 from ovsdbapp import exceptions as ovsdbapp_exc
 from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
@@ -47,6 +55,40 @@ class NbUnavailable(Exception):
 
 class NbCommitError(Exception):
     """The NB refused a transaction (constraint violation, etc.)."""
+
+
+class NbMalformed(NbCommitError):
+    """A transaction holds a value the NB cannot take (a NUL byte in a string); it was
+    never sent."""
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a value as python-ovs keeps it in a pending row (a Datum, an Atom, plain
+    strings, sets and maps of them) holds a string with a NUL byte."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, ovs_data.Datum):
+        return any(_holds_nul(k.value) or (v is not None and _holds_nul(v.value))
+                   for k, v in value.values.items())
+    if isinstance(value, ovs_data.Atom):
+        return _holds_nul(value.value)
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, (set, frozenset, list, tuple)):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def malformed_column(txn: ovs_idl.Transaction) -> str | None:
+    """`table.column` of the first value in `txn` the NB would refuse, or None."""
+    for row in getattr(txn, "_txn_rows", {}).values():
+        changes = row.__dict__.get("_changes") or {}
+        mutations = row.__dict__.get("_mutations") or {}
+        columns = [*changes.items(), *(mutations.get("_inserts") or {}).items()]
+        for column, value in columns:
+            if _holds_nul(value):
+                return f"{row._table.name}.{column}"
+    return None
 
 
 class Writer:
@@ -97,6 +139,10 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         self.writer = Writer(self.api.idl, txn)
         try:
             self.result = self.fn(self.writer)
+            bad = malformed_column(txn)
+            if bad is not None:
+                raise NbMalformed(f"Invalid input: a string for {bad} contains a NUL "
+                                  "character")
         finally:
             # What read caches built inside the write function may hold pending rows.
             self.api.idl.txn_cache.clear()
@@ -107,6 +153,47 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
 
     def __str__(self) -> str:
         return f"fn({getattr(self.fn, '__qualname__', self.fn)})"
+
+
+class _Transaction(ovsdbapp_txn.Transaction):
+    """ovsdbapp's transaction with this module's retry rule: TRY_AGAIN after a verify
+    failure runs the write function again on the fresh replica (as ovsdbapp does); a
+    connection lost under the transaction is retried once, a second loss gives up."""
+
+    def do_commit(self) -> list[Any]:
+        self.start_time = time.time()
+        idl = self.api.idl
+        drops = 0
+        attempt = 0
+        while True:
+            if attempt and self.timeout_exceeded():
+                raise RuntimeError("OVS transaction timed out")
+            attempt += 1
+            seqno = idl.change_seqno
+            session = idl._session.get_seqno()
+            txn = ovs_idl.Transaction(idl)
+            for command in self.commands:
+                try:
+                    command.run_idl(txn)
+                except Exception:
+                    txn.abort()
+                    raise
+            status = txn.commit_block()
+            if status == txn.TRY_AGAIN:
+                if idl._session.get_seqno() != session:
+                    drops += 1
+                    if drops > 1:
+                        raise NbCommitError("the OVN Northbound database closed the "
+                                            "connection twice while committing this change; "
+                                            "it was not retried again")
+                idlutils.wait_for_change(idl, self.time_remaining(), seqno)
+                continue
+            if status in (txn.ERROR, txn.NOT_LOCKED):
+                raise NbCommitError(txn.get_error() if status == txn.ERROR else
+                                    "the NB lock is not held")
+            if status == txn.SUCCESS:
+                self.post_commit(txn)
+            return [cmd.result for cmd in self.commands]
 
 
 class _Api:
@@ -239,8 +326,8 @@ class Nb:
     def transact(self, fn: Callable[[Writer], T]) -> T:
         conn, api = self._require()
         cmd = _FnCommand(api, fn)
-        txn = ovsdbapp_txn.Transaction(api, conn, timeout=self.timeout, check_error=True,
-                                       log_errors=False)
+        txn = _Transaction(api, conn, timeout=self.timeout, check_error=True,
+                           log_errors=False)
         txn.add(cmd)
         try:
             txn.commit()
@@ -250,7 +337,5 @@ class Nb:
             text = str(exc)
             if "timed out" in text:
                 raise NbUnavailable("OVN Northbound database did not answer in time") from exc
-            if text.startswith("OVSDB Error"):
-                raise NbCommitError(text) from exc
             raise
         return cmd.result
