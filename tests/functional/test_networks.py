@@ -116,7 +116,7 @@ def test_create_with_every_field(api: Api, central: Central) -> None:
     name = "réseau ネット 1"
     net = api.network(name=name, mtu=1400, port_security_enabled=True,
                       admin_state_up=True, tenant_id="oVirt", project_id="x", shared=True,
-                      description="a test network", unknown_attribute=[1, 2])
+                      description="a test network")
     assert net["name"] == name and net["mtu"] == 1400 and net["port_security_enabled"] is True
     assert net["tenant_id"] == TENANT and net["project_id"] == TENANT  # Q6
     assert net["shared"] is False and net["description"] == "a test network"

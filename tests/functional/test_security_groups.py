@@ -156,9 +156,9 @@ def test_same_name_twice_gives_two_groups(api: Api, central: Central) -> None:
 @pytest.mark.parametrize(("body", "status", "message"), [
     ({}, 400, "Mandatory data name is missing"),
     ({"name": None}, 400, "Mandatory data name is missing"),
-    ({"name": "x", "foo": 1, "bar": 2}, 400, "Invalid data found: bar, foo"),
-    ({"name": "x", "id": "abc"}, 400, "Invalid data found: id"),
-    ({"name": "x", "rules": []}, 400, "Invalid data found: rules"),
+    ({"name": "x", "foo": 1, "bar": 2}, 400, "Unrecognized attribute(s) 'bar, foo'"),
+    ({"name": "x", "id": "abc"}, 400, "Attribute 'id' not allowed in POST"),
+    ({"name": "x", "rules": []}, 400, "Unrecognized attribute(s) 'rules'"),
     ({"name": 5}, 400, None),
     ({"name": "x", "description": ["a"]}, 400, None),
     ({"name": "x", "tenant_id": 7}, 400, None),
@@ -308,8 +308,9 @@ def test_update_rejections_write_nothing(api: Api, central: Central) -> None:
     missing = str(uuid.uuid4())
     before = snapshot(central)
     cases: list[tuple[str, Any, int, str | None]] = [
-        (sg["id"], {"name": "x", "tenant_id": "t"}, 400, "Invalid data found: tenant_id"),
-        (sg["id"], {"id": sg["id"]}, 400, "Invalid data found: id"),
+        (sg["id"], {"name": "x", "tenant_id": "t"}, 400,
+         "Cannot update read-only attribute tenant_id"),
+        (sg["id"], {"id": "another"}, 400, "Cannot update read-only attribute id"),
         (sg["id"], {"name": 3}, 400, None),
         (sg["id"], {"name": "DropAll"}, 400, None),
         (sg["id"], {"name": "Default"}, 400, None),
@@ -433,8 +434,6 @@ MATCH_CASES: list[tuple[dict[str, Any], str, dict[str, Any]]] = [
      {"port_range_min": 22, "port_range_max": 22}),  # Q18: numeric strings, ints back
     ({"protocol": "sctp", "port_range_min": 5000},
      _m("ingress", "ip4", "sctp", "sctp.dst >= 5000"), {"port_range_max": None}),
-    ({"protocol": "tcp", "port_range_max": 1023}, _m("ingress", "ip4", "tcp",
-                                                    "tcp.dst <= 1023"), {}),
     ({"protocol": "tcp", "port_range_min": 0, "port_range_max": 0},
      _m("ingress", "ip4", "tcp", "tcp.dst == 0"),
      {"port_range_min": 0, "port_range_max": 0}),  # D10: 0 is valid
@@ -523,9 +522,13 @@ REJECTED: list[tuple[dict[str, Any], str]] = [
     ({"security_group_id": "SG"}, "Mandatory data direction is missing"),
     ({"security_group_id": "SG", "direction": None}, "Mandatory data direction is missing"),
     ({"security_group_id": "SG", "direction": "ingress", "foo": 1},
-     "Invalid data found: foo"),
+     "Unrecognized attribute(s) 'foo'"),
     ({"security_group_id": "SG", "direction": "ingress", "id": "x", "name": "y"},
-     "Invalid data found: id, name"),
+     "Unrecognized attribute(s) 'name'"),
+    ({"security_group_id": "SG", "direction": "ingress", "id": "x"},
+     "Attribute 'id' not allowed in POST"),
+    ({"security_group_id": "SG", "direction": "ingress", "protocol": "tcp",
+      "port_range_max": 1023}, "~port_range_max is given without port_range_min"),
     ({"security_group_id": "SG", "direction": "inbound"}, "~direction"),
     ({"security_group_id": "SG", "direction": 1}, "~direction"),
     ({"security_group_id": "SG", "direction": "ingress", "protocol": "foo"},

@@ -17,6 +17,7 @@ VOLATILE = ("NB_Global", "Connection", "SSL", "NB_Global_Config")
 def nb_snapshot(central: Central) -> dict[str, list[str]]:
     """Every row of every NB table but the bookkeeping ones, in a stable order: two
     snapshots are equal when no request changed the NB between them."""
+    central.nbctl("--wait=sb", "sync")  # ovn-northd's own NB writes are done
     out = run(["ovsdb-client", "--timeout=20", "dump", "--format=json", central.nb_remote,
                "OVN_Northbound"], env=central.env)
     result: dict[str, list[str]] = {}

@@ -42,7 +42,6 @@ def test_spec_example() -> None:
      "inport == @pg && ip6 && ip6.dst == $other_ip6"),
     ({"protocol": "udp", "port_range_min": 5, "port_range_max": 9},
      "outport == @pg && ip4 && udp && udp.dst >= 5 && udp.dst <= 9"),
-    ({"protocol": "sctp", "port_range_max": "9"}, "outport == @pg && ip4 && sctp && sctp.dst <= 9"),
     ({"protocol": 132, "port_range_min": "0", "port_range_max": 0},
      "outport == @pg && ip4 && sctp && sctp.dst == 0"),
     ({"protocol": "icmp", "port_range_min": None, "port_range_max": -1},
@@ -95,7 +94,8 @@ def test_parsed_fields() -> None:
 @pytest.mark.parametrize(("attrs", "message"), [
     ({"security_group_id": None}, "Mandatory data security_group_id is missing"),
     ({"direction": None}, "Mandatory data direction is missing"),
-    ({"foo": 1, "bar": None}, "Invalid data found: bar, foo"),
+    ({"protocol": "sctp", "port_range_max": "9"},
+     "For TCP/UDP/SCTP protocols, port_range_max is given without port_range_min"),
     ({"direction": "both"}, "Invalid input for direction. Reason: 'both' is not in "
      "['ingress', 'egress']."),
     ({"protocol": "bogus"}, 'The protocol "bogus" is not supported. Valid protocols are: '),

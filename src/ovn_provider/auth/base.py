@@ -7,8 +7,6 @@ import threading
 import time
 from typing import Protocol
 
-from ovn_provider.config import Config
-
 
 class AuthPlugin(Protocol):
     """Token issue and validation. Both may raise ApiError subclasses: Unauthorized (401)
@@ -21,10 +19,6 @@ class AuthPlugin(Protocol):
     def create_token(self, user: str, password: str) -> str: ...
 
     def validate_token(self, token: str) -> bool: ...
-
-
-class PluginFactory(Protocol):
-    def __call__(self, cfg: Config) -> AuthPlugin: ...
 
 
 class TokenCache:

@@ -43,10 +43,6 @@ PROTOCOLS: dict[str, int] = {
 PORT_PROTOCOLS = {6: "tcp", 17: "udp", 132: "sctp"}
 ICMP_NUMBERS = (1, 58)
 
-CREATE_KEYS = frozenset({
-    "security_group_id", "direction", "protocol", "ethertype", "port_range_min",
-    "port_range_max", "remote_ip_prefix", "remote_group_id", "description", "tenant_id",
-    "project_id"})
 MANDATORY = ("security_group_id", "direction")
 
 _NUMBER = re.compile(r"^\s*[-+]?\d+\s*$")
@@ -199,6 +195,9 @@ def _check_ports(proto: int | None, low: int | None, high: int | None) -> None:
             if port is not None and not 0 <= port <= 65535:
                 raise BadRequest(f"Invalid value for port {port}: {key} must be between 0 "
                                  "and 65535, or -1 for any")
+        if high is not None and low is None:
+            raise BadRequest("For TCP/UDP/SCTP protocols, port_range_max is given without "
+                             "port_range_min")
         if low is not None and high is not None and low > high:
             raise BadRequest("For TCP/UDP/SCTP protocols, port_range_min must be <= "
                              "port_range_max")
@@ -228,9 +227,6 @@ def _text(value: Any, key: str, max_len: int = 255) -> str:
 
 def parse_rule(data: dict[str, Any]) -> Rule:
     """Validate a rule POST body (the object under `security_group_rule`)."""
-    extra = sorted(set(data) - CREATE_KEYS)
-    if extra:
-        raise BadRequest(f"Invalid data found: {', '.join(extra)}")
     for key in MANDATORY:
         if data.get(key) is None:
             raise BadRequest(f"Mandatory data {key} is missing")

@@ -23,7 +23,7 @@ from ovn_provider.neutron import ipam, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.validate import IPAddress, IPNetwork
-from ovn_provider.ovn.index import NbIdl, set_contains, set_uuids
+from ovn_provider.ovn.index import NbIdl, committed_data, lsp_ips, set_contains, set_uuids
 
 
 @dataclass
@@ -75,10 +75,6 @@ class Plan:
     ips: list[tuple[str, Any]] = field(default_factory=list)  # (ip, subnet row)
     dhcpv4: Any | None = None
     dhcpv6: Any | None = None
-
-    @property
-    def fixed_subnets(self) -> str:
-        return " ".join(f"{ip}={row.uuid}" for ip, row in self.ips)
 
 
 def lock_switch(ls: Any) -> None:
@@ -146,7 +142,6 @@ class Allocator:
 
 
 def _row_ips(lsp: Any) -> set[str]:
-    from ovn_provider.ovn.index import lsp_ips
 
     return lsp_ips(lsp)[0]
 
@@ -337,7 +332,7 @@ def fixed_ips(idl: NbIdl, lsp: Any, ips: list[str], find: Callable[[str], Any | 
 
 
 def _dhcp_refs(idl: NbIdl, lsp: Any) -> list[Any]:
-    if lsp._data is None or lsp._changes or lsp._mutations:  # written in this transaction
+    if committed_data(lsp) is None:  # written in this transaction
         return [*lsp.dhcpv4_options, *lsp.dhcpv6_options]
     table = view.rows(idl, L.DHCP)
     return [table.get(ref) for ref in

@@ -23,7 +23,6 @@ from ovn_provider.neutron import layout as L
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
 
-DEFAULT_ROUTES = ("0.0.0.0/0", "::/0")
 CHASSIS_PRIORITY_TOP = 32767  # Gateway_Chassis.priority is 0..32767
 
 
@@ -383,14 +382,6 @@ def _sync_chassis(w: Writer, cfg: Config, lrp: Any, needed: bool) -> None:
         gc = w.insert(L.GATEWAY_CHASSIS, name=f"{lrp.name}_{name}", chassis_name=name,
                       priority=priority, external_ids={L.GW_CHASSIS_MARK: "True"})
         lrp.addvalue("gateway_chassis", gc)
-
-
-def drop_chassis(lrp: Any) -> None:
-    """Remove the provider's gateway chassis from an LRP that is no longer a gateway."""
-    for gc in list(lrp.gateway_chassis):
-        if gc.external_ids.get(L.GW_CHASSIS_MARK) == "True":
-            lrp.delvalue("gateway_chassis", gc)
-            gc.delete()
 
 
 def networks_of_lrps(lrps: Iterable[Any]) -> list[ipaddress.IPv4Interface |

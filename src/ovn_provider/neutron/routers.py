@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotImplementedFeature
-from ovn_provider.neutron import addressing, ipam, tags, view
+from ovn_provider.neutron import addressing, ipam, networks, subnets, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
@@ -160,7 +160,6 @@ def _check_gateway(w: Writer, req: GatewayRequest, keep_ip: str | None = None,
     when none was given. `keep_ip` is the router's current gateway IP on that subnet,
     which does not count as taken. For an existing router `lr`, the external subnet must
     not overlap its other ports (`old_lrp`, the current gateway, excepted)."""
-    from ovn_provider.neutron import networks, subnets
 
     ls = networks.find(w.idl, req.network_id)
     if ls is None:

@@ -22,8 +22,6 @@ from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.index import NbIdl, map_get, set_size, set_uuids
 from ovn_provider.ovn.nb import Writer
 
-CREATE_KEYS = frozenset({"name", "description", "tenant_id", "project_id", "tags"})
-UPDATE_KEYS = frozenset({"name", "description"})
 NO_SCHEMA = "Security groups are not supported by this OVN Northbound schema"
 STORED_TS = "%Y-%m-%dT%H:%M:%S.%f"
 SHOWN_TS = "%Y-%m-%dT%H:%M:%SZ"
@@ -275,15 +273,8 @@ def _text(value: Any, key: str, max_len: int = 255) -> str:
     return value
 
 
-def _only(data: dict[str, Any], allowed: frozenset[str]) -> None:
-    extra = sorted(set(data) - allowed)
-    if extra:
-        raise BadRequest(f"Invalid data found: {', '.join(extra)}")
-
-
 # -- writes ---------------------------------------------------------------------------------------
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
-    _only(data, CREATE_KEYS)
     if data.get("name") is None:
         raise BadRequest("Mandatory data name is missing")
     name = _text(data["name"], "name")
@@ -322,7 +313,6 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
-    _only(data, UPDATE_KEYS)
     name = data.get("name")
     if name is not None:
         name = _text(name, "name")
