@@ -16,7 +16,7 @@ SUDOERS = REPO / "packaging/sudoers/50_vdsm_hook_ovirt_provider_ovn_hook"
 SCRIPTS = REPO / "packaging/vdsm/scripts"
 RULE = "vdsm ALL=(ALL) NOPASSWD: /usr/bin/ovs-vsctl get Open_vSwitch . external_ids\\:system-id"
 
-# compat spec 6.1-6.5: destination -> mode
+# docs/driver.md: destination -> mode
 SPEC_PATHS = {
     "/usr/libexec/vdsm/hooks/before_device_create/10_ovirt_provider_ovn_hook": "0555",
     "/usr/libexec/vdsm/hooks/before_nic_hotplug/10_ovirt_provider_ovn_hook": "0555",

@@ -1,4 +1,4 @@
-"""SNAT and floating IPs over a real NB (compat spec 9.5, 4.7; Q11).
+"""SNAT and floating IPs over a real NB (docs/routers.md).
 
 These tests run a second provider with gateway chassis configured
 (`[NETWORK] gateway-chassis`), which turns SNAT and floating IPs on. Routers that use
@@ -321,7 +321,7 @@ def test_floating_ip_keeps_its_router_in_place(napi: Api, central: Central,
 def test_session_provider_lists_floating_ips(napi: Api, api: Api, topo: dict[str, Any]
                                             ) -> None:
     item = fip(napi, floating_network_id=topo["ext"]["id"])
-    # Q11: always listable; another provider instance sees it once its replica has it
+    # always listable; another provider instance sees it once its replica has it
     assert eventually(lambda: item["id"] in {
         f["id"] for f in api.get("/v2.0/floatingips").json()["floatingips"]})
     assert napi.delete(f"/v2.0/floatingips/{item['id']}").status_code == 204

@@ -1,4 +1,4 @@
-"""The rule grammar of compat spec 3.12/4.9 without an NB: validation, normalisation and
+"""The rule grammar of docs/security-groups.md without an NB: validation, normalisation and
 the exact match strings (whose text the duplicate check compares)."""
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_parsed_fields() -> None:
                           proto_number=6, port_min=22, port_max=22,
                           remote_ip_prefix="192.168.1.0/24", description="ssh")
     assert parse(ethertype="ipv6").ethertype == "IPv6"
-    assert parse(remote_ip_prefix="10.0.0.0/8").ethertype == "IPv4"  # D39
+    assert parse(remote_ip_prefix="10.0.0.0/8").ethertype == "IPv4"
     assert parse(description="").description is None
 
 

@@ -41,7 +41,8 @@ LOG = logging.getLogger("ovn_provider.api")
 
 Handler = Callable[[Request], Response]
 
-#: Answer before the engine's 30 s read timeout gives up (compat spec 1.3, 9.8).
+#: Answer before the engine's 30 s read timeout gives up (docs/compatibility.md, "What the oVirt
+#: engine sends"; docs/compatibility.md, "Concurrency").
 DEADLINE = 28.0
 
 

@@ -1,5 +1,6 @@
 """Minimal ASGI plumbing shared by both APIs: request object, body reading, JSON and error
-responses in the Neutron envelope (compat spec 3.1-3.3), the request log."""
+responses in the Neutron envelope (docs/compatibility.md, "Errors"; docs/compatibility.md,
+"Paths"), the request log."""
 
 from __future__ import annotations
 
@@ -80,8 +81,8 @@ class Response:
 
 
 def split_path(path: str) -> list[str]:
-    """Drop a trailing `.json` (any case, Q2, also before trailing slashes) and empty
-    segments (Q3)."""
+    """Drop a trailing `.json` (any case, also before trailing slashes) and empty
+    segments."""
     path = path.rstrip("/")
     if path.lower().endswith(".json"):
         path = path[:-5]

@@ -1,4 +1,4 @@
-"""Networking API v2.0 routing (compat spec 3.3, 3.6)."""
+"""Networking API v2.0 routing (docs/compatibility.md, "Paths")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Listing controls (compat spec 3.5, 9.2): typed filters, fields, sorting, paging.
+"""Listing controls (docs/compatibility.md, "Listing"): typed filters, fields, sorting, paging.
 
 - A query key naming a top-level attribute is an equality filter, compared by the
   attribute's JSON type (integers as integers, booleans case-insensitively, strings
@@ -8,7 +8,7 @@
   `tags` (has all), `tags-any` (has one), `not-tags` (lacks one), `not-tags-any` (has
   none). A resource without tags has `[]`; an empty value is no constraint.
 - `fields`, `limit`, `marker`, `page_reverse`, `sort_key`, `sort_dir` and the configured
-  `url_filter_exception` keys are controls, never filters (D16).
+  `url_filter_exception` keys are controls, never filters.
 - The default order is by `id`, so paging is stable; `id` is always the last tie-breaker.
 
 The item dicts may be shared with a render cache: nothing here mutates them.

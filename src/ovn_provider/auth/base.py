@@ -1,4 +1,6 @@
-"""The auth plugin interface (compat spec 1.4, 5.3) and the token-check cache (9.9)."""
+"""The auth plugin interface (docs/compatibility.md, "What the oVirt engine sends";
+docs/configuration.md) and the token-check cache (docs/compatibility.md, "Beyond the
+predecessor")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The pure part of security group rules: validating a rule request and turning it into
-an OVN ACL match string (compat spec 3.12, 4.9, D10, D39).
+an OVN ACL match string (docs/security-groups.md).
 
 Nothing here touches the NB. `parse_rule` checks and normalises a request body and
 returns a `Rule`; `Rule.match(pg_name, remote_pg_name)` builds the exact match string
@@ -28,11 +28,11 @@ PORT_TERM = {INGRESS: "outport", EGRESS: "inport"}
 REMOTE_FIELD = {INGRESS: "src", EGRESS: "dst"}
 ETHER_TERM = {IPV4: "ip4", IPV6: "ip6"}
 
-#: Every rule ACL: priority and action (spec 4.9).
+#: Every rule ACL: priority and action (docs/security-groups.md).
 RULE_PRIORITY = 1001
 RULE_ACTION = "allow-related"
 
-#: Protocol names Neutron accepts, with their IP protocol numbers (spec 4.9 table).
+#: Protocol names Neutron accepts, with their IP protocol numbers (docs/security-groups.md table).
 PROTOCOLS: dict[str, int] = {
     "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "icmp": 1, "igmp": 2,
     "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58, "icmpv6": 58,
@@ -65,7 +65,8 @@ class Rule:
     description: str | None = None
 
     def match(self, pg_name: str, remote_pg_name: str | None = None) -> str:
-        """The ACL match (spec 4.9): direction, ethertype, remote prefix, remote group,
+        """The ACL match (docs/security-groups.md): direction, ethertype, remote prefix, remote
+        group,
         protocol terms, joined with ` && `."""
         ether = ETHER_TERM[self.ethertype]
         side = REMOTE_FIELD[self.direction]
@@ -106,7 +107,7 @@ class Rule:
 # -- field validators ------------------------------------------------------------------------
 def protocol_number(value: Any) -> tuple[str, int] | None:
     """(protocol as stored/echoed, IP protocol number) for a request value; None when no
-    protocol is given. Integers are echoed as decimal strings (spec 3.12)."""
+    protocol is given. Integers are echoed as decimal strings (docs/security-groups.md)."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -136,7 +137,7 @@ def _unsupported(value: Any) -> BadRequest:
 
 
 def port_value(value: Any, key: str) -> int | None:
-    """An integer or numeric string; None and -1 mean unset ("any", D10)."""
+    """An integer or numeric string; None and -1 mean unset ("any")."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -169,7 +170,7 @@ def direction(value: Any) -> str:
 
 
 def remote_prefix(value: Any, ether: str) -> str | None:
-    """The CIDR in its network form; its family must match the ethertype (D39)."""
+    """The CIDR in its network form; its family must match the ethertype."""
     if value is None:
         return None
     if not isinstance(value, str):

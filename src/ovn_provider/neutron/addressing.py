@@ -1,6 +1,6 @@
 """A port's addresses on its network: which IPs it gets and how they are written to the LSP.
 
-Layout (compat spec 4.6, 9.4):
+Layout (docs/nb-layout.md; docs/compatibility.md, "Beyond the predecessor"):
 - no subnet on the network, or `fixed_ips: []`: `addresses = ["<mac>"]`;
 - only automatic addresses: `addresses = ["<mac> dynamic"]`, and the provider writes the
   address it picked into `dynamic_addresses` in the same transaction (ovn-northd keeps a
@@ -79,7 +79,8 @@ class Plan:
 
 def lock_switch(ls: Any) -> None:
     """Make the address and MAC checks of the open transaction on `ls` race-free across
-    provider instances (spec 9.8): verify the switch's external_ids and bump its address
+    provider instances (docs/compatibility.md, "Concurrency"): verify the switch's external_ids and
+    bump its address
     serial. Another instance's concurrent claim on the same switch changes that serial,
     so one of the two transactions gets TRY_AGAIN and re-runs its checks on the fresh
     replica (ovn/nb.py). Within one instance, writes are serialised anyway. Once per
@@ -103,7 +104,8 @@ class Allocator:
         self.ignore = ignore
         tokens = ls.other_config.get(L.LS_EXCLUDE_IPS, "").split()
         # The ranges that keep OVN's allocation inside a subnet's allocation_pools reserve
-        # nothing: fixed IPs outside the pools are allowed, as in Neutron (spec 9.11).
+        # nothing: fixed IPs outside the pools are allowed, as in Neutron (docs/compatibility.md,
+        # "Beyond the predecessor").
         pooled: set[str] = set()
         for row in view.subnets_of(idl, ls):
             pools = ipam.parse_pools(row.external_ids.get(L.DHCP_POOLS))

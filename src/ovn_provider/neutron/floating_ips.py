@@ -1,4 +1,4 @@
-"""Floating IPs (compat spec 9.5, Q11).
+"""Floating IPs (docs/routers.md).
 
 Layout (docs/routers.md):
 - the floating IP itself is a record on the floating network's LS,

@@ -14,7 +14,7 @@ from ovn_provider.ovn.nb import Writer
 def resolve(w: Writer, idents: list[str]) -> tuple[list[Any], list[str]]:
     """PG rows for the requested identifiers (PG UUID, `Default`, or a PG name), and the
     identifiers to record: one per group, as first given (two names for one group would
-    make the recorded list differ from the membership, D9)."""
+    make the recorded list differ from the membership)."""
     result: list[Any] = []
     kept: list[str] = []
     if not w.has_table(L.PG):
@@ -42,14 +42,14 @@ def resolve(w: Writer, idents: list[str]) -> tuple[list[Any], list[str]]:
 
 
 def is_security_group(pg: Any) -> bool:
-    """oVirt groups only (compat spec 4.1): never DropAll or a foreign Port_Group."""
+    """oVirt groups only (docs/nb-layout.md): never DropAll or a foreign Port_Group."""
     return pg.name == L.PG_DEFAULT or L.PG_NAME in pg.external_ids
 
 
 def set_membership(w: Writer, lsp: Any, security: bool, groups: list[Any],
                     idents: list[str], current: list[Any]) -> None:
     """Make the LSP's PG membership exactly `groups` (+ DropAll with port security) and
-    record `idents` (D9)."""
+    record `idents`."""
     wanted: list[Any] = list(groups)
     if security:
         drop, _ = default_groups.ensure(w)

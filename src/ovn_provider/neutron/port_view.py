@@ -136,7 +136,7 @@ class Relations:
 
 def security_group_ids(recorded: list[str], groups: list[tuple[str, str]]) -> list[str]:
     """The port's groups, (PG uuid, name) pairs, shown under the identifiers recorded in
-    `ovirt_security_groups` (Q25), in recorded order; DropAll is never shown."""
+    `ovirt_security_groups`, in recorded order; DropAll is never shown."""
     result = []
     for pg_id, pg_name in groups:
         if pg_name == L.PG_DROP_ALL:
@@ -212,7 +212,7 @@ def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
 
 def router_port_addresses(idl: NbIdl, lsp: Any, subnets: list[Any]
                            ) -> tuple[str, list[dict[str, str]]]:
-    """A router port's MAC and fixed_ips, as shown: those of its LRP (Q17, D17)."""
+    """A router port's MAC and fixed_ips, as shown: those of its LRP."""
     lrp = view.lrp_by_name(idl, lsp.options.get(L.LSP_ROUTER_PORT, ""))
     if lrp is None:
         return "", []

@@ -1,4 +1,5 @@
-"""Ports: Logical_Switch_Port rows (compat spec 3.9, 4.6, 8 D1/D9/D14/D17-D19/D33/D37)."""
+"""Ports: Logical_Switch_Port rows (docs/compatibility.md, "Networks, subnets, ports"; docs/nb-
+layout.md; docs/compatibility.md, "Beyond the predecessor")."""
 
 from __future__ import annotations
 
@@ -240,7 +241,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
             groups, idents = port_groups.resolve(w, idents)
             port_groups.set_membership(w, lsp, security, groups, idents, current)
         elif security != was_secure:
-            # Port security on/off: only DropAll changes, other groups stay (D9).
+            # Port security on/off: only DropAll changes, other groups stay.
             kept = [pg for pg in current if pg.name != L.PG_DROP_ALL]
             idents = lsp.external_ids.get(L.LSP_SECURITY_GROUPS, "").split()
             port_groups.set_membership(w, lsp, security, kept, idents, current)
@@ -252,7 +253,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
 def _update_router_port(w: Writer, ls: Any, lsp: Any, v: dict[str, Any],
                         data: dict[str, Any]) -> None:
     """A router port takes only a new name; its MAC, addresses and owner belong to the
-    router (409 on a change, D18). Values equal to what the port shows are no change, so
+    router (409 on a change). Values equal to what the port shows are no change, so
     a PUT echoing a GET is accepted."""
     owner, device_id = RC.router_port_device(w.idl, lsp)
     mac, fixed = port_view.router_port_addresses(w.idl, lsp, view.subnets_of(w.idl, ls))

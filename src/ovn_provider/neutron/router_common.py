@@ -1,5 +1,5 @@
 """Shared router plumbing: finding routers, their ports and gateway, `exclude_ips`
-reservations, and keeping NAT rows and gateway chassis in step (compat spec 3.10, 4.7, 9.5).
+reservations, and keeping NAT rows and gateway chassis in step (docs/routers.md).
 
 Used by routers.py, router_interfaces.py and floating_ips.py, and by ports.py to render
 router ports. Functions taking a Writer run inside the caller's one NB transaction; rows
@@ -220,7 +220,7 @@ def unique_mac(idl: NbIdl, claimed: set[str]) -> str:
 
 
 def ra_configs(ls: Any, subnet: Any) -> dict[str, str]:
-    """`ipv6_ra_configs` of an IPv6 router interface (spec 4.7)."""
+    """`ipv6_ra_configs` of an IPv6 router interface (docs/routers.md)."""
     info = addressing.subnet_info(subnet)
     mode = (info.mode if info is not None and info.mode else "dhcpv6-stateful")
     configs = {"address_mode": mode.replace("-", "_"), "send_periodic": "true"}
@@ -231,7 +231,7 @@ def ra_configs(ls: Any, subnet: Any) -> dict[str, str]:
 
 
 def add_router_lsp(w: Writer, ls: Any, lr_id: str | None, owner: str) -> Any:
-    """A new router-type LSP on `ls` (spec 4.7); its LRP is named `lrp<name>`."""
+    """A new router-type LSP on `ls` (docs/routers.md); its LRP is named `lrp<name>`."""
     name = L.new_id()
     ext = {L.LSP_NIC_NAME: L.NIC_NAME_ROUTER, L.LSP_DEVICE_OWNER: owner,
            L.LSP_NETWORK_ID: str(ls.uuid)}
@@ -311,7 +311,7 @@ def fips_on_router(lr: Any) -> list[Any]:
 
 def remove_gateway(w: Writer, lr: Any, gw: Gateway) -> None:
     """Drop the external gateway: its LSP and LRP, `ovirt_gateway_port`, the default
-    routes and the `exclude_ips` reservation (spec 3.10)."""
+    routes and the `exclude_ips` reservation (docs/routers.md)."""
     delete_router_port(w, lr, gw.lrp, gw.lsp, gw.ls)
     if L.LR_GATEWAY_PORT in lr.external_ids:
         lr.delkey("external_ids", L.LR_GATEWAY_PORT)
@@ -332,7 +332,7 @@ def refresh_nat(w: Writer, cfg: Config, lr: Any) -> None:
     - one `snat` row per internal subnet (the CIDR of each interface network of the
       gateway's IP family) with `external_ip` = the gateway IP, when SNAT is enabled;
     - the gateway LRP is a distributed gateway port (`gateway_chassis`) exactly while
-      the router has NAT rows; routers without NAT stay fully distributed (spec 4.7).
+      the router has NAT rows; routers without NAT stay fully distributed (docs/routers.md).
     """
     gw = gateway_of(w.idl, lr, w)
     wanted: set[str] = set()

@@ -1,5 +1,5 @@
 """`PUT /v2.0/routers/{id}/add_router_interface` and `.../remove_router_interface`
-(compat spec 3.10, 4.7; Q9, D6, D36). Both answer 200 with an unwrapped body, and each call
+(docs/routers.md). Both answer 200 with an unwrapped body, and each call
 is one NB transaction.
 """
 
@@ -76,7 +76,8 @@ def add(ctx: Ctx, router_id: str, body: Any) -> dict[str, Any]:
 
     def write(w: Writer) -> dict[str, Any]:
         lr = RC.get_router(w.idl, router_id)
-        # spec 9.8: a concurrent interface add or router delete by another provider
+        # docs/compatibility.md, "Concurrency": a concurrent interface add or router delete by
+        # another provider
         # instance makes this transaction retry and re-check on the fresh replica
         lr.verify("ports")
         if subnet_id:
@@ -150,7 +151,7 @@ def _add_by_port(ctx: Ctx, w: Writer, lr: Any, router_id: str, port_id: str
         networks.append(f"{entry['ip_address']}/{net.prefixlen}")
         if net.version == 6 and ra is None:
             ra = RC.ra_configs(ls, row)
-    # The LSP becomes the router port and keeps its name (spec 3.10): no addresses of its
+    # The LSP becomes the router port and keeps its name (docs/routers.md): no addresses of its
     # own, no DHCP, no port security and no security groups (ACLs must not filter routed
     # traffic).
     for pg in view.groups_of(w.idl, lsp):

@@ -1,5 +1,6 @@
 """Subnets: DHCP_Options rows plus the LS other_config that drives OVN addressing
-(compat spec 3.8, 4.5, 9.3, 9.11)."""
+(docs/compatibility.md, "Networks, subnets, ports"; docs/nb-layout.md; docs/compatibility.md,
+"Beyond the predecessor")."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
 
 #: DHCP_Options.options keys the provider owns. Any other key (an operator's ntp_server,
-#: domain_name, ...) is foreign and survives updates (spec 4.1).
+#: domain_name, ...) is foreign and survives updates (docs/nb-layout.md).
 OWNED_OPTIONS = ("server_id", "server_mac", "lease_time", "router", "mtu", "dns_server",
                  "classless_static_route", "dhcpv6_stateless")
 
@@ -90,7 +91,7 @@ def show(ctx: Ctx, subnet_id: str) -> dict[str, Any]:
 # -- NB rows -----------------------------------------------------------------------------
 def _options(ctx: Ctx, ls: Any, version: int, net: IPNetwork, gateway: IPAddress | None,
              dns: list[str], mode: str | None, routes: list[tuple[str, str]]) -> dict[str, str]:
-    """The provider-owned DHCP options of a subnet (spec 4.5)."""
+    """The provider-owned DHCP options of a subnet (docs/nb-layout.md)."""
     cfg = ctx.cfg
     dns_text = None
     if dns:
@@ -145,7 +146,7 @@ def _set_exclusions(ls: Any, net: IPNetwork, old: list[ipam.Pool] | None,
 
 def _relink_ports(w: Writer, ls: Any) -> None:
     """Give every oVirt VM port of `ls` the addresses and DHCP of the current subnets
-    (D2 on create, enable_dhcp changes)."""
+    (on create, and when enable_dhcp changes)."""
 
     for lsp in ls.ports:
         if not L.is_ovirt_port(lsp) or lsp.type in ("router", "localnet"):
@@ -164,7 +165,8 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             raise BadRequest(f"Subnet can not be created, network {v['network_id']} does not "
                              "exist")
         # Another provider instance creating a subnet on this network changes other_config
-        # too: the server then answers TRY_AGAIN and this check runs again (spec 9.8).
+        # too: the server then answers TRY_AGAIN and this check runs again (docs/compatibility.md,
+        # "Concurrency").
         ls.verify("other_config")
         for other in view.subnets_of(w.idl, ls):
             info = addressing.subnet_info(other)
@@ -199,7 +201,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             _set_exclusions(ls, v["net"], None, v["pools"])
         else:
             ls.setkey("other_config", L.LS_IPV6_PREFIX, str(v["net"].network_address))
-        # The new row must be visible to the address planning of existing ports (D2).
+        # The new row must be visible to the address planning of existing ports.
         _set_subnets(w, ls, [*view.subnets_of(w.idl, ls), row])
         _relink_ports(w, ls)
         return w.real_uuid(row)
@@ -276,7 +278,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
                     L.parse_int(ls.external_ids.get(L.LS_MTU)) is None:
                 owned["mtu"] = row.options["mtu"]  # keep an MTU an operator set
             # Foreign keys stay; owned keys are rewritten, so IPv6 rows lose any DHCPv4-only
-            # option an older writer left there (D29).
+            # option an older writer left there.
             opts = {k: v for k, v in row.options.items() if k not in OWNED_OPTIONS}
             opts.update(owned)
             if opts != dict(row.options):
@@ -339,7 +341,7 @@ def _router_on(idl: NbIdl, ls: Any, net: IPNetwork) -> str | None:
 
 
 def _drop_subnet_ips(lsp: Any, net: IPNetwork) -> None:
-    """Take the addresses of `net` off a port; with none left it is the bare MAC (D3)."""
+    """Take the addresses of `net` off a port; with none left it is the bare MAC."""
     mac, static, dynamic = ipam.parse_lsp_addresses(lsp.addresses)
     if mac is None:
         return
