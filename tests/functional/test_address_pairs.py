@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ovn_provider.ovn.central import Central
-from tests.functional.test_ports import error, lsp_row, setof, snapshot
+from tests.support.port_checks import error, lsp_row, setof, snapshot
 from tests.support.provider import Api, make_config, running
 
 KEY = "ovirt_allowed_address_pairs"

@@ -14,37 +14,24 @@ from typing import Any
 
 import pytest
 
-from ovn_provider import config
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
-from tests.functional.test_routers import (
+from tests.support.nat import nat_config
+from tests.support.nb import as_list, nb_row
+from tests.support.provider import Api, running
+from tests.support.router_checks import (
     TENANT,
     add_interface,
-    as_list,
     check,
     eventually,
     exclude_ips,
     gateway_info,
     lrp_named,
-    nb_row,
     net_with_subnet,
     rejected,
     remove_interface,
     router,
 )
-from tests.support.provider import Api, make_config, running
-
-CHASSIS = ("gw-chassis-1", "gw-chassis-2")
-
-
-def nat_config(central: Central, chassis: tuple[str, ...] = CHASSIS) -> config.Config:
-    """A test config with gateway chassis. The key may not be in config.py yet; the
-    provider reads the attribute defensively, so set it on the frozen Config directly."""
-    if any(key.name == "gateway-chassis" for key in config.KEYS):
-        return make_config(central.nb_remote, **{"NETWORK/gateway-chassis": ",".join(chassis)})
-    cfg = make_config(central.nb_remote)
-    object.__setattr__(cfg, "gateway_chassis", chassis)
-    return cfg
 
 
 @pytest.fixture(scope="module")

@@ -7,67 +7,28 @@ so the NB layout (external_ids, options, other_config) is asserted exactly.
 from __future__ import annotations
 
 import functools
-import html
-import os
 import re
-import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from ovn_provider.ovn.central import Central
-from ovn_provider.ovn.daemons import wait_for
 from ovn_provider.server import Provider
-from tests.support.nb import as_list, nb_exists, nb_row, nb_rows
+from tests.support.nb import as_list, nb_exists, nb_row
+from tests.support.net_checks import (
+    RACES,
+    TENANT,
+    assert_error,
+    at_once,
+    check,
+    snapshot,
+    synced,
+)
 from tests.support.provider import Api, make_config, running
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-TENANT = "00000000000000000000000000000001"
-SNAPSHOT_TABLES = ("Logical_Switch", "Logical_Switch_Port", "DHCP_Options")
-RACES = int(os.environ.get("OVNP_RACES", "20"))
-
-
-# -- NB helpers (shared with test_subnets) --------------------------------------------------
-def snapshot(central: Central, tables: tuple[str, ...] = SNAPSHOT_TABLES
-             ) -> dict[str, list[Any]]:
-    """Every row of `tables`, after ovn-northd has caught up, in a stable order."""
-    central.nbctl("--wait=sb", "sync")
-    return {t: sorted(nb_rows(central, t), key=lambda r: r["_uuid"]) for t in tables}
-
-
-def assert_error(response: httpx.Response, status: int, message: str | None = None) -> str:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == status and error["title"] and error["message"]
-    text = html.unescape(error["message"])
-    if message is not None:
-        assert text == message
-    return text
-
-
-def check(response: httpx.Response, status: int, message: str) -> None:
-    """`message` is exact, or with a leading `~` a text the message must contain."""
-    if message.startswith("~"):
-        assert message[1:] in assert_error(response, status)
-    else:
-        assert_error(response, status, message)
-
-
-def synced(provider: Provider, central: Central) -> None:
-    """Wait until `provider`'s NB replica holds every write committed so far (e.g. by
-    ovn-nbctl): the NB sends updates in commit order, so seeing a fresh marker is enough."""
-    nonce = str(uuid.uuid4())
-    central.nbctl("set", "NB_Global", ".", f"external_ids:ovnp-test-sync={nonce}")
-
-    def seen() -> bool:
-        with provider.nb.read() as idl:
-            return any(row.external_ids.get("ovnp-test-sync") == nonce
-                       for row in idl.tables["NB_Global"].rows.values())
-
-    wait_for(seen, 10, "the provider's NB replica to catch up")
 
 
 def ls_ports(central: Central, ls_id: str) -> list[str]:
@@ -539,23 +500,6 @@ def test_mtu_limit(limited_api: Api, central: Central) -> None:
 
 def test_no_mtu_limit_by_default(api: Api) -> None:
     assert api.network(name="jumbo", mtu=9000)["mtu"] == 9000
-
-
-def at_once(*calls: Callable[[], httpx.Response]) -> list[int]:
-    """Run the calls at the same moment in threads; their status codes, in order."""
-    barrier = threading.Barrier(len(calls))
-    results: dict[int, int] = {}
-
-    def run(index: int, call: Callable[[], httpx.Response]) -> None:
-        barrier.wait()
-        results[index] = call().status_code
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return [results[i] for i in range(len(calls))]
 
 
 def test_delete_racing_a_port_create_on_another_instance(api: Api, limited_api: Api,

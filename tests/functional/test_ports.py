@@ -18,36 +18,12 @@ import httpx
 import pytest
 
 from ovn_provider.ovn.central import Central
+from ovn_provider.schema import SCHEMAS
 from ovn_provider.server import Provider
+from tests.support.port_checks import LSP, _decode, error, lsp_row, nb_rows, setof, snapshot
 from tests.support.provider import Api, make_config, running
 
-LSP = "Logical_Switch_Port"
 _NET = itertools.count(1)
-
-
-# -- NB helpers (ovn-nbctl, independent of the provider's own replica) -----------------------
-def _decode(value: Any) -> Any:
-    if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str):
-        kind, inner = value
-        if kind == "uuid" or kind == "named-uuid":
-            return inner
-        if kind == "set":
-            return [_decode(v) for v in inner]
-        if kind == "map":
-            return {_decode(k): _decode(v) for k, v in inner}
-    return value
-
-
-def setof(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def nb_rows(central: Central, table: str, *where: str) -> list[dict[str, Any]]:
-    args = ["--format=json", "find", table, *where] if where else ["--format=json", "list",
-                                                                   table]
-    out = json.loads(central.nbctl(*args))
-    return [{h: _decode(v) for h, v in zip(out["headings"], row, strict=True)}
-            for row in out["data"]]
 
 
 def nb_row(central: Central, table: str, record: str) -> dict[str, Any]:
@@ -63,12 +39,6 @@ def nb_rows_of(central: Central, table: str, record: str) -> list[dict[str, Any]
             for row in out["data"]]
 
 
-def lsp_row(central: Central, name: str) -> dict[str, Any]:
-    found = nb_rows(central, LSP, f"name={name}")
-    assert len(found) == 1, f"LSP {name}: {found}"
-    return found[0]
-
-
 def pg_of_port(central: Central, port_name: str) -> set[str]:
     """Names of the Port_Groups an LSP belongs to."""
     row = lsp_row(central, port_name)
@@ -82,16 +52,6 @@ def pg_uuid(central: Central, name: str) -> str:
     return str(found[0]["_uuid"])
 
 
-def snapshot(central: Central) -> dict[str, Any]:
-    """The NB tables a port request may touch, after northd has caught up."""
-    central.nbctl("--wait=sb", "sync")
-    result = {}
-    for table in (LSP, "Logical_Switch", "Port_Group", "ACL", "DHCP_Options"):
-        rows = nb_rows(central, table)
-        result[table] = sorted(json.dumps(r, sort_keys=True) for r in rows)
-    return result
-
-
 def wait_until(predicate: Any, timeout: float = 10.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -99,13 +59,6 @@ def wait_until(predicate: Any, timeout: float = 10.0, what: str = "condition") -
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def error(response: httpx.Response, status: int) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()["error"]
-    assert body["code"] == status and body["message"]
-    return str(body["message"])
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +148,7 @@ def test_create_stores_given_fields(api: Api, central: Central, net4: dict[str, 
     port = api.port(net4["net"]["id"], name="nic1", device_id=device, device_owner="oVirt",
                     mac_address="00:1A:4A:16:01:51", admin_state_up=True,
                     tenant_id="whatever", project_id="x", description="d",
-                    **{"binding:vnic_type": "direct", "unknown_attr": 1})
+                    **{"binding:vnic_type": "direct"})
     assert port["name"] == "nic1"
     assert port["device_id"] == device and port["device_owner"] == "oVirt"
     assert port["mac_address"] == "00:1a:4a:16:01:51"
@@ -414,10 +367,16 @@ def test_groups_on_a_port_without_port_security(api: Api, central: Central,
 def test_unknown_security_group_is_404_and_writes_nothing(api: Api, central: Central,
                                                           secure_net: dict[str, Any],
                                                           groups: list[str]) -> None:
+    """A UUID or a Port_Group name that is no security group is 404; a malformed id (no
+    UUID, no group's name) is 400 (docs/compatibility.md, "Request bodies")."""
     before = snapshot(central)
     response = api.post("/v2.0/ports", {"port": {"network_id": secure_net["id"],
                                                  "security_groups": groups}})
     missing = groups[-1]
+    if missing == "nope":
+        assert "is not a valid UUID" in error(response, 400)
+        assert snapshot(central) == before
+        return
     assert error(response, 404) == f"Security group {missing} does not exist"
     assert snapshot(central) == before
     port = api.port(secure_net["id"])
@@ -1050,7 +1009,9 @@ def test_router_port_put_echoing_the_shown_port_is_accepted(api: Api,
     for shown in ports:
         path = f"/v2.0/ports/{shown['id']}"
         stored = lsp_row(central, shown["id"])["external_ids"]
-        echoed = api.put(path, {"port": shown})
+        # what a PUT may carry (read-only attributes such as `status` are 400)
+        writable = {k: v for k, v in shown.items() if SCHEMAS["ports"].attrs[k].put}
+        echoed = api.put(path, {"port": writable})
         assert echoed.status_code == 200, echoed.text
         # `status` is ovn-northd's to change, meanwhile
         assert {**echoed.json()["port"], "status": None} == {**shown, "status": None}

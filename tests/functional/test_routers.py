@@ -8,11 +8,9 @@ tests are in test_floating_ips.py).
 
 from __future__ import annotations
 
-import html
 import ipaddress
 import re
 import threading
-import time
 import uuid
 from typing import Any
 
@@ -22,69 +20,28 @@ import pytest
 from ovn_provider.ovn.central import Central
 from tests.support.nb import as_list, nb_find, nb_row, nb_rows
 from tests.support.provider import Api, make_config, running
+from tests.support.router_checks import (
+    TENANT,
+    add_interface,
+    check,
+    eventually,
+    exclude_ips,
+    gateway_info,
+    lrp_named,
+    net_with_subnet,
+    rejected,
+    remove_interface,
+    router,
+    router_ports,
+)
 
-TENANT = "00000000000000000000000000000001"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-ROUTER_TABLES = ("Logical_Router", "Logical_Router_Port", "Logical_Switch",
-                 "Logical_Switch_Port", "DHCP_Options", "Logical_Router_Static_Route", "NAT",
-                 "Gateway_Chassis", "Port_Group")
 
 
 # -- NB helpers (also used by test_floating_ips and test_router_trace) -------------------------
 def lsp_named(central: Central, name: str) -> dict[str, Any] | None:
     rows = nb_find(central, "Logical_Switch_Port", name=name)
     return rows[0] if rows else None
-
-
-def lrp_named(central: Central, name: str) -> dict[str, Any] | None:
-    rows = nb_find(central, "Logical_Router_Port", name=name)
-    return rows[0] if rows else None
-
-
-def snapshot(central: Central, tables: tuple[str, ...] = ROUTER_TABLES
-             ) -> dict[str, list[Any]]:
-    """Every row of `tables`, after ovn-northd has caught up, in a stable order."""
-    central.nbctl("--wait=sb", "sync")
-    return {t: sorted(nb_rows(central, t), key=lambda r: r["_uuid"]) for t in tables}
-
-
-def check(response: httpx.Response, status: int, message: str | None = None) -> str:
-    """The Neutron error envelope with `status`; `message` exact, or with a leading `~` a
-    text the message must contain."""
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == status and error["title"] and error["message"]
-    text = html.unescape(error["message"])
-    if message is not None:
-        if message.startswith("~"):
-            assert message[1:] in text, text
-        else:
-            assert text == message
-    return text
-
-
-def rejected(central: Central, response_fn: Any, status: int, message: str | None = None
-             ) -> str:
-    """Run a request that must fail, and assert that it changed nothing in the NB."""
-    before = snapshot(central)
-    text = check(response_fn(), status, message)
-    assert snapshot(central) == before
-    return text
-
-
-def eventually(fn: Any, timeout: float = 10.0) -> Any:
-    """`fn()` once it returns a truthy value: rows written with ovn-nbctl reach the
-    provider's replica asynchronously."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
-
-
-def router(api: Api, **attrs: Any) -> dict[str, Any]:
-    return api.create("routers", "router", **attrs)
 
 
 def routes_of(central: Central, router_id: str) -> set[tuple[str, str]]:
@@ -94,50 +51,6 @@ def routes_of(central: Central, router_id: str) -> set[tuple[str, str]]:
         row = nb_row(central, "Logical_Router_Static_Route", ref)
         result.add((row["ip_prefix"], row["nexthop"]))
     return result
-
-
-def exclude_ips(central: Central, network_id: str) -> list[str]:
-    ls = nb_row(central, "Logical_Switch", network_id)
-    return ls["other_config"].get("exclude_ips", "").split()
-
-
-def add_interface(api: Api, router_id: str, **body: str) -> dict[str, Any]:
-    response = api.put(f"/v2.0/routers/{router_id}/add_router_interface", body)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def remove_interface(api: Api, router_id: str, **body: str) -> dict[str, Any]:
-    response = api.put(f"/v2.0/routers/{router_id}/remove_router_interface", body)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def net_with_subnet(api: Api, cidr: str, gateway: str | None = "auto", **attrs: Any
-                    ) -> tuple[dict[str, Any], dict[str, Any]]:
-    net = api.network(name=f"n-{cidr}", **attrs)
-    extra: dict[str, Any] = {}
-    if gateway == "auto":
-        extra["gateway_ip"] = str(next(ipaddress.ip_network(cidr).hosts()))
-    elif gateway is not None:
-        extra["gateway_ip"] = gateway
-    if ":" in cidr:
-        extra["ipv6_address_mode"] = "dhcpv6_stateful"
-    return net, api.subnet(net["id"], cidr, **extra)
-
-
-def gateway_info(net: dict[str, Any], subnet: dict[str, Any], ip: str | None = None,
-                 **extra: Any) -> dict[str, Any]:
-    fixed: dict[str, Any] = {"subnet_id": subnet["id"]}
-    if ip is not None:
-        fixed["ip_address"] = ip
-    return {"network_id": net["id"], "external_fixed_ips": [fixed], **extra}
-
-
-def router_ports(api: Api, router_id: str) -> list[dict[str, Any]]:
-    response = api.get("/v2.0/ports", params={"device_id": router_id})
-    assert response.status_code == 200, response.text
-    return response.json()["ports"]
 
 
 # -- CRUD ---------------------------------------------------------------------------------------
@@ -690,11 +603,12 @@ def test_remove_interface_rejections(api: Api, central: Central) -> None:
     url = f"/v2.0/routers/{r['id']}/remove_router_interface"
     rejected(central, lambda: api.put(url, {}), 400,
              "Either subnet_id or port_id must be specified.")
-    rejected(central, lambda: api.put(url, {"subnet_id": sub2["id"]}), 400,
+    # not attached: 404, as Neutron (docs/compatibility.md, "Routers and floating IPs")
+    rejected(central, lambda: api.put(url, {"subnet_id": sub2["id"]}), 404,
              f"Subnet {sub2['id']} is not connected to router {r['id']}")
-    rejected(central, lambda: api.put(url, {"port_id": vm["id"]}), 400,
+    rejected(central, lambda: api.put(url, {"port_id": vm["id"]}), 404,
              f"Port {vm['id']} is not connected to a router")
-    rejected(central, lambda: api.put(url, {"port_id": on_other["port_id"]}), 400,
+    rejected(central, lambda: api.put(url, {"port_id": on_other["port_id"]}), 404,
              f"Port {on_other['port_id']} is not connected to router {r['id']}")
     rejected(central, lambda: api.put(url, {"subnet_id": sub2["id"],
                                             "port_id": added["port_id"]}), 409,

@@ -17,18 +17,8 @@ import pytest
 
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
-from tests.functional.test_networks import (
-    RACES,
-    TENANT,
-    as_list,
-    assert_error,
-    at_once,
-    check,
-    nb_exists,
-    nb_row,
-    snapshot,
-    synced,
-)
+from tests.support.nb import as_list, nb_exists, nb_row
+from tests.support.net_checks import RACES, TENANT, assert_error, at_once, check, snapshot, synced
 from tests.support.provider import Api, make_config, running
 
 SERVER_MAC = "02:00:00:00:00:00"

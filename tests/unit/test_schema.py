@@ -42,7 +42,7 @@ def test_every_stored_attribute_says_where_it_lives() -> None:
     ("subnets", "POST", {"dns_nameservers": ["10.0.0.1"] * 6}, "maximum of 5"),
     ("subnets", "POST", {"host_routes": [{"destination": "10.0.0.0/8", "nexthop": "10.0.0.1",
                                           "x": 1}]}, "unexpected keys: x"),
-    ("ports", "POST", {"binding:vnic_type": "direct"}, "is not in [normal]"),
+    ("ports", "POST", {"binding:vnic_type": 3}, "not a valid string"),
     ("ports", "PUT", {"id": "other"}, "read-only attribute id"),
     ("ports", "POST", {"mac_address": " fa:16:3e:00:00:01"}, "not a valid MAC"),
     ("ports", "POST", {"binding:profile": []}, "not a dictionary"),

@@ -30,7 +30,7 @@ def resolve(w: Writer, idents: list[str]) -> tuple[list[Any], list[str]]:
             pg = pgs.get(key) if key is not None else view.pg_by_name(w.idl, ident)
             if pg is not None and not is_security_group(pg):
                 pg = None
-        if pg is None and key is None and ident != L.PG_DEFAULT:
+        if pg is None and key is None and view.pg_by_name(w.idl, ident) is None:
             raise BadRequest(f"Invalid input for security_groups. Reason: '{ident}' is not "
                              "a valid UUID nor the name of a security group.")
         if pg is None:

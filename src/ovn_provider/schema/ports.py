@@ -22,9 +22,10 @@ PORTS = schema(
     "ports", "port", "ports",
     ident(L.LSP, "LSP.name (a UUID); the row's own UUID is not shown"),
     name(At(L.LSP, EXT, L.LSP_NIC_NAME, "presence marks a port of this provider")),
-    Attr("network_id", "uuid", post=True, required=True, sortable=True,
+    Attr("network_id", "uuid", post=True, put=True, required=True, sortable=True,
          at=(At(L.LS, "ports", how="the LS holding the LSP"),
-             At(L.LSP, EXT, L.LSP_NETWORK_ID, "a lookup hint"))),
+             At(L.LSP, EXT, L.LSP_NETWORK_ID, "a lookup hint")),
+         doc="a PUT may only repeat the current one"),
     *tenant(),
     Attr("mac_address", "mac", post=True, put=True, sortable=True,
          at=(At(L.LSP, "addresses", how='"<mac> <ip>..." or "<mac> dynamic"'),),
@@ -59,8 +60,9 @@ PORT_SECURITY = (Attr("port_security_enabled", "boolean", post=True, put=True, s
                       doc="default: the network's"),)
 
 #: allowed-address-pairs
-ADDRESS_PAIRS = (Attr("allowed_address_pairs", "array", post=True, put=True, items="object",
-                      item_keys=("ip_address", "mac_address"), filterable=False,
+ADDRESS_PAIRS = (Attr("allowed_address_pairs", "array", post=True, put=True, nullable=True,
+                      items="object", item_keys=("ip_address", "mac_address"),
+                      filterable=False, model_checks=True,
                       at=(At(L.LSP, EXT, L.LSP_ADDRESS_PAIRS, "JSON"),
                           At(L.LSP, "port_security", how="extra addresses"))),)
 
@@ -71,9 +73,8 @@ BINDING = (
          at=(At(L.LSP, EXT, L.LSP_BINDING_HOST),
              At(L.LSP, "options", L.LSP_REQUESTED_CHASSIS, "read for older ports")),
          doc="null: no binding"),
-    Attr("binding:vnic_type", "string", post=True, put=True, enum=("normal",), enforce_enum=True,
-         sortable=True,
-         doc="always normal"),
+    Attr("binding:vnic_type", "string", post=True, put=True, enum=("normal",), sortable=True,
+         ignored=True, doc="accepted and ignored; always normal"),
     Attr("binding:profile", "object", post=True, put=True, nullable=True, returned=False,
          ignored=True, doc="accepted and ignored"),
 )

@@ -48,7 +48,8 @@ GATEWAY = (Attr(
     doc="network_id, enable_snat, external_fixed_ips [{subnet_id, ip_address}]"),)
 
 #: extraroute
-ROUTES = (Attr("routes", "array", post=True, put=True, items="object", max_items=30,
+ROUTES = (Attr("routes", "array", post=True, put=True, nullable=True, items="object",
+               max_items=30,
                item_keys=("destination", "nexthop"), filterable=False,
                at=(At(L.STATIC_ROUTE, "ip_prefix", how="destination; nexthop in nexthop"),)),)
 

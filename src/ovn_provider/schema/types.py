@@ -136,9 +136,10 @@ def description(at: At) -> Attr:
 
 
 def tagged(at: At) -> Attr:
-    return Attr("tags", "array", post=True, items="string", max_items=50, max_len=255,
-                filterable=False, at=(at,),
-                doc="standard-attr-tag / tag-creation; changed through /tags (docs/tags.md)")
+    return Attr("tags", "array", post=True, put=True, nullable=True, items="string",
+                max_items=50, max_len=255, filterable=False, at=(at,), model_checks=True,
+                doc="standard-attr-tag / tag-creation; null: none; ignored in a PUT: tags "
+                    "change through /tags (docs/tags.md)")
 
 
 def status(*values: str, doc: str = "") -> Attr:
