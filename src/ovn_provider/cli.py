@@ -9,9 +9,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ovn_provider import __version__, config
+from ovn_provider import config
+from ovn_provider.buildinfo import add_version_option
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.daemons import DaemonError
+from ovn_provider.setup import main as setup_main
 
 DEFAULT_LOGGER_CONF = "/etc/ovirt-provider-ovn/logger.conf"
 DEFAULT_LOG_FILE = "/var/log/ovirt-provider-ovn.log"
@@ -20,11 +22,11 @@ LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ovn-provider", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"ovn-provider {__version__}")
+    add_version_option(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the Networking and Identity APIs")
-    serve.add_argument("--config", action="append", metavar="FILE",
-                       help="configuration file (repeatable, later wins); default: "
+    serve.add_argument("--config", action="extend", nargs="+", metavar="FILE",
+                       help="configuration files (repeatable, later wins); default: "
                             f"{config.DEFAULT_MAIN} then {config.DEFAULT_CONFD}/*.conf")
     serve.add_argument("--embedded-ovn", metavar="STATE_DIR",
                        help="start a private OVN central (NB, SB, northd) under STATE_DIR on "
@@ -35,8 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-file", metavar="FILE",
                        help="log to FILE ('-' for stderr) when no logging config is used")
     serve.add_argument("--debug", action="store_true", help="log at DEBUG level")
+    setup_main.add_parser(sub)
     check = sub.add_parser("check-config", help="load and validate the configuration")
-    check.add_argument("--config", action="append", metavar="FILE")
+    check.add_argument("--config", action="extend", nargs="+", metavar="FILE")
     return parser
 
 
@@ -66,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         print(f"configuration OK ({', '.join(cfg.sources) or 'defaults only'})")
         return 0
+    if args.command == "setup":
+        return setup_main.run(args)
     _setup_logging(args)
     return serve(args)
 

@@ -27,25 +27,17 @@ from ovn_provider.auth.base import TokenCache
 from ovn_provider.config import Config
 from ovn_provider.neutron import default_groups
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.ovn.nb import Nb, NbUnavailable
+from ovn_provider.ovn.nb import Nb, NbUnavailable, configure_ssl
+from ovn_provider.tls_reload import ReloadableTls
 
 LOG = logging.getLogger(__name__)
 
 
 def build_info() -> str:
     """Build date and git hash of the running code, as far as they can be known."""
-    import datetime as dt
-    import os
-    import subprocess
+    from ovn_provider.buildinfo import describe
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    built = dt.datetime.fromtimestamp(os.path.getmtime(__file__), dt.UTC)
-    try:
-        commit = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    return f"built {built:%Y-%m-%d}, git {commit or 'unknown'}"
+    return describe()
 
 
 class StartupError(RuntimeError):
@@ -141,14 +133,15 @@ class Provider:
         self.networking, self.identity = build_apps(cfg, self.nb)
         self.sockets = [bind(cfg.bind_address, cfg.neutron_port),
                         bind(cfg.bind_address, cfg.keystone_port)]
-        tls = tls_context(cfg) if cfg.https else None
+        self.tls = (ReloadableTls(lambda: tls_context(cfg), cfg.ssl_cert) if cfg.https
+                    else None)
         self.servers: list[_Server] = []
         for app in (self.networking, self.identity):
             config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False,
                                     timeout_keep_alive=60, timeout_graceful_shutdown=10,
                                     server_header=False, date_header=True, http="h11")
             config.load()
-            config.ssl = tls
+            config.ssl = self.tls.context if self.tls else None
             self.servers.append(_Server(config))
         self._stop = threading.Event()
         self.started = threading.Event()
@@ -162,11 +155,22 @@ class Provider:
         for server in self.servers:
             server.should_exit = True
 
+    def reload_tls(self) -> None:
+        """SIGHUP: new connections use the certificate files as they are now; the NB
+        client reads its files at each (re)connection (python-ovs), so only the paths
+        are set again."""
+        LOG.info("SIGHUP: reloading TLS files")
+        if self.tls is not None:
+            self.tls.reload()
+        if any(part.startswith("ssl:") for part in self.cfg.ovn_remote.split(",")):
+            configure_ssl(self.cfg.ssl_key, self.cfg.ssl_cert, self.cfg.ssl_cacert)
+
     async def _serve(self, install_signals: bool) -> None:
         if install_signals:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop)
+            loop.add_signal_handler(signal.SIGHUP, self.reload_tls)
         tasks = [asyncio.create_task(server.serve(sockets=[sock]))
                  for server, sock in zip(self.servers, self.sockets, strict=True)]
         self.started.set()

@@ -1,0 +1,1 @@
+"""`ovn-provider setup`: PKI, TLS on the OVN databases and the APIs, services (docs/setup.md)."""
