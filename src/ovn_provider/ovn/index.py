@@ -323,3 +323,26 @@ def set_uuids(row: Any, column: str) -> list[uuid.UUID]:
     if datum is None:
         return []
     return [atom.value for atom in datum.values]
+
+
+def verify(row: Any, *columns: str) -> None:
+    """`row.verify(column)` for each column, on any replica row of the open transaction:
+    the server then answers TRY_AGAIN if another client changed one of them since the
+    replica read it, and the write function runs again on the fresh replica.
+
+    Two python-ovs gaps are covered here: it sends the check (a "wait" operation) only
+    for rows the transaction also writes, so a row that is only read is added to the
+    transaction's rows (with no change, python-ovs sends no update for it); and it fails
+    on a column the server never sent (one still at its default is missing from the
+    row's data), so that default is stored first. Rows inserted or deleted in this
+    transaction have nothing to verify."""
+    data = row._data
+    txn = row._idl.txn
+    if data is None or row._changes is None or txn is None:
+        return
+    for column in columns:
+        if column not in data:
+            data[column] = ovs_data.Datum.default(row._table.columns[column].type)
+        row.verify(column)
+    if row._prereqs:
+        txn._txn_rows.setdefault(row.uuid, row)
