@@ -1,4 +1,4 @@
-"""Configuration compatible with ovirt-provider-ovn (compat spec section 5).
+"""Configuration compatible with ovirt-provider-ovn (docs/configuration.md).
 
 Files are read in order (main file, then conf.d/*.conf sorted by name); a later file
 overrides an earlier one key by key. Every value is validated at load time, and a bad one
@@ -136,7 +136,7 @@ def derive_sb_remote(nb_remote: str) -> str:
 
 
 def _cacert(text: str) -> str:
-    """An empty value means the documented default, never the certificate path (D21)."""
+    """An empty value means the documented default, never the certificate path."""
     return text.strip() or DEFAULT_CACERT
 
 
@@ -153,7 +153,7 @@ class Key:
     parse: Callable[[str], Any]
 
 
-# (section, key, attribute, default, parser): the whole catalogue of compat spec 5.2,
+# (section, key, attribute, default, parser): the whole catalogue of docs/configuration.md,
 # plus this project's own keys (documented in docs/configuration.md).
 KEYS: tuple[Key, ...] = (
     Key("PROVIDER", "neutron-port", "neutron_port", "9696", _port),
@@ -305,7 +305,7 @@ class Config:
 
 
 def default_files(main: str | None = None, confd: str | None = None) -> list[str]:
-    """The main file, then conf.d/*.conf in file-name order (spec 5.1)."""
+    """The main file, then conf.d/*.conf in file-name order (docs/configuration.md)."""
     main = DEFAULT_MAIN if main is None else main
     confd = DEFAULT_CONFD if confd is None else confd
     return [main, *sorted(glob.glob(os.path.join(glob.escape(confd), "*.conf")))]

@@ -1,8 +1,9 @@
-"""`/v2.0/extensions`: exactly the aliases this provider implements (compat spec 3.13).
+"""`/v2.0/extensions`: exactly the aliases this provider implements (docs/compatibility.md,
+"Paths").
 
 An alias tied to a collection (`router`, `security-group`, ...) is listed only while that
 collection is served, so the list follows the registry in api/resources.py. `extraroute`
-is always listed (Q12).
+is always listed.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The collections the Networking API serves, and the model functions behind each."""
+"""The collections the Networking API serves: each one's schema (src/ovn_provider/schema)
+and the model functions behind it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from ovn_provider.neutron import (
     floating_ips,
     networks,
+    port_view,
     ports,
     router_interfaces,
     routers,
@@ -17,17 +19,17 @@ from ovn_provider.neutron import (
     subnets,
 )
 from ovn_provider.neutron.context import Ctx
+from ovn_provider.schema import SCHEMAS
+from ovn_provider.schema.types import Schema
 
 Body = dict[str, Any]
 
 
 @dataclass
 class Resource:
-    """A collection: its path segment, JSON keys and model functions."""
+    """A collection: its schema (path segment, JSON keys, attributes) and model functions."""
 
-    path: str  # "security-groups"
-    collection: str  # "security_groups"
-    root: str  # "security_group"
+    schema: Schema
     list_all: Callable[[Ctx], list[Body]]
     show: Callable[[Ctx, str], Body] | None = None
     create: Callable[[Ctx, Body], Body] | None = None
@@ -39,26 +41,37 @@ class Resource:
     #: `list_all` + query.apply would send.
     list_serialized: Callable[[Ctx], Any] | None = None
 
+    @property
+    def path(self) -> str:  # "security-groups"
+        return self.schema.path
+
+    @property
+    def collection(self) -> str:  # "security_groups"
+        return self.schema.collection
+
+    @property
+    def root(self) -> str:  # "security_group"
+        return self.schema.root
+
 
 def all_resources() -> list[Resource]:
+    s = SCHEMAS
     return [
-        Resource("networks", "networks", "network", networks.list_all, networks.show,
-                 networks.create, networks.update, networks.delete),
-        Resource("subnets", "subnets", "subnet", subnets.list_all, subnets.show,
-                 subnets.create, subnets.update, subnets.delete),
-        Resource("ports", "ports", "port", ports.list_all, ports.show, ports.create,
-                 ports.update, ports.delete, list_serialized=ports.list_serialized),
-        Resource("routers", "routers", "router", routers.list_all, routers.show,
-                 routers.create, routers.update, routers.delete,
+        Resource(s["networks"], networks.list_all, networks.show, networks.create,
+                 networks.update, networks.delete),
+        Resource(s["subnets"], subnets.list_all, subnets.show, subnets.create, subnets.update,
+                 subnets.delete),
+        Resource(s["ports"], port_view.list_all, ports.show, ports.create, ports.update,
+                 ports.delete, list_serialized=port_view.list_serialized),
+        Resource(s["routers"], routers.list_all, routers.show, routers.create, routers.update,
+                 routers.delete,
                  actions={"add_router_interface": router_interfaces.add,
                           "remove_router_interface": router_interfaces.remove}),
-        Resource("floatingips", "floatingips", "floatingip", floating_ips.list_all,
-                 floating_ips.show, floating_ips.create, floating_ips.update,
-                 floating_ips.delete),
-        Resource("security-groups", "security_groups", "security_group",
-                 security_groups.list_all, security_groups.show, security_groups.create,
-                 security_groups.update, security_groups.delete),
-        Resource("security-group-rules", "security_group_rules", "security_group_rule",
-                 security_group_rules.list_all, security_group_rules.show,
-                 security_group_rules.create, None, security_group_rules.delete),
+        Resource(s["floatingips"], floating_ips.list_all, floating_ips.show,
+                 floating_ips.create, floating_ips.update, floating_ips.delete),
+        Resource(s["security-groups"], security_groups.list_all, security_groups.show,
+                 security_groups.create, security_groups.update, security_groups.delete),
+        Resource(s["security-group-rules"], security_group_rules.list_all,
+                 security_group_rules.show, security_group_rules.create, None,
+                 security_group_rules.delete),
     ]

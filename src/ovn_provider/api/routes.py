@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from ovn_provider.neutron import tags
+from ovn_provider.neutron import tag_targets
 
 OTHER = "other"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
@@ -50,7 +50,7 @@ def networking(segments: list[str], actions: Mapping[str, Collection[str]]) -> s
         return base
     if size == 2:
         return base + "/{id}"
-    if rest[2] == "tags" and name in tags.COLLECTIONS:
+    if rest[2] == "tags" and name in tag_targets.FINDERS:
         return base + ("/{id}/tags" if size == 3 else "/{id}/tags/{tag}")
     if size == 3 and rest[2] in actions[name]:
         return f"{base}/{{id}}/{rest[2]}"

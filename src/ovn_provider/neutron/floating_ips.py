@@ -1,4 +1,4 @@
-"""Floating IPs (compat spec 9.5, Q11).
+"""Floating IPs (docs/routers.md).
 
 Layout (docs/routers.md):
 - the floating IP itself is a record on the floating network's LS,
@@ -21,7 +21,7 @@ from typing import Any
 
 from ovn_provider.config import Config
 from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFeature
-from ovn_provider.neutron import addressing, ipam, tags, view
+from ovn_provider.neutron import addressing, ipam, networks, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
@@ -158,9 +158,7 @@ def release_port(w: Writer, cfg: Config, port_id: str) -> None:
 
 
 def _associate(ctx: Ctx, w: Writer, rec: Record, port_id: str, wanted: str | None) -> None:
-    from ovn_provider.neutron import ports
-
-    lsp = ports.find(w.idl, port_id)
+    lsp = view.api_port(w.idl, port_id)
     if lsp is None:
         raise BadRequest(f"Port {port_id} does not exist")
     if lsp.type == "router":
@@ -237,7 +235,6 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         raise BadRequest("fixed_ip_address cannot be specified without a port_id")
 
     def write(w: Writer) -> str:
-        from ovn_provider.neutron import networks
 
         ls = networks.find(w.idl, v["network_id"])
         if ls is None:

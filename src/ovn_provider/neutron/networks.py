@@ -1,4 +1,5 @@
-"""Networks: Logical_Switch rows (compat spec 3.7, 4.4)."""
+"""Networks: Logical_Switch rows (docs/compatibility.md, "Networks, subnets, ports"; docs/nb-
+layout.md)."""
 
 from __future__ import annotations
 
@@ -152,7 +153,7 @@ KEEP: Any = object()
 def _provider_change(data: dict[str, Any], creating: bool
                      ) -> tuple[str, str, int | None] | None | Any:
     """The wanted physical network: a (type, physnet, vlan) triple, None for "none" (an
-    overlay), or KEEP. Keys that are absent keep the current state (D5); only an explicit
+    overlay), or KEEP. Keys that are absent keep the current state; only an explicit
     null `provider:physical_network` or `provider:network_type` removes it."""
     given = {key: data[key] for key in PROVIDER_KEYS if key in data}
     if any(value is not None for value in given.values()):

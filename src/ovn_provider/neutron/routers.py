@@ -1,7 +1,7 @@
 """Routers: Logical_Router rows, their external gateway, static routes and SNAT
-(compat spec 3.10, 4.7, 9.5; defects D7, D8, D31 not reproduced).
+(docs/routers.md).
 
-Every LR is a router (Q8). Lookups go by LR UUID only (D31). A create, update or delete is
+Every LR is a router. Lookups go by LR UUID only. A create, update or delete is
 one NB transaction; all validation that needs the NB happens inside it, so a rejected
 request writes nothing.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotImplementedFeature
-from ovn_provider.neutron import addressing, ipam, tags, view
+from ovn_provider.neutron import addressing, ipam, networks, subnets, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
@@ -160,7 +160,6 @@ def _check_gateway(w: Writer, req: GatewayRequest, keep_ip: str | None = None,
     when none was given. `keep_ip` is the router's current gateway IP on that subnet,
     which does not count as taken. For an existing router `lr`, the external subnet must
     not overlap its other ports (`old_lrp`, the current gateway, excepted)."""
-    from ovn_provider.neutron import networks, subnets
 
     ls = networks.find(w.idl, req.network_id)
     if ls is None:
@@ -209,7 +208,7 @@ def _add_gateway(w: Writer, lr: Any, lr_id: str | None, ls: Any, info: addressin
 
 def _snat_setting(ctx: Ctx, requested: bool | None, current: bool | None) -> bool:
     """The SNAT flag a router with a gateway ends up with. Absent keeps the current
-    value; a new gateway defaults to SNAT when NAT is available (spec 9.5)."""
+    value; a new gateway defaults to SNAT when NAT is available (docs/routers.md)."""
     available = RC.nat_available(ctx)
     if requested is True and not available:
         raise NotImplementedFeature(f"enable_snat must set be false: {RC.NO_CHASSIS}")
@@ -358,7 +357,7 @@ def _set_routes(w: Writer, lr: Any, routes: list[Route], gateway_route: Route | 
         key = _normal_route(row.ip_prefix, row.nexthop)
         if has_gateway and RC.is_default(row.ip_prefix) and (
                 gateway_route is None or key == gateway_route):
-            continue  # the gateway's default route is protected (D8, Q30)
+            continue  # the gateway's default route is protected
         if key in existing or key not in wanted:
             lr.delvalue("static_routes", row)
             row.delete()
@@ -382,7 +381,8 @@ def delete(ctx: Ctx, router_id: str) -> None:
         lr = RC.get_router(w.idl, router_id)
         gw = RC.gateway_of(w.idl, lr, w)
         gw_lrp = gw.lrp.name if gw is not None else None
-        lr.verify("ports")  # spec 9.8: an interface added meanwhile by another instance
+        # docs/compatibility.md, "Concurrency": an interface added meanwhile by another instance
+        lr.verify("ports")
         if any(lrp.name != gw_lrp for lrp in lr.ports):
             raise Conflict(f"Router {router_id} still has ports")
         if gw is not None:

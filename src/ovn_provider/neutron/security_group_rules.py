@@ -1,5 +1,5 @@
-"""Security group rules: one ACL per rule on its group's PG (compat spec 3.12, 4.3, 4.9,
-D10, D39).
+"""Security group rules: one ACL per rule on its group's PG (docs/security-groups.md; docs/nb-
+layout.md).
 
 Creating or deleting a rule also bumps the group's revision and `updated_at`, in the
 same transaction. The REST id is the ACL row UUID; group ids are PG UUIDs resolved from
@@ -111,7 +111,7 @@ def _group(w: Writer, ident: str) -> Any:
 
 def external_ids(rule: acl_match.Rule, pg_name: str, remote_name: str | None
                  ) -> dict[str, str]:
-    """The ACL keys of spec 4.3: names of the groups, and the request as supplied."""
+    """The ACL keys of docs/nb-layout.md: names of the groups, and the request as supplied."""
     ext = {L.ACL_GROUP: pg_name, L.ACL_ETHERTYPE: rule.ethertype}
     optional = ((L.ACL_REMOTE_GROUP, remote_name), (L.ACL_PROTOCOL, rule.protocol),
                 (L.ACL_MIN_PORT, rule.port_min), (L.ACL_MAX_PORT, rule.port_max),

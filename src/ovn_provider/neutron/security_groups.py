@@ -1,8 +1,8 @@
-"""Security groups: Port_Group rows (compat spec 3.11, 4.2, 4.3, 4.8, Q14, D11, D24).
+"""Security groups: Port_Group rows (docs/security-groups.md; docs/nb-layout.md).
 
 A PG is an oVirt security group when it has `ovirt_sec_group_name` or is named
 `Default`; `DropAll` and foreign PGs are never shown and never break a listing. The REST
-id is the PG row UUID; `Default` is accepted wherever an id is expected (Q14). ACLs name
+id is the PG row UUID; `Default` is accepted wherever an id is expected. ACLs name
 their group (and any remote group) by PG name, so PG names are never changed after
 creation. Reading the rules of a group (its non-`drop` ACLs) lives here too, since a
 group renders its rules; creating and deleting rules is in security_group_rules.py.
@@ -22,8 +22,6 @@ from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.index import NbIdl, map_get, set_size, set_uuids
 from ovn_provider.ovn.nb import Writer
 
-CREATE_KEYS = frozenset({"name", "description", "tenant_id", "project_id", "tags"})
-UPDATE_KEYS = frozenset({"name", "description"})
 NO_SCHEMA = "Security groups are not supported by this OVN Northbound schema"
 STORED_TS = "%Y-%m-%dT%H:%M:%S.%f"
 SHOWN_TS = "%Y-%m-%dT%H:%M:%SZ"
@@ -56,7 +54,7 @@ def shown_time(text: str | None) -> str | None:
 
 
 def is_group(pg: Any) -> bool:
-    """An oVirt security group (spec 4.1); DropAll never is."""
+    """An oVirt security group (docs/nb-layout.md); DropAll never is."""
     if pg.name == L.PG_DROP_ALL:
         return False
     return pg.name == L.PG_DEFAULT or map_get(pg, "external_ids", L.PG_NAME) is not None
@@ -167,7 +165,7 @@ def _get(idl: NbIdl, ident: str) -> Any:
 
 def resolve_for_write(w: Writer, ident: str) -> Any | None:
     """The group `ident` names, creating Default (and DropAll) if `ident` is `Default`
-    and they are missing (spec 4.8)."""
+    and they are missing (docs/security-groups.md)."""
     if ident == L.PG_DEFAULT:
         return default_groups.ensure(w)[1]
     return find(w.idl, ident)
@@ -191,7 +189,7 @@ def _ethertype(acl: Any) -> str:
 
 def _port(text: str | None) -> int | None:
     value = L.parse_int(text)
-    return value if value is not None and value >= 0 else None  # -1: any (D10)
+    return value if value is not None and value >= 0 else None  # -1: any
 
 
 def render_rule(ctx: Ctx, index: _Resolver, acl: Any, owner: Any
@@ -246,7 +244,7 @@ def render(ctx: Ctx, index: Groups, pg: Any) -> dict[str, Any]:
 def list_all(ctx: Ctx) -> list[dict[str, Any]]:
     with ctx.nb.read() as idl:
         if L.PG not in idl.tables:
-            return []  # D24
+            return []
         return view.cached(idl, "security_groups_rendered", lambda i: _render_all(ctx, i))
 
 
@@ -259,7 +257,7 @@ def show(ctx: Ctx, ident: str) -> dict[str, Any]:
     if ident == L.PG_DEFAULT:
         with ctx.nb.read() as idl:
             missing = L.PG in idl.tables and find(idl, ident) is None
-        if missing:  # spec 4.8: Default exists before any call that refers to it
+        if missing:  # docs/security-groups.md: Default exists before any call that refers to it
             ctx.nb.transact(lambda w: default_groups.ensure(w) and None)
     with ctx.nb.read() as idl:
         return render(ctx, groups(idl), _get(idl, ident))
@@ -275,15 +273,8 @@ def _text(value: Any, key: str, max_len: int = 255) -> str:
     return value
 
 
-def _only(data: dict[str, Any], allowed: frozenset[str]) -> None:
-    extra = sorted(set(data) - allowed)
-    if extra:
-        raise BadRequest(f"Invalid data found: {', '.join(extra)}")
-
-
 # -- writes ---------------------------------------------------------------------------------------
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
-    _only(data, CREATE_KEYS)
     if data.get("name") is None:
         raise BadRequest("Mandatory data name is missing")
     name = _text(data["name"], "name")
@@ -322,7 +313,6 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
-    _only(data, UPDATE_KEYS)
     name = data.get("name")
     if name is not None:
         name = _text(name, "name")
@@ -339,7 +329,7 @@ def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
         pg = _get(w.idl, ident)
         if pg.name == L.PG_DEFAULT:
             raise BadRequest("Updating default security group not allowed.")
-        if name is not None:  # D11: no name keeps the name
+        if name is not None:  # no name keeps the name
             pg.setkey("external_ids", L.PG_NAME, name)
         if "description" in data:
             if description:

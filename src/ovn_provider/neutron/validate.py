@@ -113,9 +113,3 @@ def body_root(body: Any, root: str) -> dict[str, Any]:
     if not isinstance(inner, dict):
         raise BadRequest(f"Resource body '{root}' must be a JSON object")
     return inner
-
-
-def only_keys(data: dict[str, Any], allowed: set[str]) -> None:
-    extra = sorted(set(data) - allowed)
-    if extra:
-        raise BadRequest(f"Invalid data found: {', '.join(extra)}")

@@ -12,6 +12,13 @@ while a response is being built from it.
 
 While the NB is unreachable (or not yet synced), both raise `NbUnavailable` at once; the
 HTTP layer answers 503.
+
+Malformed transactions (docs/architecture.md, "Malformed transactions"): ovsdb-server
+refuses a string holding a NUL byte by closing the client's connection, so a write that
+would send one is refused here before it leaves the process (`NbMalformed`, a 400). A
+transaction the server answers with an error is never retried; one during which the
+connection dropped is retried once (a failover), and if the connection drops again under
+it, it is given up (`NbCommitError`) instead of being retried into an outage.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.malformed import malformed_column
 from ovn_provider.ovn.sb import GatewayChassis
 
 LOG = logging.getLogger(__name__)
@@ -49,6 +57,11 @@ class NbUnavailable(Exception):
 
 class NbCommitError(Exception):
     """The NB refused a transaction (constraint violation, etc.)."""
+
+
+class NbMalformed(NbCommitError):
+    """A transaction holds a value the NB cannot take (a NUL byte in a string); it was
+    never sent."""
 
 
 class Writer:
@@ -115,6 +128,10 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         self.writer = Writer(self.api.idl, txn, self.api.gateways)
         try:
             self.result = self.fn(self.writer)
+            bad = malformed_column(txn)
+            if bad is not None:
+                raise NbMalformed(f"Invalid input: a string for {bad} contains a NUL "
+                                  "character")
         finally:
             # What read caches built inside the write function may hold pending rows.
             self.api.idl.txn_cache.clear()
@@ -125,6 +142,47 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
 
     def __str__(self) -> str:
         return f"fn({getattr(self.fn, '__qualname__', self.fn)})"
+
+
+class _Transaction(ovsdbapp_txn.Transaction):
+    """ovsdbapp's transaction with this module's retry rule: TRY_AGAIN after a verify
+    failure runs the write function again on the fresh replica (as ovsdbapp does); a
+    connection lost under the transaction is retried once, a second loss gives up."""
+
+    def do_commit(self) -> list[Any]:
+        self.start_time = time.time()
+        idl = self.api.idl
+        drops = 0
+        attempt = 0
+        while True:
+            if attempt and self.timeout_exceeded():
+                raise RuntimeError("OVS transaction timed out")
+            attempt += 1
+            seqno = idl.change_seqno
+            session = idl._session.get_seqno()
+            txn = ovs_idl.Transaction(idl)
+            for command in self.commands:
+                try:
+                    command.run_idl(txn)
+                except Exception:
+                    txn.abort()
+                    raise
+            status = txn.commit_block()
+            if status == txn.TRY_AGAIN:
+                if idl._session.get_seqno() != session:
+                    drops += 1
+                    if drops > 1:
+                        raise NbCommitError("the OVN Northbound database closed the "
+                                            "connection twice while committing this change; "
+                                            "it was not retried again")
+                idlutils.wait_for_change(idl, self.time_remaining(), seqno)
+                continue
+            if status in (txn.ERROR, txn.NOT_LOCKED):
+                raise NbCommitError(txn.get_error() if status == txn.ERROR else
+                                    "the NB lock is not held")
+            if status == txn.SUCCESS:
+                self.post_commit(txn)
+            return [cmd.result for cmd in self.commands]
 
 
 class _Api:
@@ -270,8 +328,8 @@ class Nb:
     def transact(self, fn: Callable[[Writer], T]) -> T:
         conn, api = self._require()
         cmd = _FnCommand(api, fn)
-        txn = ovsdbapp_txn.Transaction(api, conn, timeout=self.timeout, check_error=True,
-                                       log_errors=False)
+        txn = _Transaction(api, conn, timeout=self.timeout, check_error=True,
+                           log_errors=False)
         txn.add(cmd)
         started = time.monotonic()
         outcome = "failed"
@@ -286,9 +344,9 @@ class Nb:
             if "timed out" in text:
                 outcome = "timeout"
                 raise NbUnavailable("OVN Northbound database did not answer in time") from exc
-            if text.startswith("OVSDB Error"):
-                outcome = "refused"
-                raise NbCommitError(text) from exc
+            raise
+        except NbCommitError:
+            outcome = "refused"
             raise
         finally:
             if self.observer is not None:
