@@ -11,7 +11,7 @@ from ovn_provider.api.resources import Resource, all_resources
 from ovn_provider.errors import MethodNotAllowed, NotFound, Unauthorized
 from ovn_provider.neutron import tag_targets, tags
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.neutron.validate import body_root
+from ovn_provider.neutron.validate import body_list, body_root
 from ovn_provider.schema import check
 
 Body = dict[str, Any]
@@ -111,7 +111,13 @@ class Networking:
                                              self.ctx.cfg.url_filter_exception,
                                              f"{self.ctx.cfg.neutron_url}v2.0/", r.path))
         if req.method == "POST" and r.create is not None:
-            data = check.body(r.schema, body_root(req.json(), r.root), "POST")
+            body = req.json()
+            if r.bulk is not None and isinstance(body, dict) and r.collection in body \
+                    and r.root not in body:
+                items = [check.body(r.schema, item, "POST")
+                         for item in body_list(body, r.collection)]
+                return Response(201, {r.collection: r.bulk(self.ctx, items)})
+            data = check.body(r.schema, body_root(body, r.root), "POST")
             return Response(201, {r.root: r.create(self.ctx, data)})
         raise MethodNotAllowed(f"Method {req.method} is not allowed on {req.raw_path}")
 

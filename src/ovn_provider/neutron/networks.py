@@ -3,10 +3,11 @@ layout.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict
-from ovn_provider.neutron import addressing, ipam, tags, view
+from ovn_provider.neutron import addressing, bulk, ipam, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
@@ -183,7 +184,10 @@ def _set_localnet(w: Writer, ls: Any, existing: Any | None,
 
 
 # -- writes ----------------------------------------------------------------------------
-def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
+    """Validate a POST body; the returned write function inserts the object into an
+    open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
+    (or a callable giving it after the commit)."""
     values = _validate(ctx, data, creating=True)
     tagged = tags.create_ext(data)
 
@@ -201,8 +205,11 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             _set_localnet(w, ls, None, values["provider"])
         return w.real_uuid(ls)
 
-    resolve = ctx.nb.transact(write)
-    return show(ctx, str(resolve()))
+    return write
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return bulk.create_one(ctx, prepare_create, show, data)
 
 
 def update(ctx: Ctx, network_id: str, data: dict[str, Any]) -> dict[str, Any]:

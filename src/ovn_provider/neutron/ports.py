@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
 from ovn_provider.neutron import address_pairs as AP
 from ovn_provider.neutron import (
     addressing,
+    bulk,
     floating_ips,
     ipam,
     networks,
@@ -114,7 +116,10 @@ def _network(w: Writer, network_id: str) -> Any:
 
 
 # -- writes -----------------------------------------------------------------------------
-def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
+    """Validate a POST body; the returned write function inserts the object into an
+    open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
+    (or a callable giving it after the commit)."""
     v = _validate(data, creating=True, max_pairs=ctx.cfg.max_address_pairs)
     tagged = tags.create_ext(data)
     cfg = ctx.cfg
@@ -124,11 +129,15 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         security = v.get("security", L.parse_bool(ls.external_ids.get(L.LS_PORT_SECURITY),
                                                  cfg.port_security_default))
         mac = v.get("mac")
+        claimed = w.idl.txn_claims.setdefault("mac", {})  # MACs of a bulk's earlier ports
         if mac is None:
             mac = _unique_mac(w.idl)
-        elif _mac_in_use(w.idl, ls, mac, None):
+            while mac in claimed:
+                mac = _unique_mac(w.idl)
+        elif _mac_in_use(w.idl, ls, mac, None) or claimed.get(mac) == ls.uuid:
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
                            f"address {mac} is in use.")
+        claimed[mac] = ls.uuid
         idents = v.get("groups")
         if idents is None:
             idents = [L.PG_DEFAULT] if security and w.has_table(L.PG) else []
@@ -155,8 +164,11 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         port_groups.set_membership(w, lsp, security, groups, idents, [])
         return name
 
-    name = ctx.nb.transact(write)
-    return show(ctx, name)
+    return write
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return bulk.create_one(ctx, prepare_create, show, data)
 
 
 def _mac_in_use(idl: NbIdl, ls: Any, mac: str, ignore: uuid.UUID | None,

@@ -8,10 +8,11 @@ the PG names the ACL stores. Validation and the match grammar are in acl_match.p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
-from ovn_provider.neutron import acl_match, view
+from ovn_provider.neutron import acl_match, bulk, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import security_groups as SG
 from ovn_provider.neutron.context import Ctx
@@ -115,7 +116,10 @@ def external_ids(rule: acl_match.Rule, pg_name: str, remote_name: str | None
     return ext
 
 
-def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
+    """Validate a POST body; the returned write function inserts the object into an
+    open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
+    (or a callable giving it after the commit)."""
     rule = acl_match.parse_rule(data)
 
     def write(w: Writer) -> Any:
@@ -138,8 +142,11 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         SG.bump(pg)
         return w.real_uuid(acl)
 
-    committed = ctx.nb.transact(write)
-    return show(ctx, str(committed()))
+    return write
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return bulk.create_one(ctx, prepare_create, show, data)
 
 
 def delete(ctx: Ctx, rule_id: str) -> None:

@@ -11,12 +11,13 @@ group renders its rules; creating and deleting rules is in security_group_rules.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFeature
-from ovn_provider.neutron import acl_match, default_groups, tags, view
+from ovn_provider.neutron import acl_match, bulk, default_groups, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.index import NbIdl, map_get, set_size, set_uuids
@@ -274,7 +275,10 @@ def _text(value: Any, key: str, max_len: int = 255) -> str:
 
 
 # -- writes ---------------------------------------------------------------------------------------
-def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
+    """Validate a POST body; the returned write function inserts the object into an
+    open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
+    (or a callable giving it after the commit)."""
     if data.get("name") is None:
         raise BadRequest("Mandatory data name is missing")
     name = _text(data["name"], "name")
@@ -308,8 +312,11 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         pg.acls = default_groups.egress_acls(w, pg.name)
         return w.real_uuid(pg)
 
-    committed = ctx.nb.transact(write)
-    return show(ctx, str(committed()))
+    return write
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return bulk.create_one(ctx, prepare_create, show, data)
 
 
 def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict
-from ovn_provider.neutron import addressing, ipam, networks, ports, tags, view
+from ovn_provider.neutron import addressing, bulk, ipam, networks, ports, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import subnet_values as SV
 from ovn_provider.neutron import validate as V
@@ -154,7 +155,10 @@ def _relink_ports(w: Writer, ls: Any) -> None:
         ports.readdress(w, ls, lsp)
 
 
-def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
+    """Validate a POST body; the returned write function inserts the object into an
+    open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
+    (or a callable giving it after the commit)."""
     v = SV.validate_create(ctx, data)
     tagged = tags.create_ext(data)
 
@@ -206,8 +210,11 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         _relink_ports(w, ls)
         return w.real_uuid(row)
 
-    resolve = ctx.nb.transact(write)
-    return show(ctx, str(resolve()))
+    return write
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return bulk.create_one(ctx, prepare_create, show, data)
 
 
 def _set_subnets(w: Writer, ls: Any, rows: list[Any]) -> None:

@@ -146,6 +146,7 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         finally:
             # What read caches built inside the write function may hold pending rows.
             self.api.idl.txn_cache.clear()
+            self.api.idl.txn_claims.clear()
 
     def post_commit(self, txn: ovs_idl.Transaction) -> None:
         if self.writer is not None:
