@@ -99,6 +99,9 @@ LS_FIP_TAGS_PREFIX = "ovirt_floating_ip_tags:"  # NEW: "<prefix><fip id>" = tags
 
 # Port_Group
 PG_DEFAULT = "Default"
+#: The name Neutron clients look for: the `Default` group is shown under it
+#: (docs/security-groups.md, "The default group").
+PG_DEFAULT_SHOWN = "default"
 PG_DROP_ALL = "DropAll"
 PG_NAME = "ovirt_sec_group_name"
 # Port_Group.external_ids (docs/nb-layout.md)

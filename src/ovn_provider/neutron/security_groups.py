@@ -54,6 +54,15 @@ def shown_time(text: str | None) -> str | None:
     return parsed.strftime(SHOWN_TS)
 
 
+DEFAULT_EXISTS = "Default security group already exists."
+
+
+def is_default_name(name: str) -> bool:
+    """`Default` (the predecessor's group) or any spelling of Neutron's `default`: a second
+    group under that name would make clients pick the wrong one."""
+    return name.lower() == L.PG_DEFAULT_SHOWN
+
+
 def is_group(pg: Any) -> bool:
     """An oVirt security group (docs/nb-layout.md); DropAll never is."""
     if pg.name == L.PG_DROP_ALL:
@@ -151,6 +160,8 @@ def find(idl: NbIdl, ident: str) -> Any | None:
     """A listed group by PG UUID, `Default`, or PG name (old port data records names)."""
     if L.PG not in idl.tables:
         return None
+    if ident == L.PG_DEFAULT_SHOWN:
+        ident = L.PG_DEFAULT
     key = view.parse_uuid(ident)
     pg = view.rows(idl, L.PG).get(key) if key is not None else view.pg_by_name(idl, ident)
     return pg if pg is not None and is_group(pg) else None
@@ -167,7 +178,7 @@ def _get(idl: NbIdl, ident: str) -> Any:
 def resolve_for_write(w: Writer, ident: str) -> Any | None:
     """The group `ident` names, creating Default (and DropAll) if `ident` is `Default`
     and they are missing (docs/security-groups.md)."""
-    if ident == L.PG_DEFAULT:
+    if ident in (L.PG_DEFAULT, L.PG_DEFAULT_SHOWN):
         return default_groups.ensure(w)[1]
     return find(w.idl, ident)
 
@@ -229,7 +240,7 @@ def render(ctx: Ctx, index: Groups, pg: Any) -> dict[str, Any]:
     revision = L.parse_int(ext.get(L.PG_REVISION))
     return {
         "id": str(pg.uuid),
-        "name": ext.get(L.PG_NAME, pg.name),
+        "name": L.PG_DEFAULT_SHOWN if pg.name == L.PG_DEFAULT else ext.get(L.PG_NAME, pg.name),
         "description": ext.get(L.PG_DESCRIPTION, ""),
         "tenant_id": tenant,
         "project_id": project,
@@ -255,7 +266,7 @@ def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
 
 
 def show(ctx: Ctx, ident: str) -> dict[str, Any]:
-    if ident == L.PG_DEFAULT:
+    if ident in (L.PG_DEFAULT, L.PG_DEFAULT_SHOWN):
         with ctx.nb.read() as idl:
             missing = L.PG in idl.tables and find(idl, ident) is None
         if missing:  # docs/security-groups.md: Default exists before any call that refers to it
@@ -301,9 +312,10 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
             ext[L.PG_TENANT] = owners["tenant_id"]
         if "project_id" in owners:
             ext[L.PG_PROJECT] = owners["project_id"]
-        if name == L.PG_DEFAULT:
+        if is_default_name(name):
             if view.pg_by_name(w.idl, L.PG_DEFAULT) is not None:
-                raise Conflict("Security group Default already exists")
+                raise Conflict(DEFAULT_EXISTS)
+            ext[L.PG_NAME] = L.PG_DEFAULT  # the predecessor's layout (docs/nb-layout.md)
             pg = default_groups.ensure(w)[1]
             assert pg is not None  # the schema has Port_Group
             pg.external_ids = {**pg.external_ids, **ext}
@@ -323,7 +335,9 @@ def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
     name = data.get("name")
     if name is not None:
         name = _text(name, "name")
-        if name in (L.PG_DEFAULT, L.PG_DROP_ALL):
+        if is_default_name(name):
+            raise Conflict(DEFAULT_EXISTS)
+        if name == L.PG_DROP_ALL:
             raise BadRequest(f"Security group name {name} is reserved")
     description = data.get("description", None)
     if description is not None:
@@ -331,7 +345,7 @@ def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
 
     def write(w: Writer) -> str:
         require_schema(w.idl)
-        if ident == L.PG_DEFAULT:
+        if ident in (L.PG_DEFAULT, L.PG_DEFAULT_SHOWN):
             raise BadRequest("Updating default security group not allowed.")
         pg = _get(w.idl, ident)
         if pg.name == L.PG_DEFAULT:
@@ -352,7 +366,7 @@ def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
 def delete(ctx: Ctx, ident: str) -> None:
     def write(w: Writer) -> None:
         require_schema(w.idl)
-        if ident == L.PG_DEFAULT:
+        if ident in (L.PG_DEFAULT, L.PG_DEFAULT_SHOWN):
             raise BadRequest("Cannot delete the 'Default' security group")
         pg = _get(w.idl, ident)
         if pg.name == L.PG_DEFAULT:
