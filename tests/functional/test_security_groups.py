@@ -24,6 +24,7 @@ from ovn_provider.ovn.daemons import free_port, ovs_env, run, stop_pidfile, wait
 from ovn_provider.server import Provider
 from tests.support.nb import as_list, nb_exists, nb_row, nb_rows
 from tests.support.provider import Api, make_config, running
+from tests.support.stamps import stamped, without_stamps
 
 TENANT = "00000000000000000000000000000001"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -95,7 +96,9 @@ def egress_rules(group_id: str, tenant: str = TENANT, project: str = TENANT
 
 
 def without_ids(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(({k: v for k, v in r.items() if k != "id"} for r in rules),
+    """The rules without their ids and timestamps (the automatic ones have none)."""
+    skip = ("id", "created_at", "updated_at", "revision_number")
+    return sorted(({k: v for k, v in r.items() if k not in skip} for r in rules),
                   key=lambda r: (r["direction"], r["ethertype"], str(r["protocol"])))
 
 
@@ -401,8 +404,9 @@ def test_rule_create_response_acl_layout_and_revision(api: Api, central: Central
                  "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 80,
                  "port_range_max": 80, "remote_ip_prefix": "10.0.0.0/8",
                  "remote_group_id": None, "description": "web", "tenant_id": "t9",
-                 "project_id": "t9"}
+                 "project_id": "t9", **stamped(r, 0)}
     acl = nb_row(central, ACL, r["id"])
+    acl["external_ids"] = without_stamps(acl["external_ids"], 0)
     assert {k: acl[k] for k in ("direction", "priority", "match", "action", "log", "severity",
                                 "external_ids")} == {
         "direction": "to-lport", "priority": 1001, "action": "allow-related", "log": False,
@@ -728,7 +732,8 @@ def test_predecessor_groups_and_rules_read_back(api: Api, central: Central) -> N
             "id": ssh, "security_group_id": pg_id, "direction": "ingress",
             "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22,
             "port_range_max": 22, "remote_ip_prefix": None, "remote_group_id": None,
-            "description": "ssh", "tenant_id": TENANT, "project_id": TENANT}
+            "description": "ssh", "tenant_id": TENANT, "project_id": TENANT,
+            "created_at": None, "updated_at": None, "revision_number": 0}  # not recorded
         assert rules[ping]["security_group_id"] == pg_id
         assert rules[ping]["remote_group_id"] == default_id(central)
         assert rules[ping]["port_range_min"] is None

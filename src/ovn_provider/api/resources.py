@@ -10,10 +10,12 @@ from typing import Any
 from ovn_provider.neutron import (
     bulk,
     floating_ips,
+    ip_availability,
     networks,
     port_view,
     ports,
     router_interfaces,
+    router_routes,
     routers,
     security_group_rules,
     security_groups,
@@ -58,6 +60,14 @@ def _bulk(prepare: bulk.Prepare, show: bulk.Show) -> Callable[[Ctx, list[Body]],
     return lambda ctx, items: bulk.create_many(ctx, prepare, show, items)
 
 
+def _routes_action(adding: bool) -> Callable[[Ctx, str, Any], Body]:
+    """extraroute-atomic: change the routes in one transaction, answer the router."""
+    def action(ctx: Ctx, router_id: str, body: Any) -> Body:
+        router_routes.change(ctx, router_id, body, adding)
+        return {"router": routers.show(ctx, router_id)}
+    return action
+
+
 def all_resources() -> list[Resource]:
     s = SCHEMAS
     return [
@@ -71,7 +81,9 @@ def all_resources() -> list[Resource]:
         Resource(s["routers"], routers.list_all, routers.show, routers.create, routers.update,
                  routers.delete,
                  actions={"add_router_interface": router_interfaces.add,
-                          "remove_router_interface": router_interfaces.remove}),
+                          "remove_router_interface": router_interfaces.remove,
+                          "add_extraroutes": _routes_action(adding=True),
+                          "remove_extraroutes": _routes_action(adding=False)}),
         Resource(s["floatingips"], floating_ips.list_all, floating_ips.show,
                  floating_ips.create, floating_ips.update, floating_ips.delete),
         Resource(s["security-groups"], security_groups.list_all, security_groups.show,
@@ -81,4 +93,6 @@ def all_resources() -> list[Resource]:
                  security_group_rules.show, security_group_rules.create, None,
                  security_group_rules.delete,
                  bulk=_bulk(security_group_rules.prepare_create, security_group_rules.show)),
+        Resource(s["network-ip-availabilities"], ip_availability.list_all,
+                 ip_availability.show),
     ]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict
-from ovn_provider.neutron import addressing, bulk, ipam, tags, view
+from ovn_provider.neutron import addressing, bulk, ipam, stamps, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
@@ -37,6 +37,7 @@ def render(ctx: Ctx, ls: Any, subnets: list[Any], localnet: Any | None) -> dict[
         "router:external": L.parse_bool(ext.get(L.LS_ROUTER_EXTERNAL), False),
         "description": ext.get(L.LS_DESCRIPTION, ""),
         "tags": tags.of(ext),
+        **stamps.shown(ext),
     }
     if localnet is not None:
         tag = localnet.tag[0] if localnet.tag else None
@@ -193,7 +194,7 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
 
     def write(w: Writer) -> Any:
         ext = {L.LS_NAME: values["name"], L.LS_PORT_SECURITY: L.true_text(values["port_security"]),
-               **tagged}
+               **tagged, **stamps.new()}
         if "mtu" in values:
             ext[L.LS_MTU] = str(values["mtu"])
         if values.get("description"):
@@ -217,6 +218,7 @@ def update(ctx: Ctx, network_id: str, data: dict[str, Any]) -> dict[str, Any]:
 
     def write(w: Writer) -> None:
         ls = _get(w.idl, network_id)
+        stamps.check(w, ls)
         ext = dict(ls.external_ids)
         if "name" in values:
             ext[L.LS_NAME] = values["name"]
@@ -235,6 +237,7 @@ def update(ctx: Ctx, network_id: str, data: dict[str, Any]) -> dict[str, Any]:
             ls.external_ids = ext
         if "provider" in values:
             _set_localnet(w, ls, view.localnet_of(w.idl, ls), values["provider"])
+        stamps.touch(w, ls)
 
     ctx.nb.transact(write)
     return show(ctx, network_id)
@@ -281,6 +284,7 @@ def router_ports(idl: NbIdl, ls: Any) -> list[tuple[Any, Any]]:
 def delete(ctx: Ctx, network_id: str) -> None:
     def write(w: Writer) -> None:
         ls = _get(w.idl, network_id)
+        stamps.check(w, ls)
         localnet = view.localnet_of(w.idl, ls)
         ls.verify("ports")  # a port added meanwhile by another instance: TRY_AGAIN, recheck
         if set_size(ls, "ports") - (1 if localnet is not None else 0) > 0:

@@ -18,6 +18,7 @@ from ovn_provider.neutron import (
     networks,
     port_groups,
     port_view,
+    stamps,
     tags,
     view,
 )
@@ -146,7 +147,8 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
         _check_pairs(w, ls, None, mac, pairs, security)
         p = addressing.plan(w.idl, ls, mac, v.get("fixed_ips"))
         name = L.new_id()
-        ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid), **tagged}
+        ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid), **tagged,
+               **stamps.new()}
         AP.record(ext, pairs)
         for attr, key in (("device_id", L.LSP_DEVICE_ID), ("device_owner", L.LSP_DEVICE_OWNER),
                           ("description", L.LSP_DESCRIPTION)):
@@ -193,6 +195,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
 
     def write(w: Writer) -> None:
         lsp = _get(w.idl, port_id)
+        stamps.check(w, lsp)
         ls = view.network_of(w.idl, lsp)
         if ls is None:
             raise NotFound(f"Port {port_id} does not exist")
@@ -200,6 +203,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
             raise BadRequest("Unable to change network of existing port")
         if lsp.type == "router":
             _update_router_port(w, ls, lsp, v, data)
+            stamps.touch(w, lsp)
             return
         ext = dict(lsp.external_ids)
         pairs = v.get("pairs", AP.stored(ext))
@@ -257,6 +261,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
             kept = [pg for pg in current if pg.name != L.PG_DROP_ALL]
             idents = lsp.external_ids.get(L.LSP_SECURITY_GROUPS, "").split()
             port_groups.set_membership(w, lsp, security, kept, idents, current)
+        stamps.touch(w, lsp)
 
     ctx.nb.transact(write)
     return show(ctx, port_id)
@@ -288,7 +293,7 @@ def _update_router_port(w: Writer, ls: Any, lsp: Any, v: dict[str, Any],
     if changed:
         raise Conflict(f"Port {lsp.name} is owned by a router: {', '.join(changed)} cannot be "
                        "changed")
-    if "name" in v:
+    if "name" in v and lsp.external_ids.get(L.LSP_NIC_NAME) != v["name"]:
         lsp.setkey("external_ids", L.LSP_NIC_NAME, v["name"])
 
 
@@ -349,6 +354,7 @@ def readdress(w: Writer, ls: Any, lsp: Any) -> None:
 def delete(ctx: Ctx, port_id: str) -> None:
     def write(w: Writer) -> None:
         lsp = _get(w.idl, port_id)
+        stamps.check(w, lsp)
         owner = lsp.external_ids.get(L.LSP_DEVICE_OWNER, "")
         if owner in L.ROUTER_OWNERS or lsp.type == "router":
             raise Conflict(f"Port {lsp.name} cannot be deleted directly via the port API: has "

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
-from ovn_provider.neutron import acl_match, bulk, view
+from ovn_provider.neutron import acl_match, bulk, stamps, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import security_groups as SG
 from ovn_provider.neutron.context import Ctx
+from ovn_provider.neutron.sg_stateful import acl_action, is_stateful
 from ovn_provider.ovn.index import NbIdl, committed, map_get, set_contains, set_uuids, strings
 from ovn_provider.ovn.nb import Writer
 
@@ -135,9 +136,10 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
         if same is not None:
             raise Conflict(f"Security group rule already exists. Rule id is {same.uuid}.")
         acl = w.insert(L.ACL, direction=direction, priority=acl_match.RULE_PRIORITY,
-                       match=match, action=acl_match.RULE_ACTION, log=False,
+                       match=match, action=acl_action(is_stateful(pg)), log=False,
                        severity=["alert"], name=[L.new_id()],
-                       external_ids=external_ids(rule, pg.name, remote_name))
+                       external_ids={**external_ids(rule, pg.name, remote_name),
+                                     **stamps.new(revision=0)})
         pg.addvalue("acls", acl)
         SG.bump(pg)
         return w.real_uuid(acl)
@@ -152,6 +154,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 def delete(ctx: Ctx, rule_id: str) -> None:
     def write(w: Writer) -> None:
         acl, owner = _get(w.idl, rule_id)
+        stamps.check(w, acl)
         owner.delvalue("acls", acl)
         acl.delete()
         SG.bump(owner)

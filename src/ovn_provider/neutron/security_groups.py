@@ -13,19 +13,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFeature
-from ovn_provider.neutron import acl_match, bulk, default_groups, tags, view
+from ovn_provider.neutron import acl_match, bulk, default_groups, stamps, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
+from ovn_provider.neutron.sg_stateful import acl_action, is_stateful, set_stateful
+from ovn_provider.neutron.stamps import now_text, shown_time
 from ovn_provider.ovn.index import NbIdl, map_get, set_size, set_uuids
 from ovn_provider.ovn.nb import Writer
 
 NO_SCHEMA = "Security groups are not supported by this OVN Northbound schema"
-STORED_TS = "%Y-%m-%dT%H:%M:%S.%f"
-SHOWN_TS = "%Y-%m-%dT%H:%M:%SZ"
 
 
 # -- names, timestamps, revisions ----------------------------------------------------------
@@ -33,25 +32,6 @@ def pg_name_for_new_group() -> str:
     """`ovirt_` + a uuid4 with `-` replaced by `_` (PG names must match
     `[a-zA-Z_.][a-zA-Z_.0-9]*`)."""
     return "ovirt_" + str(uuid.uuid4()).replace("-", "_")
-
-
-def now_text() -> str:
-    return datetime.now(UTC).strftime(STORED_TS)
-
-
-def shown_time(text: str | None) -> str | None:
-    """A stored timestamp (with or without microseconds or a trailing `Z`) as
-    `YYYY-MM-DDTHH:MM:SSZ`; None when unset or unreadable."""
-    if not text:
-        return None
-    value = text.strip()
-    if value.endswith("Z"):
-        value = value[:-1]
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.strftime(SHOWN_TS)
 
 
 DEFAULT_EXISTS = "Default security group already exists."
@@ -224,6 +204,7 @@ def render_rule(ctx: Ctx, index: _Resolver, acl: Any, owner: Any
         "description": description,
         "tenant_id": tenant,
         "project_id": project,
+        **stamps.shown(ext),
     }
 
 
@@ -248,7 +229,7 @@ def render(ctx: Ctx, index: Groups, pg: Any) -> dict[str, Any]:
         "tags": tags.of(ext),
         "created_at": shown_time(ext.get(L.PG_CREATED)),
         "updated_at": shown_time(ext.get(L.PG_UPDATED)),
-        "stateful": True,
+        "stateful": is_stateful(pg),
         "security_group_rules": rules_of(ctx, index, pg),
     }
 
@@ -300,6 +281,9 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
     owners = {key: _text(data[key], key) for key in ("tenant_id", "project_id")
               if data.get(key) is not None}
     tagged = tags.create_ext(data)
+    stateful = data.get("stateful", True)
+    if not isinstance(stateful, bool):
+        raise BadRequest("stateful must be of type bool")
 
     def write(w: Writer) -> Any:
         require_schema(w.idl)
@@ -312,9 +296,13 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
             ext[L.PG_TENANT] = owners["tenant_id"]
         if "project_id" in owners:
             ext[L.PG_PROJECT] = owners["project_id"]
+        if not stateful:
+            ext[L.PG_STATEFUL] = "False"
         if is_default_name(name):
             if view.pg_by_name(w.idl, L.PG_DEFAULT) is not None:
                 raise Conflict(DEFAULT_EXISTS)
+            if not stateful:
+                raise BadRequest("The default security group is stateful")
             ext[L.PG_NAME] = L.PG_DEFAULT  # the predecessor's layout (docs/nb-layout.md)
             pg = default_groups.ensure(w)[1]
             assert pg is not None  # the schema has Port_Group
@@ -322,6 +310,8 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
             return w.real_uuid(pg)
         pg = w.insert(L.PG, name=pg_name_for_new_group(), external_ids=ext)
         pg.acls = default_groups.egress_acls(w, pg.name)
+        for acl in pg.acls:
+            acl.action = acl_action(stateful)
         return w.real_uuid(pg)
 
     return write
@@ -342,6 +332,9 @@ def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
     description = data.get("description", None)
     if description is not None:
         description = _text(description, "description")
+    stateful = data.get("stateful")
+    if stateful is not None and not isinstance(stateful, bool):
+        raise BadRequest("stateful must be of type bool")
 
     def write(w: Writer) -> str:
         require_schema(w.idl)
@@ -350,6 +343,7 @@ def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
         pg = _get(w.idl, ident)
         if pg.name == L.PG_DEFAULT:
             raise BadRequest("Updating default security group not allowed.")
+        stamps.check(w, pg)
         if name is not None:  # no name keeps the name
             pg.setkey("external_ids", L.PG_NAME, name)
         if "description" in data:
@@ -357,6 +351,8 @@ def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
                 pg.setkey("external_ids", L.PG_DESCRIPTION, description)
             elif L.PG_DESCRIPTION in pg.external_ids:
                 pg.delkey("external_ids", L.PG_DESCRIPTION)
+        if stateful is not None and stateful != is_stateful(pg):
+            set_stateful(pg, stateful)
         bump(pg)
         return str(pg.uuid)
 
@@ -371,6 +367,7 @@ def delete(ctx: Ctx, ident: str) -> None:
         pg = _get(w.idl, ident)
         if pg.name == L.PG_DEFAULT:
             raise BadRequest("Cannot delete the 'Default' security group")
+        stamps.check(w, pg)
         pg.verify("ports")
         if set_size(pg, "ports"):
             raise Conflict(f"Security Group {ident} in use")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict
-from ovn_provider.neutron import addressing, bulk, ipam, networks, ports, tags, view
+from ovn_provider.neutron import addressing, bulk, ipam, networks, ports, stamps, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import subnet_values as SV
 from ovn_provider.neutron import validate as V
@@ -62,6 +62,7 @@ def render(ctx: Ctx, row: Any) -> dict[str, Any]:
         "project_id": ctx.cfg.tenant_id,
         "description": ext.get(L.DHCP_DESCRIPTION, ""),
         "tags": tags.of(ext),
+        **stamps.shown(ext),
     }
     if version == 6:
         result["ipv6_address_mode"] = info.mode if info else None
@@ -177,7 +178,8 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
             if info is not None and info.version == v["version"]:
                 raise BadRequest(f"Unable to create more than one IPv{v['version']} subnet for "
                                  f"network {v['network_id']}")
-        ext = {L.DHCP_NETWORK_ID: str(ls.uuid), L.DHCP_IP_VERSION: str(v["version"]), **tagged}
+        ext = {L.DHCP_NETWORK_ID: str(ls.uuid), L.DHCP_IP_VERSION: str(v["version"]), **tagged,
+               **stamps.new()}
         if v["name"]:
             ext[L.DHCP_NAME] = v["name"]
         if v["description"]:
@@ -228,6 +230,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
     def write(w: Writer) -> None:
 
         row = _get(w.idl, subnet_id)
+        stamps.check(w, row)
         info = addressing.subnet_info(row)
         if info is None:
             raise BadRequest(f"Subnet {subnet_id} has an invalid CIDR and cannot be updated")
@@ -294,6 +297,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
                 _set_exclusions(ls, info.net, old_pools, pools)
             if dhcp_changed:
                 _relink_ports(w, ls)
+        stamps.touch(w, row)
 
     ctx.nb.transact(write)
     return show(ctx, subnet_id)
@@ -303,6 +307,7 @@ def delete(ctx: Ctx, subnet_id: str) -> None:
     def write(w: Writer) -> None:
 
         row = _get(w.idl, subnet_id)
+        stamps.check(w, row)
         router = row.external_ids.get(L.DHCP_GATEWAY_ROUTER)
         ls = networks.find(w.idl, row.external_ids[L.DHCP_NETWORK_ID])
         info = addressing.subnet_info(row)

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from ovs import json as ovs_json
@@ -47,6 +48,10 @@ LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SCHEMA = "OVN_Northbound"
+
+#: Set by the HTTP layer for the request being served; read when its write function runs
+#: (in the connection thread, so it is captured in `Nb.transact` on the request's side).
+IF_MATCH: ContextVar[int | None] = ContextVar("if_match", default=None)
 
 
 class NbUnavailable(Exception):
@@ -94,11 +99,14 @@ def malformed_column(txn: ovs_idl.Transaction) -> str | None:
 class Writer:
     """What a write function gets: the replica, plus the open IDL transaction."""
 
-    def __init__(self, idl: NbIdl, txn: ovs_idl.Transaction) -> None:
+    def __init__(self, idl: NbIdl, txn: ovs_idl.Transaction, if_match: int | None = None
+                 ) -> None:
         self.idl = idl
         self.txn = txn
         self._after: list[Callable[[ovs_idl.Transaction], None]] = []
         self.pending: dict[str, Any] = {}  # rows inserted earlier in this transaction
+        #: the revision a request's `If-Match` requires (neutron/stamps.py), else None
+        self.if_match = if_match
 
     def rows(self, table: str) -> dict[uuid.UUID, Any]:
         if table not in self.idl.tables:
@@ -134,9 +142,10 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         super().__init__(api)
         self.fn = fn
         self.writer: Writer | None = None
+        self.if_match = IF_MATCH.get()  # the request's thread: see IF_MATCH
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
-        self.writer = Writer(self.api.idl, txn)
+        self.writer = Writer(self.api.idl, txn, self.if_match)
         try:
             self.result = self.fn(self.writer)
             bad = malformed_column(txn)
