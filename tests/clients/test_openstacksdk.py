@@ -75,7 +75,7 @@ def test_network_crud(sdk: Any) -> None:
         overlay = net.create_network(name=unique("sdk-overlay"))
         try:
             got = net.get_network(overlay.id)
-            assert got.provider_network_type is None and got.mtu == 1442
+            assert got.provider_network_type == "geneve" and got.mtu == 1442  # an overlay
         finally:
             net.delete_network(overlay)
     finally:

@@ -61,7 +61,6 @@ BAD: list[tuple[str, str, Any, int, str]] = [
      "Cannot update read-only attribute cidr"),
     ("PUT", "/v2.0/ports/{port}", {"port": {"id": "not-the-path-id"}}, 400, "id"),
     ("POST", NET, {"network": {"name": None}}, 400, "name"),
-    ("POST", NET, {"network": {"name": "x", "description": None}}, 400, "description"),
     ("POST", NET, {"network": {"name": "x", "mtu": None}}, 400, "mtu"),
     ("POST", NET, {"network": {"name": "x", "shared": "yes"}}, 400, "shared"),
     ("POST", NET, {"network": {"name": "x", "admin_state_up": None}}, 400, "admin_state_up"),

@@ -60,15 +60,18 @@ def routes(doc: dict[str, Any]) -> list[Route]:
     return result
 
 
-def value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
-    """A value for one property: usually of its type, sometimes not."""
+def value(schema: dict[str, Any], ids: tuple[str, ...] = ()) -> st.SearchStrategy[Any]:
+    """A value for one property: usually of its type, sometimes not; `ids`: existing
+    resource ids for the properties that reference one."""
     kinds = schema.get("type")
     kind = kinds[0] if isinstance(kinds, list) else kinds
     fmt = schema.get("x-format")
     options: list[st.SearchStrategy[Any]] = []
     if "enum" in schema:
         options.append(st.sampled_from(schema["enum"]))
-    if fmt is not None:
+    if fmt == "uuid" and ids:
+        options += [st.sampled_from(ids)] * 3
+    elif fmt is not None:
         options.append(st.sampled_from(ADDRESSES))
     elif kind == "string":
         limit = schema.get("maxLength", 255)
@@ -82,7 +85,7 @@ def value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         options += [st.booleans(), st.sampled_from(["true", 0, 1])]
     elif kind == "array":
         items = schema.get("items", {})
-        inner = value(items) if items else JUNK
+        inner = value(items, ids) if items else JUNK
         options += [st.lists(inner, max_size=3),
                     st.lists(inner, min_size=schema.get("maxItems", 50),
                              max_size=schema.get("maxItems", 50) + 1) if "maxItems" in schema
@@ -95,10 +98,13 @@ def value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     return st.one_of(*options)
 
 
-def body(route: Route) -> st.SearchStrategy[Any]:
+def body(route: Route, ids: tuple[str, ...] = ()) -> st.SearchStrategy[Any]:
     schema = route.body or {}
     props = schema.get("properties", {})
-    fields = st.fixed_dictionaries({}, optional={k: value(v) for k, v in props.items()})
+    required = set(schema.get("required", []))
+    fields = st.fixed_dictionaries(
+        {k: value(v, ids) for k, v in props.items() if k in required},
+        optional={k: value(v, ids) for k, v in props.items() if k not in required})
     extra = st.dictionaries(st.text(min_size=1, max_size=6), JUNK, max_size=2)
     inner = st.one_of(fields, st.builds(lambda a, b: {**a, **b}, fields, extra))
     if route.root is None:

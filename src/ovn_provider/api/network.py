@@ -172,6 +172,9 @@ class Networking:
             if req.method == "PUT":
                 return Response(200, {"tags": tags.replace(self.ctx, find, ident,
                                                            req.json())})
+            if req.method == "POST":
+                return Response(201, {"tags": tags.add_many(self.ctx, find, ident,
+                                                            req.json())})
             if req.method == "DELETE":
                 tags.clear(self.ctx, find, ident)
                 return Response(204)

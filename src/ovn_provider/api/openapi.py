@@ -206,6 +206,10 @@ def document(schemas: list[Schema], actions: dict[str, list[str]], tagged: set[s
                         "requestBody": {"required": True, **_json(tag_list)},
                         "responses": {"200": {"description": "tags", **_json(tag_list)},
                                       **_errors(400, 401, 404)}},
+                "post": {"summary": "Add tags (tag-creation)",
+                         "requestBody": {"required": True, **_json(tag_list)},
+                         "responses": {"201": {"description": "tags", **_json(tag_list)},
+                                       **_errors(400, 401, 404)}},
                 "delete": {"summary": "Remove all tags",
                            "responses": {"204": {"description": "removed"},
                                          **_errors(401, 404)}}}

@@ -26,7 +26,7 @@ from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.index import NbIdl, verify
 from ovn_provider.ovn.nb import Writer
 
 
@@ -187,6 +187,9 @@ def _associate(ctx: Ctx, w: Writer, rec: Record, port_id: str, wanted: str | Non
         raise NotFound(f"External network {rec.ls.uuid} is not reachable from subnet "
                        f"{fixed['subnet_id']}. Therefore, cannot associate Port {port_id} "
                        "with a Floating IP.")
+    # Another writer's association of the same fixed IP (on this router, the one both
+    # would pick) or removal of the interface that makes the port reachable: TRY_AGAIN.
+    verify(lr, "nat", "ports")
     records = _records(w.idl)
     for other_lr in view.rows(w.idl, L.LR).values():
         for nat in other_lr.nat:
@@ -232,7 +235,7 @@ def _pick(alloc: addressing.Allocator, info: addressing.SubnetInfo) -> V.IPAddre
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     v = _validate(data, creating=True)
     tag_list = tags.from_body(data)
-    if not RC.nat_available(ctx.cfg):
+    if not RC.nat_available(ctx):
         raise NotImplementedFeature(f"Floating IPs are not available: {RC.NO_CHASSIS}")
     if v.get("fixed_ip") is not None and not v.get("port_id"):
         raise BadRequest("fixed_ip_address cannot be specified without a port_id")
@@ -291,6 +294,7 @@ def update(ctx: Ctx, fip_id: str, data: dict[str, Any]) -> dict[str, Any]:
 
     def write(w: Writer) -> None:
         rec = _get(w.idl, fip_id)
+        verify(rec.ls, "external_ids")  # the floating IP deleted meanwhile: TRY_AGAIN
         stamps.fip_check(w, rec.ls, fip_id)
         stamps.fip_touch(w, rec.ls, fip_id)
         current = _nats(w.idl).get(fip_id)
@@ -305,7 +309,7 @@ def update(ctx: Ctx, fip_id: str, data: dict[str, Any]) -> dict[str, Any]:
                 unchanged = (current is not None and current_port == port_id and
                              v.get("fixed_ip") in (None, current[0].logical_ip))
                 if not unchanged:
-                    if not RC.nat_available(ctx.cfg):
+                    if not RC.nat_available(ctx):
                         raise NotImplementedFeature(
                             f"Floating IPs are not available: {RC.NO_CHASSIS}")
                     _disassociate(ctx, w, fip_id)

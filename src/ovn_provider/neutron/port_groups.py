@@ -8,6 +8,7 @@ from typing import Any
 from ovn_provider.errors import BadRequest, NotFound
 from ovn_provider.neutron import default_groups, view
 from ovn_provider.neutron import layout as L
+from ovn_provider.ovn.index import verify
 from ovn_provider.ovn.nb import Writer
 
 
@@ -62,6 +63,9 @@ def set_membership(w: Writer, lsp: Any, security: bool, groups: list[Any],
             pg.delvalue("ports", lsp)
     for pg in wanted:
         if pg.uuid not in current_ids:
+            # a group deleted meanwhile by another writer: TRY_AGAIN, then "not found"
+            # (a mutation of a deleted row would be dropped without an error)
+            verify(pg, "name")
             pg.addvalue("ports", lsp)
     if idents:
         lsp.setkey("external_ids", L.LSP_SECURITY_GROUPS, " ".join(dict.fromkeys(idents)))

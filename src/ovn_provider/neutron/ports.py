@@ -101,7 +101,7 @@ def _check_pairs(w: Writer, ls: Any, lsp_uuid: uuid.UUID | None, mac: str,
     AP.check_duplicates(pairs, mac)
     others = AP.foreign(pairs, mac)
     if others:
-        addressing.lock_switch(ls)
+        addressing.lock_switch(w.idl, ls)
     for other in others:
         if _mac_in_use(w.idl, ls, other, lsp_uuid, pair_macs=False):
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "

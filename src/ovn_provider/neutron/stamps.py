@@ -22,7 +22,7 @@ from typing import Any
 
 from ovn_provider.errors import PreconditionFailed
 from ovn_provider.neutron import layout as L
-from ovn_provider.ovn.index import committed
+from ovn_provider.ovn.index import committed, verify
 from ovn_provider.ovn.nb import Writer
 
 STORED_TS = "%Y-%m-%dT%H:%M:%S.%f"
@@ -71,7 +71,7 @@ def check(w: Writer, row: Any, current: int | None = None) -> None:
     `current`: the revision when it is not the row's own (a floating IP)."""
     if w.if_match is None:
         return
-    row.verify("external_ids")
+    verify(row, "external_ids")
     revision = revision_of(row.external_ids) if current is None else current
     if revision != w.if_match:
         raise PreconditionFailed(f"Constrained to {w.if_match}, but current revision is "
@@ -92,7 +92,7 @@ def touch(w: Writer, row: Any) -> None:
 
 def bump(row: Any) -> None:
     """`touch` for a caller without the Writer (a tag change: one per transaction)."""
-    row.verify("external_ids")
+    verify(row, "external_ids")
     revision = revision_of(row.external_ids)
     row.setkey("external_ids", L.STAMP_REVISION, str(revision + 1))
     row.setkey("external_ids", L.STAMP_UPDATED, now_text())
@@ -131,7 +131,7 @@ def fip_touch(w: Writer, ls: Any, fip_id: str) -> None:
 
 
 def fip_bump(ls: Any, fip_id: str) -> None:
-    ls.verify("external_ids")
+    verify(ls, "external_ids")
     revision, created, _ = fip_parts(ls.external_ids, fip_id)
     when = now_text()
     ls.setkey("external_ids", L.LS_FIP_STAMP_PREFIX + fip_id,

@@ -34,7 +34,6 @@ from typing import Any, TypeVar
 
 from ovs import json as ovs_json
 from ovs import stream as ovs_stream
-from ovs.db import data as ovs_data
 from ovs.db import idl as ovs_idl
 from ovsdbapp import exceptions as ovsdbapp_exc
 from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
@@ -43,6 +42,8 @@ from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.malformed import malformed_column
+from ovn_provider.ovn.sb import GatewayChassis
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,42 +68,16 @@ class NbMalformed(NbCommitError):
     never sent."""
 
 
-def _holds_nul(value: Any) -> bool:
-    """Whether a value as python-ovs keeps it in a pending row (a Datum, an Atom, plain
-    strings, sets and maps of them) holds a string with a NUL byte."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, ovs_data.Datum):
-        return any(_holds_nul(k.value) or (v is not None and _holds_nul(v.value))
-                   for k, v in value.values.items())
-    if isinstance(value, ovs_data.Atom):
-        return _holds_nul(value.value)
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, (set, frozenset, list, tuple)):
-        return any(_holds_nul(v) for v in value)
-    return False
-
-
-def malformed_column(txn: ovs_idl.Transaction) -> str | None:
-    """`table.column` of the first value in `txn` the NB would refuse, or None."""
-    for row in getattr(txn, "_txn_rows", {}).values():
-        changes = row.__dict__.get("_changes") or {}
-        mutations = row.__dict__.get("_mutations") or {}
-        columns = [*changes.items(), *(mutations.get("_inserts") or {}).items()]
-        for column, value in columns:
-            if _holds_nul(value):
-                return f"{row._table.name}.{column}"
-    return None
-
-
 class Writer:
-    """What a write function gets: the replica, plus the open IDL transaction."""
+    """What a write function gets: the replica, the open IDL transaction, and the SB
+    gateway chassis (for scheduling distributed gateway ports)."""
 
-    def __init__(self, idl: NbIdl, txn: ovs_idl.Transaction, if_match: int | None = None
+    def __init__(self, idl: NbIdl, txn: ovs_idl.Transaction,
+                 gateways: GatewayChassis | None = None, if_match: int | None = None
                  ) -> None:
         self.idl = idl
         self.txn = txn
+        self.gateways = gateways if gateways is not None else GatewayChassis()
         self._after: list[Callable[[ovs_idl.Transaction], None]] = []
         self.pending: dict[str, Any] = {}  # rows inserted earlier in this transaction
         #: the revision a request's `If-Match` requires (neutron/stamps.py), else None
@@ -142,10 +117,12 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         super().__init__(api)
         self.fn = fn
         self.writer: Writer | None = None
+        self.attempts = 0  # more than 1: the NB answered TRY_AGAIN and `fn` ran again
         self.if_match = IF_MATCH.get()  # the request's thread: see IF_MATCH
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
-        self.writer = Writer(self.api.idl, txn, self.if_match)
+        self.attempts += 1
+        self.writer = Writer(self.api.idl, txn, self.api.gateways, self.if_match)
         try:
             self.result = self.fn(self.writer)
             bad = malformed_column(txn)
@@ -209,8 +186,9 @@ class _Transaction(ovsdbapp_txn.Transaction):
 class _Api:
     """The minimal object ovsdbapp's Transaction and BaseCommand need."""
 
-    def __init__(self, idl: NbIdl) -> None:
+    def __init__(self, idl: NbIdl, gateways: GatewayChassis) -> None:
         self.idl = idl
+        self.gateways = gateways
 
 
 def configure_ssl(key: str | None, cert: str | None, cacert: str | None) -> None:
@@ -222,13 +200,21 @@ def configure_ssl(key: str | None, cert: str | None, cacert: str | None) -> None
         ovs_stream.Stream.ssl_set_ca_cert_file(cacert)
 
 
+#: Called after every `Nb.transact`: (seconds, TRY_AGAIN retries, outcome), the outcome
+#: being "ok", "refused" (NbCommitError), "timeout", or "failed" (`fn` raised).
+TxnObserver = Callable[[float, int, str], None]
+
+
 class Nb:
     """One NB connection per process. `start()` returns at once; it connects in the
     background and keeps reconnecting by itself."""
 
     def __init__(self, remote: str, timeout: float = 20.0, leader_only: bool = False,
-                 ssl: tuple[str, str, str] | None = None) -> None:
+                 ssl: tuple[str, str, str] | None = None,
+                 gateways: GatewayChassis | None = None) -> None:
         self.remote = remote
+        # The SB gateway chassis, fed by an SbMonitor when the provider runs one.
+        self.gateways = gateways if gateways is not None else GatewayChassis()
         self.timeout = timeout
         self.leader_only = leader_only
         self.ssl = ssl
@@ -237,16 +223,17 @@ class Nb:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error = "not connected yet"
+        self.observer: TxnObserver | None = None  # metrics (ovn_provider/metrics.py)
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         if ovs_json.PARSER != ovs_json.PARSER_C:
-            # Measured at 20,000 ports (bench/README.md): a full sync takes ~34 s of CPU
-            # with the pure-Python parser, ~7 s with the C one; ovsdb-server drops a
+            # Measured at 20,000 ports (bench/README.md, "Initial sync"): reading the NB
+            # takes about twice the CPU with the pure-Python parser; ovsdb-server drops a
             # client that does not answer its 5 s inactivity probe meanwhile, so on a
             # busy host a reconnect may never complete.
             LOG.warning("python-ovs has no C JSON parser (ovs._json): reading a large NB "
-                        "is ~5x slower; install python-ovs with its C extension")
+                        "takes about twice as long; see docs/operations.md")
         if self.ssl and any(part.startswith("ssl:") for part in self.remote.split(",")):
             configure_ssl(*self.ssl)
         self._thread = threading.Thread(target=self._connect_loop, name="nb-connect",
@@ -273,7 +260,7 @@ class Nb:
                 self._create_indexes(idl)
                 conn = ovsdbapp_connection.Connection(idl, timeout=self.timeout)
                 conn.start()
-                self._api = _Api(idl)
+                self._api = _Api(idl, self.gateways)
                 self._conn = conn
                 LOG.info("connected to OVN NB at %s", self.remote)
                 return
@@ -339,13 +326,68 @@ class Nb:
         txn = _Transaction(api, conn, timeout=self.timeout, check_error=True,
                            log_errors=False)
         txn.add(cmd)
+        started = time.monotonic()
+        outcome = "failed"
         try:
             txn.commit()
+            outcome = "ok"
         except ovsdbapp_exc.TimeoutException as exc:
+            outcome = "timeout"
             raise NbUnavailable("OVN Northbound database did not answer in time") from exc
         except RuntimeError as exc:
             text = str(exc)
             if "timed out" in text:
+                outcome = "timeout"
                 raise NbUnavailable("OVN Northbound database did not answer in time") from exc
             raise
+        except NbCommitError:
+            outcome = "refused"
+            raise
+        finally:
+            if self.observer is not None:
+                self.observer(time.monotonic() - started, max(cmd.attempts - 1, 0), outcome)
         return cmd.result
+
+    # -- state for health and metrics (cheap, lock-free: read from any thread) ----------
+    @property
+    def state(self) -> str:
+        """"ready", or why not: "not connected", "not synced" (connected, the initial
+        contents of the replica not yet received)."""
+        api = self._api
+        if api is None or not api.idl._session.is_connected():
+            return "not connected"
+        if api.idl.state != api.idl.IDL_S_MONITORING:
+            return "not synced"
+        return "ready"
+
+    def successful_connections(self) -> int:
+        """How many times the NB session connected since start (1 + reconnects)."""
+        api = self._api
+        if api is None:
+            return 0
+        return int(api.idl._session.reconnect.n_successful_connections)
+
+    def is_leader(self) -> bool | None:
+        """For a clustered NB, whether the server this replica follows is the RAFT
+        leader (from the IDL's _Server database); None when not known or not clustered."""
+        api = self._api
+        if api is None:
+            return None
+        idl = api.idl
+        try:
+            rows = list(idl.server_tables["Database"].rows.values())
+            for row in rows:
+                if row.name == SCHEMA:
+                    if row.model != "clustered":
+                        return None
+                    return bool(row.leader)
+        except (KeyError, TypeError, AttributeError, RuntimeError):  # changing, or absent
+            return None
+        return None
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table of the replica (len() of each table: no lock, no iteration)."""
+        api = self._api
+        if api is None:
+            return {}
+        return {name: len(table.rows) for name, table in list(api.idl.tables.items())}

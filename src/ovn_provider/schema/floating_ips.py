@@ -27,7 +27,7 @@ SCHEMA = schema(
     Attr("router_id", "uuid", sortable=True, at=(At(L.LR, "nat", how="the LR holding the NAT"),)),
     status("ACTIVE", "DOWN", doc="ACTIVE while associated"),
     *tenant(),
-    Attr("description", "string", post=True, put=True, default="", max_len=255,
+    Attr("description", "string", post=True, put=True, default="", nullable=True, max_len=255,
          sortable=True,
          at=(At(L.LS, EXT, L.LS_FIP_DESCRIPTION_PREFIX + _RECORD, "absent when empty"),)),
     tagged(At(L.LS, EXT, L.LS_FIP_TAGS_PREFIX + _RECORD, "comma-joined")),

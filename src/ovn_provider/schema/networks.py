@@ -55,8 +55,9 @@ _LOCALNET = "the network's localnet Logical_Switch_Port"
 #: provider
 PROVIDER = (
     Attr("provider:network_type", "string", post=True, put=True, nullable=True,
-         enum=("flat", "vlan", None), sortable=True,
-         at=(At(L.LSP, "tag", how=f"{_LOCALNET}: vlan when tagged, else flat"),)),
+         enum=("flat", "vlan", "geneve", None), sortable=True,
+         at=(At(L.LSP, "tag", how=f"{_LOCALNET}: vlan when tagged, else flat; "
+                                    "no localnet port: geneve (an overlay)"),)),
     Attr("provider:physical_network", "string", post=True, put=True, nullable=True,
          max_len=255, sortable=True,
          at=(At(L.LSP, "options", L.LSP_NETWORK_NAME, _LOCALNET),)),

@@ -77,6 +77,10 @@ BINDING = (
          doc="null: no binding"),
     Attr("binding:vnic_type", "string", post=True, put=True, enum=("normal",), sortable=True,
          ignored=True, doc="accepted and ignored; always normal"),
+    Attr("binding:vif_type", "string", sortable=True, enum=("ovs", "unbound"),
+         doc="ovs while a host is set, else unbound"),
+    Attr("binding:vif_details", "object", filterable=False,
+         doc="{port_filter: port security} while bound, else {}"),
     Attr("binding:profile", "object", post=True, put=True, nullable=True, returned=False,
          ignored=True, doc="accepted and ignored"),
 )

@@ -131,8 +131,9 @@ def name(at: At, put: bool = True) -> Attr:
 
 
 def description(at: At) -> Attr:
-    return Attr("description", "string", post=True, put=True, default="",
-                max_len=DESCRIPTION_LEN, sortable=True, at=(at,))
+    return Attr("description", "string", post=True, put=True, default="", nullable=True,
+                max_len=DESCRIPTION_LEN, sortable=True, at=(at,),
+                doc="null is taken as absent (openstackclient's `unset` sends it)")
 
 
 def tagged(at: At) -> Attr:
