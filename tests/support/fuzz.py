@@ -17,7 +17,8 @@ ADDRESSES = ["10.0.0.1", "10.0.0.0/24", "fe80::1", "2001:db8::/64", "0.0.0.0/0",
              " 10.0.0.1", "10.0.0.0/255.255.255.0", "fe80::1%eth0", "300.1.1.1", "",
              "fa:16:3e:00:00:01", "00:00:00:00:00:00", "FA-16-3E-00-00-02", "x" * 300,
              "a\x00b", "10.0.0.0/33", "1.2.3.4/32"]
-JUNK = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+JUNK = st.one_of(st.none(), st.booleans(), st.integers(),
+                 st.floats(allow_nan=False, allow_infinity=False),
                  st.text(max_size=8), st.lists(st.integers(), max_size=3),
                  st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
 
