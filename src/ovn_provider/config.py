@@ -188,6 +188,10 @@ KEYS: tuple[Key, ...] = (
     Key("NETWORK", "gateway-chassis", "gateway_chassis", "", _csv),
     # ovn-provider's own: most allowed address pairs per port (Neutron's default: 10).
     Key("NETWORK", "max-allowed-address-pairs", "max_address_pairs", "10", _nonneg_int),
+    # ovn-provider's own: a subnet created without `gateway_ip` gets Neutron's default
+    # gateway (its first address) instead of none. Off by default: the oVirt engine omits
+    # a null gateway_ip and relies on getting no gateway (docs/configuration.md).
+    Key("NETWORK", "subnet-default-gateway", "subnet_default_gateway", "false", _bool),
     Key("DHCP", "dhcp-server-mac", "dhcp_server_mac", "02:00:00:00:00:00", _mac),
     Key("DHCP", "dhcp-lease-time", "dhcp_lease_time", "86400", _pos_int),
     Key("DHCP", "dhcp-enable-mtu", "dhcp_enable_mtu", "true", _bool),
@@ -245,6 +249,7 @@ class Config:
     port_security_default: bool
     gateway_chassis: tuple[str, ...]
     max_address_pairs: int
+    subnet_default_gateway: bool
     dhcp_server_mac: str
     dhcp_lease_time: int
     dhcp_enable_mtu: bool

@@ -40,6 +40,10 @@ class Conflict(ApiError):
     status = 409
 
 
+class PreconditionFailed(ApiError):
+    status = 412
+
+
 class LengthRequired(ApiError):
     status = 411
 

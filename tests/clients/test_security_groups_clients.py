@@ -154,9 +154,12 @@ def test_security_groups_and_rules_with_the_sdk(sdk: Any, api: Api, central: Cen
         assert group.id not in {g.id for g in net.security_groups(not_any_tags="red")}
         net.remove_tag(group, "green")
         assert net.get_security_group(group.id).tags == ["blue", "red"]
-        # the Default group is found by name and cannot be deleted
+        # the Default group is found by either name, shown as Neutron's `default`, and
+        # cannot be deleted
         default = net.find_security_group("Default")
-        assert default is not None and default.name == "Default"
+        assert default is not None and default.name == "default"
+        found = net.find_security_group("default")
+        assert found is not None and found.id == default.id
         assert api.delete(f"/v2.0/security-groups/{default.id}").status_code == 400
     finally:
         net.delete_security_group(group)

@@ -32,6 +32,7 @@ from tests.support.router_checks import (
     remove_interface,
     router,
 )
+from tests.support.stamps import stamped
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +172,7 @@ def test_floating_ip_lifecycle(napi: Api, central: Central, topo: dict[str, Any]
         "id": created["id"], "floating_ip_address": f"{prefix}.50",
         "floating_network_id": ext["id"], "router_id": None, "port_id": None,
         "fixed_ip_address": None, "status": "DOWN", "tenant_id": TENANT,
-        "project_id": TENANT, "description": "web", "tags": []}
+        "project_id": TENANT, "description": "web", "tags": [], **stamped(created)}
     ls = nb_row(central, "Logical_Switch", ext["id"])
     assert ls["external_ids"][f"ovirt_floating_ip:{created['id']}"] == f"{prefix}.50"
     assert f"{prefix}.50" in exclude_ips(central, ext["id"])

@@ -79,7 +79,11 @@ def test_no_5xx_and_rejections_change_nothing(bed: Bed, data: st.DataObject) -> 
     params = data.draw(fuzz.query(route), label="query") if route.method == "GET" else []
     response = send(bed, route.method, url, body, params)
     bed.counts[response.status_code] = bed.counts.get(response.status_code, 0) + 1
-    assert response.status_code < 500, (route.method, url, body, params, response.text)
+    # 501 is a documented refusal, not a failure: this bed has no gateway chassis, so
+    # floating IPs and SNAT are unavailable (docs/routers.md).
+    unavailable = response.status_code == 501 and "no gateway chassis" in response.text
+    assert response.status_code < 500 or unavailable, (route.method, url, body, params,
+                                                       response.text)
     if route.method == "GET" or response.status_code == 405:
         return
     if response.status_code >= 400:

@@ -251,7 +251,10 @@ def test_tech_is_never_filtered(api: Api, nets: dict[str, Any]) -> None:
 # -- extensions (3.13) ----------------------------------------------------------------
 ALWAYS = {"extraroute", "provider", "net-mtu", "port-security", "binding", "pagination",
           "sorting", "fields", "project-id", "ip-substring-filtering",
-          "standard-attr-tag", "tag-creation", "allowed-address-pairs"}
+          "standard-attr-tag", "tag-creation", "allowed-address-pairs",
+          "standard-attr-timestamp", "standard-attr-revisions", "revision-if-match",
+          "standard-attr-description", "net-mtu-writable", "network-ip-availability",
+          "quotas"}
 
 
 def test_extensions_list_exactly_what_is_implemented(api: Api) -> None:
@@ -260,9 +263,9 @@ def test_extensions_list_exactly_what_is_implemented(api: Api) -> None:
     assert len(aliases) == len(set(aliases))
     expected = set(ALWAYS)
     if api.get("/v2.0/routers").status_code == 200:
-        expected |= {"router", "external-net"}
+        expected |= {"router", "external-net", "extraroute-atomic"}
     if api.get("/v2.0/security-groups").status_code == 200:
-        expected.add("security-group")
+        expected |= {"security-group", "stateful-security-group"}
     assert expected <= set(aliases)
     assert set(aliases) - expected <= {"ext-gw-mode"}
     for ext in body["extensions"]:

@@ -24,6 +24,7 @@ from ovn_provider.ovn.daemons import free_port, ovs_env, run, stop_pidfile, wait
 from ovn_provider.server import Provider
 from tests.support.nb import as_list, nb_exists, nb_row, nb_rows
 from tests.support.provider import Api, make_config, running
+from tests.support.stamps import stamped, without_stamps
 
 TENANT = "00000000000000000000000000000001"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -95,7 +96,9 @@ def egress_rules(group_id: str, tenant: str = TENANT, project: str = TENANT
 
 
 def without_ids(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(({k: v for k, v in r.items() if k != "id"} for r in rules),
+    """The rules without their ids and timestamps (the automatic ones have none)."""
+    skip = ("id", "created_at", "updated_at", "revision_number")
+    return sorted(({k: v for k, v in r.items() if k not in skip} for r in rules),
                   key=lambda r: (r["direction"], r["ethertype"], str(r["protocol"])))
 
 
@@ -163,7 +166,9 @@ def test_same_name_twice_gives_two_groups(api: Api, central: Central) -> None:
     ({"name": "x", "description": ["a"]}, 400, None),
     ({"name": "x", "tenant_id": 7}, 400, None),
     ({"name": "DropAll"}, 400, None),
-    ({"name": "Default"}, 409, None),
+    ({"name": "Default"}, 409, "Default security group already exists."),
+    ({"name": "default"}, 409, "Default security group already exists."),
+    ({"name": "DEFAULT"}, 409, "Default security group already exists."),
 ])
 def test_create_rejections_write_nothing(api: Api, central: Central, body: dict[str, Any],
                                           status: int, message: str | None) -> None:
@@ -184,7 +189,8 @@ def test_show_by_uuid_default_and_errors(api: Api, central: Central) -> None:
     sg = group(api, name="shown")
     assert api.show("security-groups", "security_group", sg["id"]) == sg
     default = api.show("security-groups", "security_group", "Default")
-    assert default["id"] == default_id(central) and default["name"] == "Default"
+    assert default["id"] == default_id(central) and default["name"] == "default"
+    assert api.show("security-groups", "security_group", "default") == default
     assert api.show("security-groups", "security_group", default["id"]) == default
     missing = str(uuid.uuid4())
     error(api.get(f"{SG}/{missing}"), 404, f"Security Group {missing} does not exist")
@@ -236,7 +242,7 @@ def test_list_shows_ovirt_groups_only_and_survives_foreign_pgs(api: Api,
         assert ids == sorted(ids)
         names = {g["name"] for g in groups}
         assert "DropAll" not in names and foreign not in names
-        assert {"listed", "Default", "odd"} <= names
+        assert {"listed", "default", "odd"} <= names and "Default" not in names
         assert next(g for g in groups if g["id"] == sg["id"]) == sg
         odd_row = next(g for g in groups if g["name"] == "odd")
         assert odd_row["revision_number"] == 0 and odd_row["created_at"] is None
@@ -313,7 +319,9 @@ def test_update_rejections_write_nothing(api: Api, central: Central) -> None:
         (sg["id"], {"id": "another"}, 400, "Cannot update read-only attribute id"),
         (sg["id"], {"name": 3}, 400, None),
         (sg["id"], {"name": "DropAll"}, 400, None),
-        (sg["id"], {"name": "Default"}, 400, None),
+        (sg["id"], {"name": "Default"}, 409, "Default security group already exists."),
+        (sg["id"], {"name": "default"}, 409, "Default security group already exists."),
+        ("default", {"name": "x"}, 400, "Updating default security group not allowed."),
         ("Default", {"name": "x"}, 400, "Updating default security group not allowed."),
         (default_id(central), {"description": "x"}, 400,
          "Updating default security group not allowed."),
@@ -396,8 +404,9 @@ def test_rule_create_response_acl_layout_and_revision(api: Api, central: Central
                  "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 80,
                  "port_range_max": 80, "remote_ip_prefix": "10.0.0.0/8",
                  "remote_group_id": None, "description": "web", "tenant_id": "t9",
-                 "project_id": "t9"}
+                 "project_id": "t9", **stamped(r, 0)}
     acl = nb_row(central, ACL, r["id"])
+    acl["external_ids"] = without_stamps(acl["external_ids"], 0)
     assert {k: acl[k] for k in ("direction", "priority", "match", "action", "log", "severity",
                                 "external_ids")} == {
         "direction": "to-lport", "priority": 1001, "action": "allow-related", "log": False,
@@ -723,7 +732,8 @@ def test_predecessor_groups_and_rules_read_back(api: Api, central: Central) -> N
             "id": ssh, "security_group_id": pg_id, "direction": "ingress",
             "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22,
             "port_range_max": 22, "remote_ip_prefix": None, "remote_group_id": None,
-            "description": "ssh", "tenant_id": TENANT, "project_id": TENANT}
+            "description": "ssh", "tenant_id": TENANT, "project_id": TENANT,
+            "created_at": None, "updated_at": None, "revision_number": 0}  # not recorded
         assert rules[ping]["security_group_id"] == pg_id
         assert rules[ping]["remote_group_id"] == default_id(central)
         assert rules[ping]["port_range_min"] is None
@@ -772,7 +782,7 @@ def test_fresh_nb_groups_and_default_recreated_by_post(fresh_central: Central) -
             assert all(UUID4.match(a["name"]) for a in drop)
             _check_default_layout(fresh_central)
             listed = client.get(SG).json()["security_groups"]
-            assert [g["name"] for g in listed] == ["Default"]
+            assert [g["name"] for g in listed] == ["default"]
             assert listed[0]["revision_number"] == 1
             assert SHOWN_TS.match(listed[0]["created_at"])
 
@@ -782,7 +792,7 @@ def test_fresh_nb_groups_and_default_recreated_by_post(fresh_central: Central) -
                                                            "description": "again"}})
             assert response.status_code == 201, response.text
             default = response.json()["security_group"]
-            assert default["name"] == "Default" and default["description"] == "again"
+            assert default["name"] == "default" and default["description"] == "again"
             assert default["id"] == default_id(fresh_central)
             assert len(default["security_group_rules"]) == 4
             _check_default_layout(fresh_central)
@@ -920,3 +930,35 @@ def test_two_providers_never_lose_a_bump_or_duplicate_a_rule(api: Api, central: 
         finally:
             for client in clients:
                 client.close()
+
+
+# -- the default group for Neutron clients (docs/security-groups.md, "The default group") --------
+def test_default_group_is_listed_as_default_and_the_engine_view_is_unchanged(
+        api: Api, central: Central) -> None:
+    did = default_id(central)
+    response = api.get(SG, params={"name": "default"})
+    assert response.status_code == 200, response.text
+    assert [g["id"] for g in response.json()["security_groups"]] == [did]
+    assert api.get(SG, params={"name": "Default"}).json()["security_groups"] == []
+    # The NB keeps the predecessor's layout: PG `Default`, ovirt_sec_group_name=Default.
+    row = nb_row(central, PG, "Default")
+    assert row["external_ids"]["ovirt_sec_group_name"] == "Default"
+    # `Default` and `default` name the same group wherever an id is taken; a port keeps
+    # `Default` as sent (the engine compares it with what it sent); `default` reads back as
+    # the stored `Default`.
+    net = api.network(name="sg-default")
+    for ident, shown in (("Default", "Default"), ("default", "Default"), (did, did)):
+        port = api.port(net["id"], security_groups=[ident], port_security_enabled=True)
+        assert port["security_groups"] == [shown]
+        members = as_list(nb_row(central, PG, "Default")["ports"])
+        assert str(nb_row(central, "Logical_Switch_Port", port["id"])["_uuid"]) in members
+    by_lower = api.show("security-groups", "security_group", "default")
+    assert by_lower["id"] == did and by_lower["name"] == "default"
+    rule = api.post("/v2.0/security-group-rules", {"security_group_rule": {
+        "security_group_id": "default", "direction": "ingress", "protocol": "tcp",
+        "port_range_min": 7777, "port_range_max": 7777, "ethertype": "IPv4"}})
+    assert rule.status_code == 201, rule.text
+    assert rule.json()["security_group_rule"]["security_group_id"] == did
+    error(api.delete(f"{SG}/default"), 400)
+    assert api.delete(f"/v2.0/security-group-rules/{rule.json()['security_group_rule']['id']}"
+                      ).status_code == 204

@@ -20,6 +20,7 @@ from ovn_provider.server import Provider
 from tests.support.nb import as_list, nb_exists, nb_row
 from tests.support.net_checks import RACES, TENANT, assert_error, at_once, check, snapshot, synced
 from tests.support.provider import Api, make_config, running
+from tests.support.stamps import stamped, without_stamps
 
 SERVER_MAC = "02:00:00:00:00:00"
 
@@ -66,12 +67,13 @@ def test_ipv4_subnet_rows_and_response(api: Api, central: Central) -> None:
         "ip_version": 4, "gateway_ip": "10.70.0.1", "enable_dhcp": True,
         "dns_nameservers": ["8.8.8.8"], "host_routes": [],
         "allocation_pools": [{"start": "10.70.0.2", "end": "10.70.0.254"}],
-        "tenant_id": TENANT, "project_id": TENANT, "description": "", "tags": []}
+        "tenant_id": TENANT, "project_id": TENANT, "description": "", "tags": [],
+        **stamped(subnet)}
     assert api.show("subnets", "subnet", subnet["id"]) == subnet
     row = dhcp(central, subnet["id"])
     assert row["cidr"] == "10.70.0.0/24"
-    assert row["external_ids"] == {"ovirt_network_id": net["id"], "ip_version": "4",
-                                   "ovirt_name": "s1"}
+    assert without_stamps(row["external_ids"]) == {"ovirt_network_id": net["id"],
+                                                   "ip_version": "4", "ovirt_name": "s1"}
     assert row["options"] == {"server_id": "10.70.0.0", "server_mac": SERVER_MAC,
                               "lease_time": "86400", "router": "10.70.0.1", "mtu": "1442",
                               "dns_server": "8.8.8.8"}
@@ -93,7 +95,8 @@ def test_minimal_ipv4_subnet_has_no_gateway(api: Api, central: Central) -> None:
     assert subnet["dns_nameservers"] == [] and subnet["host_routes"] == []
     assert subnet["allocation_pools"] == [{"start": "10.71.0.1", "end": "10.71.0.254"}]
     row = dhcp(central, subnet["id"])
-    assert row["external_ids"] == {"ovirt_network_id": net["id"], "ip_version": "4"}
+    assert without_stamps(row["external_ids"]) == {"ovirt_network_id": net["id"],
+                                                   "ip_version": "4"}
     assert row["options"] == {"server_id": "10.71.0.0", "server_mac": SERVER_MAC,
                               "lease_time": "86400", "mtu": "1400"}  # the network's MTU
     null_gateway = api.subnet(api.network(name="null-gw")["id"], "10.71.1.0/24",
@@ -238,7 +241,7 @@ def test_enable_dhcp_false_gives_addresses_without_dhcp(api: Api, central: Centr
     early = api.port(net["id"])
     subnet = api.subnet(net["id"], "10.79.0.0/24", enable_dhcp=False)
     assert subnet["enable_dhcp"] is False
-    assert dhcp(central, subnet["id"])["external_ids"] == {
+    assert without_stamps(dhcp(central, subnet["id"])["external_ids"]) == {
         "ovirt_network_id": net["id"], "ip_version": "4", "ovirt_enable_dhcp": "False"}
     both = [api.port(net["id"]), api.show("ports", "port", early["id"])]
     for each in both:
@@ -364,8 +367,8 @@ def test_ipv6_stateful_subnet(api: Api, central: Central) -> None:
     assert subnet["ipv6_ra_mode"] is None
     row = dhcp(central, subnet["id"])
     assert row["cidr"] == "fd00:90::/64"
-    assert row["external_ids"] == {"ovirt_network_id": net["id"], "ip_version": "6",
-                                   "ovirt_name": "six",
+    assert without_stamps(row["external_ids"]) == {"ovirt_network_id": net["id"],
+                                                   "ip_version": "6", "ovirt_name": "six",
                                    "ovirt_ipv6_address_mode": "dhcpv6_stateful",
                                    "router": "fd00:90::1"}
     # IPv6 rows never carry DHCPv4-only options nor an mtu key without an MTU
@@ -667,3 +670,27 @@ def test_one_subnet_per_family_holds_across_instances(api: Api, second_api: Api,
         assert sorted(results) == [201, 400]
         winner = clients[results.index(201)]  # its own replica already has the subnet
         assert len(winner.show("networks", "network", net_id)["subnets"]) == 1
+
+
+# -- [NETWORK] subnet-default-gateway (docs/configuration.md) -----------------------------------
+def test_subnet_default_gateway_key(central: Central) -> None:
+    """Off (the session provider): no gateway without `gateway_ip`, as the engine expects.
+    On: Neutron's default, the first address, and pools after it; an explicit null still
+    means no gateway."""
+    cfg = make_config(central.nb_remote, **{"NETWORK/subnet-default-gateway": "true"})
+    with running(cfg) as provider:
+        api = Api(provider)
+        try:
+            net = api.network(name="default-gw")
+            v4 = api.subnet(net["id"], "10.72.0.0/24")
+            assert v4["gateway_ip"] == "10.72.0.1"
+            assert v4["allocation_pools"] == [{"start": "10.72.0.2", "end": "10.72.0.254"}]
+            assert dhcp(central, v4["id"])["options"]["router"] == "10.72.0.1"
+            v6 = api.subnet(net["id"], "fd00:72::/64")
+            assert v6["gateway_ip"] == "fd00:72::1"
+            other = api.network(name="null-gw-kept")
+            none = api.subnet(other["id"], "10.73.0.0/24", gateway_ip=None)
+            assert none["gateway_ip"] is None
+            assert "router" not in dhcp(central, none["id"])["options"]
+        finally:
+            api.close()

@@ -37,6 +37,7 @@ DEFAULTS = {
     ("NETWORK", "port-security-enabled-default"): ("port_security_default", False),
     ("NETWORK", "gateway-chassis"): ("gateway_chassis", ()),
     ("NETWORK", "max-allowed-address-pairs"): ("max_address_pairs", 10),
+    ("NETWORK", "subnet-default-gateway"): ("subnet_default_gateway", False),
     ("DHCP", "dhcp-server-mac"): ("dhcp_server_mac", "02:00:00:00:00:00"),
     ("DHCP", "dhcp-lease-time"): ("dhcp_lease_time", 86400),
     ("DHCP", "dhcp-enable-mtu"): ("dhcp_enable_mtu", True),

@@ -50,7 +50,7 @@ def test_every_stored_attribute_says_where_it_lives() -> None:
     ("routers", "PUT", {"routes": [{"destination": "10.0.0.0/8", "nexthop": "10.0.0.1"}] * 31},
      "maximum of 30"),
     ("security-group-rules", "POST", {"remote_ip_prefix": "fe80::/64%1"}, "not a valid CIDR"),
-    ("security-groups", "POST", {"stateful": False}, "is not in [True]"),
+    ("security-groups", "POST", {"stateful": 1}, "stateful must be of type bool"),
 ])
 def test_refused(path: str, method: str, body: dict[str, Any], text: str) -> None:
     with pytest.raises(BadRequest) as info:

@@ -4,17 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from ovn_provider.api import extensions, openapi, query
+from ovn_provider.api import extensions, openapi, query, quotas
 from ovn_provider.api.http import Request, Response
 from ovn_provider.api.identity import Identity
 from ovn_provider.api.resources import Resource, all_resources
-from ovn_provider.errors import MethodNotAllowed, NotFound, Unauthorized
+from ovn_provider.errors import BadRequest, MethodNotAllowed, NotFound, Unauthorized
 from ovn_provider.neutron import tag_targets, tags
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.neutron.validate import body_root
+from ovn_provider.neutron.validate import body_list, body_root
+from ovn_provider.ovn.nb import IF_MATCH
 from ovn_provider.schema import check
 
 Body = dict[str, Any]
+
+
+def if_match_revision(header: str | None) -> int | None:
+    """The revision an `If-Match: revision_number=N` header requires (revision-if-match);
+    other entries (entity tags) are ignored, as Neutron does."""
+    if not header:
+        return None
+    for entry in header.split(","):
+        key, _, value = entry.strip().partition("=")
+        if key.strip() != "revision_number":
+            continue
+        text = value.strip()
+        if not text.isdigit():
+            raise BadRequest(f"Invalid revision_number in If-Match: {text!r} is not a "
+                             "non-negative integer")
+        return int(text)
+    return None
 
 
 class Networking:
@@ -78,6 +96,8 @@ class Networking:
         name = rest[0]
         if name == "extensions":
             return self._extensions(req, rest[1:])
+        if name == "quotas":
+            return Response(200, quotas.handle(req.method, rest[1:], req.raw_path))
         if name == "tech":
             self._only(req, ("GET", "HEAD"))
             return Response(200, {r: self.resources[r].list_all(self.ctx)
@@ -114,11 +134,26 @@ class Networking:
                                              self.ctx.cfg.url_filter_exception,
                                              f"{self.ctx.cfg.neutron_url}v2.0/", r.path))
         if req.method == "POST" and r.create is not None:
-            data = check.body(r.schema, body_root(req.json(), r.root), "POST")
+            body = req.json()
+            if r.bulk is not None and isinstance(body, dict) and r.collection in body \
+                    and r.root not in body:
+                items = [check.body(r.schema, item, "POST")
+                         for item in body_list(body, r.collection)]
+                return Response(201, {r.collection: r.bulk(self.ctx, items)})
+            data = check.body(r.schema, body_root(body, r.root), "POST")
             return Response(201, {r.root: r.create(self.ctx, data)})
         raise MethodNotAllowed(f"Method {req.method} is not allowed on {req.raw_path}")
 
     def _item(self, req: Request, r: Resource, ident: str) -> Response:
+        if req.method in ("PUT", "DELETE"):
+            token = IF_MATCH.set(if_match_revision(req.header("if-match")))
+            try:
+                return self._item_call(req, r, ident)
+            finally:
+                IF_MATCH.reset(token)
+        return self._item_call(req, r, ident)
+
+    def _item_call(self, req: Request, r: Resource, ident: str) -> Response:
         if req.method in ("GET", "HEAD") and r.show is not None:
             item = query.select_fields(r.show(self.ctx, ident), query.fields_of(req.query))
             return Response(200, {r.root: item})

@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ovn_provider.neutron import (
+    bulk,
     floating_ips,
+    ip_availability,
     networks,
     port_view,
     ports,
     router_interfaces,
+    router_routes,
     routers,
     security_group_rules,
     security_groups,
@@ -35,6 +38,8 @@ class Resource:
     create: Callable[[Ctx, Body], Body] | None = None
     update: Callable[[Ctx, str, Body], Body] | None = None
     delete: Callable[[Ctx, str], None] | None = None
+    #: POST of {collection: [...]}: several objects in one transaction (neutron/bulk.py)
+    bulk: Callable[[Ctx, list[Body]], list[Body]] | None = None
     #: PUT /{path}/{id}/{action} handlers (router interfaces); body is the raw JSON.
     actions: dict[str, Callable[[Ctx, str, Any], Body]] = field(default_factory=dict)
     #: A list request without any query: the whole JSON body (bytes); equal to what
@@ -54,24 +59,44 @@ class Resource:
         return self.schema.root
 
 
+def _bulk(prepare: bulk.Prepare, show: bulk.Show) -> Callable[[Ctx, list[Body]], list[Body]]:
+    return lambda ctx, items: bulk.create_many(ctx, prepare, show, items)
+
+
+def _routes_action(adding: bool) -> Callable[[Ctx, str, Any], Body]:
+    """extraroute-atomic: change the routes in one transaction, answer the router."""
+    def action(ctx: Ctx, router_id: str, body: Any) -> Body:
+        router_routes.change(ctx, router_id, body, adding)
+        return {"router": routers.show(ctx, router_id)}
+    return action
+
+
 def all_resources() -> list[Resource]:
     s = SCHEMAS
     return [
         Resource(s["networks"], networks.list_all, networks.show, networks.create,
-                 networks.update, networks.delete),
+                 networks.update, networks.delete,
+                 bulk=_bulk(networks.prepare_create, networks.show)),
         Resource(s["subnets"], subnets.list_all, subnets.show, subnets.create, subnets.update,
-                 subnets.delete),
+                 subnets.delete, bulk=_bulk(subnets.prepare_create, subnets.show)),
         Resource(s["ports"], port_view.list_all, ports.show, ports.create, ports.update,
-                 ports.delete, list_serialized=port_view.list_serialized),
+                 ports.delete, bulk=_bulk(ports.prepare_create, ports.show),
+                 list_serialized=port_view.list_serialized),
         Resource(s["routers"], routers.list_all, routers.show, routers.create, routers.update,
                  routers.delete,
                  actions={"add_router_interface": router_interfaces.add,
-                          "remove_router_interface": router_interfaces.remove}),
+                          "remove_router_interface": router_interfaces.remove,
+                          "add_extraroutes": _routes_action(adding=True),
+                          "remove_extraroutes": _routes_action(adding=False)}),
         Resource(s["floatingips"], floating_ips.list_all, floating_ips.show,
                  floating_ips.create, floating_ips.update, floating_ips.delete),
         Resource(s["security-groups"], security_groups.list_all, security_groups.show,
-                 security_groups.create, security_groups.update, security_groups.delete),
+                 security_groups.create, security_groups.update, security_groups.delete,
+                 bulk=_bulk(security_groups.prepare_create, security_groups.show)),
         Resource(s["security-group-rules"], security_group_rules.list_all,
                  security_group_rules.show, security_group_rules.create, None,
-                 security_group_rules.delete),
+                 security_group_rules.delete,
+                 bulk=_bulk(security_group_rules.prepare_create, security_group_rules.show)),
+        Resource(s["network-ip-availabilities"], ip_availability.list_all,
+                 ip_availability.show),
     ]

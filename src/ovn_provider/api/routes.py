@@ -43,6 +43,10 @@ def networking(segments: list[str], actions: Mapping[str, Collection[str]]) -> s
         return {1: "/v2.0/extensions", 2: "/v2.0/extensions/{alias}"}.get(size, OTHER)
     if name == "tech":
         return "/v2.0/tech" if size == 1 else OTHER
+    if name == "quotas":
+        if size == 3 and rest[2] == "default":
+            return "/v2.0/quotas/{project_id}/default"
+        return {1: "/v2.0/quotas", 2: "/v2.0/quotas/{project_id}"}.get(size, OTHER)
     if name not in actions:
         return OTHER
     base = f"/v2.0/{name}"

@@ -31,6 +31,7 @@ ETHER_TERM = {IPV4: "ip4", IPV6: "ip6"}
 #: Every rule ACL: priority and action (docs/security-groups.md).
 RULE_PRIORITY = 1001
 RULE_ACTION = "allow-related"
+STATELESS_ACTION = "allow-stateless"  # the rules of a group with stateful: false
 
 #: Protocol names Neutron accepts, with their IP protocol numbers (docs/security-groups.md table).
 PROTOCOLS: dict[str, int] = {

@@ -120,6 +120,11 @@ class Allocator:
                 pooled.update(ipam.exclude_text_for_pools(info.net, pools).split())
         self.exclude = ipam.parse_exclude_ips(" ".join(t for t in tokens if t not in pooled))
         self.claimed: set[str] = set()
+        # Claims of earlier ports in this transaction (a bulk create), by owner: a port
+        # being updated (`ignore`) keeps its own; a new port is its own owner.
+        self.owner: Any = ignore if ignore is not None else object()
+        self.shared: dict[str, Any] = \
+            idl.txn_claims.setdefault(f"ip:{ls.uuid}", {}) if idl.txn is not None else {}
 
     def owner_on_switch(self, ip: IPAddress) -> bool:
         owners = self.idl.addresses.by_ip.get(str(ip), ())
@@ -142,11 +147,14 @@ class Allocator:
         return False
 
     def taken(self, ip: IPAddress, gateway: IPAddress | None) -> bool:
-        return (str(ip) in self.claimed or ip == gateway or ipam.excluded(ip, self.exclude)
+        text = str(ip)
+        return (text in self.claimed or self.shared.get(text, self.owner) != self.owner
+                or ip == gateway or ipam.excluded(ip, self.exclude)
                 or self.owner_on_switch(ip))
 
     def claim(self, ip: IPAddress) -> None:
         self.claimed.add(str(ip))
+        self.shared[str(ip)] = self.owner
 
 
 def _row_ips(lsp: Any) -> set[str]:

@@ -99,6 +99,9 @@ LS_FIP_TAGS_PREFIX = "ovirt_floating_ip_tags:"  # NEW: "<prefix><fip id>" = tags
 
 # Port_Group
 PG_DEFAULT = "Default"
+#: The name Neutron clients look for: the `Default` group is shown under it
+#: (docs/security-groups.md, "The default group").
+PG_DEFAULT_SHOWN = "default"
 PG_DROP_ALL = "DropAll"
 PG_NAME = "ovirt_sec_group_name"
 # Port_Group.external_ids (docs/nb-layout.md)
@@ -107,6 +110,7 @@ PG_TENANT = "ovirt_tenant_id"
 PG_PROJECT = "ovirt_project_id"
 PG_CREATED = "ovirt_created_at"  # naive UTC ISO-8601 with microseconds; a trailing Z is read
 PG_UPDATED = "ovirt_updated_at"
+PG_STATEFUL = "ovirt_stateful"  # "False" for a stateless group (allow-stateless ACLs)
 PG_REVISION = "ovirt_revision_number"  # decimal, from 1, +1 on any change to group or rules
 # ACL.external_ids (docs/nb-layout.md; docs/security-groups.md)
 ACL_GROUP = "ovirt_port_group_id"  # owning PG name (old data: PG name or UUID)
@@ -174,3 +178,12 @@ def ipv6_mode(text: str | None) -> str | None:
     if not text:
         return None
     return text.strip().replace("_", "-")
+
+# Standard attributes of every other resource (docs/nb-layout.md, "Timestamps and
+# revisions"): the same keys as a Port_Group's, in the external_ids of the LS (network),
+# DHCP_Options (subnet), LSP (port), LR (router) and ACL (rule). A floating IP keeps
+# "<revision> <created> <updated>" under "<prefix><fip id>" on its floating network's LS.
+STAMP_CREATED = PG_CREATED
+STAMP_UPDATED = PG_UPDATED
+STAMP_REVISION = PG_REVISION
+LS_FIP_STAMP_PREFIX = "ovirt_floating_ip_stamp:"

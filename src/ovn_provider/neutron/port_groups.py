@@ -24,7 +24,7 @@ def resolve(w: Writer, idents: list[str]) -> tuple[list[Any], list[str]]:
     for ident in dict.fromkeys(idents):
         pg = None
         key = None
-        if ident == L.PG_DEFAULT:
+        if ident in (L.PG_DEFAULT, L.PG_DEFAULT_SHOWN):
             pg = default_groups.ensure(w)[1]
         else:
             key = view.parse_uuid(ident)

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from ovn_provider.neutron import address_pairs as AP
-from ovn_provider.neutron import addressing, ipam, tags, view
+from ovn_provider.neutron import addressing, ipam, stamps, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron.context import Ctx
@@ -203,6 +203,7 @@ def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
         "binding:vnic_type": "normal",
         "allowed_address_pairs": pairs,
         "tags": tags.of(ext),
+        **stamps.shown(ext),
     }
     # The predecessor recorded the host only in options:requested-chassis (with
     # ovs-version-2.9); ports it wrote still report it.
@@ -229,7 +230,12 @@ def router_port_addresses(idl: NbIdl, lsp: Any, subnets: list[Any]
 
 def list_all(ctx: Ctx) -> list[dict[str, Any]]:
     with ctx.nb.read() as idl:
-        return view.cached(idl, "ports_rendered", lambda i: _render_all(ctx, i))
+        return rendered(ctx, idl)
+
+
+def rendered(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
+    """Every API port as listed (the replica locked by the caller); do not change them."""
+    return view.cached(idl, "ports_rendered", lambda i: _render_all(ctx, i))
 
 
 def list_serialized(ctx: Ctx) -> bytes:

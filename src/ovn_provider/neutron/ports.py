@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
 from ovn_provider.neutron import address_pairs as AP
 from ovn_provider.neutron import (
     addressing,
+    bulk,
     floating_ips,
     ipam,
     networks,
     port_groups,
     port_view,
+    stamps,
     tags,
     view,
 )
@@ -114,7 +117,10 @@ def _network(w: Writer, network_id: str) -> Any:
 
 
 # -- writes -----------------------------------------------------------------------------
-def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
+    """Validate a POST body; the returned write function inserts the object into an
+    open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
+    (or a callable giving it after the commit)."""
     v = _validate(data, creating=True, max_pairs=ctx.cfg.max_address_pairs)
     tagged = tags.create_ext(data)
     cfg = ctx.cfg
@@ -124,11 +130,15 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         security = v.get("security", L.parse_bool(ls.external_ids.get(L.LS_PORT_SECURITY),
                                                  cfg.port_security_default))
         mac = v.get("mac")
+        claimed = w.idl.txn_claims.setdefault("mac", {})  # MACs of a bulk's earlier ports
         if mac is None:
             mac = _unique_mac(w.idl)
-        elif _mac_in_use(w.idl, ls, mac, None):
+            while mac in claimed:
+                mac = _unique_mac(w.idl)
+        elif _mac_in_use(w.idl, ls, mac, None) or claimed.get(mac) == ls.uuid:
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
                            f"address {mac} is in use.")
+        claimed[mac] = ls.uuid
         idents = v.get("groups")
         if idents is None:
             idents = [L.PG_DEFAULT] if security and w.has_table(L.PG) else []
@@ -137,7 +147,8 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         _check_pairs(w, ls, None, mac, pairs, security)
         p = addressing.plan(w.idl, ls, mac, v.get("fixed_ips"))
         name = L.new_id()
-        ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid), **tagged}
+        ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid), **tagged,
+               **stamps.new()}
         AP.record(ext, pairs)
         for attr, key in (("device_id", L.LSP_DEVICE_ID), ("device_owner", L.LSP_DEVICE_OWNER),
                           ("description", L.LSP_DESCRIPTION)):
@@ -155,8 +166,11 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         port_groups.set_membership(w, lsp, security, groups, idents, [])
         return name
 
-    name = ctx.nb.transact(write)
-    return show(ctx, name)
+    return write
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return bulk.create_one(ctx, prepare_create, show, data)
 
 
 def _mac_in_use(idl: NbIdl, ls: Any, mac: str, ignore: uuid.UUID | None,
@@ -181,6 +195,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
 
     def write(w: Writer) -> None:
         lsp = _get(w.idl, port_id)
+        stamps.check(w, lsp)
         ls = view.network_of(w.idl, lsp)
         if ls is None:
             raise NotFound(f"Port {port_id} does not exist")
@@ -188,6 +203,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
             raise BadRequest("Unable to change network of existing port")
         if lsp.type == "router":
             _update_router_port(w, ls, lsp, v, data)
+            stamps.touch(w, lsp)
             return
         ext = dict(lsp.external_ids)
         pairs = v.get("pairs", AP.stored(ext))
@@ -245,6 +261,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
             kept = [pg for pg in current if pg.name != L.PG_DROP_ALL]
             idents = lsp.external_ids.get(L.LSP_SECURITY_GROUPS, "").split()
             port_groups.set_membership(w, lsp, security, kept, idents, current)
+        stamps.touch(w, lsp)
 
     ctx.nb.transact(write)
     return show(ctx, port_id)
@@ -276,7 +293,7 @@ def _update_router_port(w: Writer, ls: Any, lsp: Any, v: dict[str, Any],
     if changed:
         raise Conflict(f"Port {lsp.name} is owned by a router: {', '.join(changed)} cannot be "
                        "changed")
-    if "name" in v:
+    if "name" in v and lsp.external_ids.get(L.LSP_NIC_NAME) != v["name"]:
         lsp.setkey("external_ids", L.LSP_NIC_NAME, v["name"])
 
 
@@ -337,6 +354,7 @@ def readdress(w: Writer, ls: Any, lsp: Any) -> None:
 def delete(ctx: Ctx, port_id: str) -> None:
     def write(w: Writer) -> None:
         lsp = _get(w.idl, port_id)
+        stamps.check(w, lsp)
         owner = lsp.external_ids.get(L.LSP_DEVICE_OWNER, "")
         if owner in L.ROUTER_OWNERS or lsp.type == "router":
             raise Conflict(f"Port {lsp.name} cannot be deleted directly via the port API: has "

@@ -9,7 +9,7 @@ import ipaddress
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
-from ovn_provider.neutron import addressing, ipam, networks, ports, subnets, view
+from ovn_provider.neutron import addressing, ipam, networks, ports, stamps, subnets, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
@@ -86,6 +86,7 @@ def add(ctx: Ctx, router_id: str, body: Any) -> dict[str, Any]:
             assert port_id is not None
             result = _add_by_port(ctx, w, lr, router_id, port_id)
         RC.refresh_nat(w, ctx.cfg, lr)
+        stamps.touch(w, lr)
         return result
 
     return ctx.nb.transact(write)
@@ -199,6 +200,7 @@ def remove(ctx: Ctx, router_id: str, body: Any) -> dict[str, Any]:
             assert row is not None and ls is not None and subnet_id is not None
             result = _remove_by_subnet(ctx, w, lr, router_id, row, ls, subnet_id)
         RC.refresh_nat(w, ctx.cfg, lr)
+        stamps.touch(w, lr)
         return result
 
     return ctx.nb.transact(write)

@@ -120,6 +120,8 @@ def validate_create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         raise BadRequest(f"The provided ip_version [{version}] does not match the supplied "
                          f"cidr={data['cidr']} or gateway={data.get('gateway_ip')}")
     gateway = gateway_ip(data.get("gateway_ip"), net, version, data["cidr"])
+    if "gateway_ip" not in data and ctx.cfg.subnet_default_gateway and net.num_addresses > 2:
+        gateway = net.network_address + 1  # Neutron's default (docs/configuration.md)
     values: dict[str, Any] = {
         "network_id": V.string(data["network_id"], "network_id"),
         "version": version, "net": net, "gateway": gateway,

@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict
-from ovn_provider.neutron import addressing, ipam, networks, ports, tags, view
+from ovn_provider.neutron import addressing, bulk, ipam, networks, ports, stamps, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import subnet_values as SV
 from ovn_provider.neutron import validate as V
@@ -61,6 +62,7 @@ def render(ctx: Ctx, row: Any) -> dict[str, Any]:
         "project_id": ctx.cfg.tenant_id,
         "description": ext.get(L.DHCP_DESCRIPTION, ""),
         "tags": tags.of(ext),
+        **stamps.shown(ext),
     }
     if version == 6:
         result["ipv6_address_mode"] = info.mode if info else None
@@ -154,7 +156,10 @@ def _relink_ports(w: Writer, ls: Any) -> None:
         ports.readdress(w, ls, lsp)
 
 
-def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
+    """Validate a POST body; the returned write function inserts the object into an
+    open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
+    (or a callable giving it after the commit)."""
     v = SV.validate_create(ctx, data)
     tagged = tags.create_ext(data)
 
@@ -173,7 +178,8 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             if info is not None and info.version == v["version"]:
                 raise BadRequest(f"Unable to create more than one IPv{v['version']} subnet for "
                                  f"network {v['network_id']}")
-        ext = {L.DHCP_NETWORK_ID: str(ls.uuid), L.DHCP_IP_VERSION: str(v["version"]), **tagged}
+        ext = {L.DHCP_NETWORK_ID: str(ls.uuid), L.DHCP_IP_VERSION: str(v["version"]), **tagged,
+               **stamps.new()}
         if v["name"]:
             ext[L.DHCP_NAME] = v["name"]
         if v["description"]:
@@ -206,8 +212,11 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         _relink_ports(w, ls)
         return w.real_uuid(row)
 
-    resolve = ctx.nb.transact(write)
-    return show(ctx, str(resolve()))
+    return write
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return bulk.create_one(ctx, prepare_create, show, data)
 
 
 def _set_subnets(w: Writer, ls: Any, rows: list[Any]) -> None:
@@ -221,6 +230,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
     def write(w: Writer) -> None:
 
         row = _get(w.idl, subnet_id)
+        stamps.check(w, row)
         info = addressing.subnet_info(row)
         if info is None:
             raise BadRequest(f"Subnet {subnet_id} has an invalid CIDR and cannot be updated")
@@ -287,6 +297,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
                 _set_exclusions(ls, info.net, old_pools, pools)
             if dhcp_changed:
                 _relink_ports(w, ls)
+        stamps.touch(w, row)
 
     ctx.nb.transact(write)
     return show(ctx, subnet_id)
@@ -296,6 +307,7 @@ def delete(ctx: Ctx, subnet_id: str) -> None:
     def write(w: Writer) -> None:
 
         row = _get(w.idl, subnet_id)
+        stamps.check(w, row)
         router = row.external_ids.get(L.DHCP_GATEWAY_ROUTER)
         ls = networks.find(w.idl, row.external_ids[L.DHCP_NETWORK_ID])
         info = addressing.subnet_info(row)

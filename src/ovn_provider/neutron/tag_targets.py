@@ -11,6 +11,7 @@ from ovn_provider.neutron import (
     ports,
     router_common,
     security_groups,
+    stamps,
     subnets,
 )
 from ovn_provider.neutron import layout as L
@@ -26,25 +27,25 @@ def _missing(row: object, what: str, ident: str) -> None:
 def network(idl: NbIdl, ident: str) -> Target:
     row = networks.find(idl, ident)
     _missing(row, "Network", ident)
-    return Target(row, L.TAGS, "network")
+    return Target(row, L.TAGS, "network", stamps.bump)
 
 
 def subnet(idl: NbIdl, ident: str) -> Target:
     row = subnets.find(idl, ident)
     _missing(row, "Subnet", ident)
-    return Target(row, L.TAGS, "subnet")
+    return Target(row, L.TAGS, "subnet", stamps.bump)
 
 
 def port(idl: NbIdl, ident: str) -> Target:
     row = ports.find(idl, ident)
     _missing(row, "Port", ident)
-    return Target(row, L.TAGS, "port")
+    return Target(row, L.TAGS, "port", stamps.bump)
 
 
 def router(idl: NbIdl, ident: str) -> Target:
     row = router_common.find_router(idl, ident)
     _missing(row, "Router", ident)
-    return Target(row, L.TAGS, "router")
+    return Target(row, L.TAGS, "router", stamps.bump)
 
 
 def security_group(idl: NbIdl, ident: str) -> Target:
@@ -57,7 +58,8 @@ def floating_ip(idl: NbIdl, ident: str) -> Target:
     record = floating_ips.record(idl, ident)
     if record is None:
         raise NotFound(f"Floating IP {ident} could not be found")
-    return Target(record.ls, L.LS_FIP_TAGS_PREFIX + record.id, "floatingip")
+    return Target(record.ls, L.LS_FIP_TAGS_PREFIX + record.id, "floatingip",
+                  lambda ls: stamps.fip_bump(ls, record.id))
 
 
 #: URL path segment -> how to find a resource's tags.

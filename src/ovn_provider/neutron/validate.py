@@ -113,3 +113,13 @@ def body_root(body: Any, root: str) -> dict[str, Any]:
     if not isinstance(inner, dict):
         raise BadRequest(f"Resource body '{root}' must be a JSON object")
     return inner
+
+
+def body_list(body: dict[str, Any], collection: str) -> list[dict[str, Any]]:
+    """The objects of a bulk request (`{"ports": [...]}`)."""
+    items = body[collection]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise BadRequest(f"Resource body '{collection}' must be a list of JSON objects")
+    if not items:
+        raise BadRequest(f"Resource body required: '{collection}' is empty")
+    return items

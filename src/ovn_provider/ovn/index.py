@@ -230,6 +230,9 @@ class NbIdl(FastIdl):
         #: those built inside the running write function, dropped after it
         self.view_cache: dict[str, tuple[Any, Any]] = {}
         self.txn_cache: dict[str, tuple[Any, Any]] = {}
+        #: addresses and MACs handed out by the running write function (a bulk create
+        #: writes several ports before the index sees any): key -> value -> owner
+        self.txn_claims: dict[str, dict[str, Any]] = {}
         #: per table, how many row changes were notified; `epoch` counts full resyncs
         self.table_changes: dict[str, int] = {}
         self.epoch = 0

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from ovs import json as ovs_json
@@ -50,6 +51,10 @@ T = TypeVar("T")
 SCHEMA = "OVN_Northbound"
 PROBE_MS = 2000  # client inactivity probe of the NB connection
 
+#: Set by the HTTP layer for the request being served; read when its write function runs
+#: (in the connection thread, so it is captured in `Nb.transact` on the request's side).
+IF_MATCH: ContextVar[int | None] = ContextVar("if_match", default=None)
+
 
 class NbUnavailable(Exception):
     """The NB cannot be reached or did not answer in time."""
@@ -69,12 +74,15 @@ class Writer:
     gateway chassis (for scheduling distributed gateway ports)."""
 
     def __init__(self, idl: NbIdl, txn: ovs_idl.Transaction,
-                 gateways: GatewayChassis | None = None) -> None:
+                 gateways: GatewayChassis | None = None, if_match: int | None = None
+                 ) -> None:
         self.idl = idl
         self.txn = txn
         self.gateways = gateways if gateways is not None else GatewayChassis()
         self._after: list[Callable[[ovs_idl.Transaction], None]] = []
         self.pending: dict[str, Any] = {}  # rows inserted earlier in this transaction
+        #: the revision a request's `If-Match` requires (neutron/stamps.py), else None
+        self.if_match = if_match
 
     def rows(self, table: str) -> dict[uuid.UUID, Any]:
         if table not in self.idl.tables:
@@ -112,6 +120,7 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         self.writer: Writer | None = None
         self.session: int | None = None  # connection seqno of the first attempt
         self.attempts = 0  # more than 1: the NB answered TRY_AGAIN and `fn` ran again
+        self.if_match = IF_MATCH.get()  # the request's thread: see IF_MATCH
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
         self.attempts += 1
@@ -125,7 +134,7 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
             raise NbUnavailable("the OVN Northbound connection was lost while the "
                                 "transaction was in flight; it may or may not be applied")
         self.session = session
-        self.writer = Writer(self.api.idl, txn, self.api.gateways)
+        self.writer = Writer(self.api.idl, txn, self.api.gateways, self.if_match)
         try:
             self.result = self.fn(self.writer)
             bad = malformed_column(txn)
@@ -135,6 +144,7 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         finally:
             # What read caches built inside the write function may hold pending rows.
             self.api.idl.txn_cache.clear()
+            self.api.idl.txn_claims.clear()
 
     def post_commit(self, txn: ovs_idl.Transaction) -> None:
         if self.writer is not None:
@@ -146,20 +156,19 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
 
 class _Transaction(ovsdbapp_txn.Transaction):
     """ovsdbapp's transaction with this module's retry rule: TRY_AGAIN after a verify
-    failure runs the write function again on the fresh replica (as ovsdbapp does); a
-    connection lost under the transaction is retried once, a second loss gives up."""
+    failure runs the write function again on the fresh replica (as ovsdbapp does); after a
+    connection lost under the transaction the write function is not run again (it may have
+    been applied: `_FnCommand.run_idl` answers 503), and a server ERROR is never retried."""
 
     def do_commit(self) -> list[Any]:
         self.start_time = time.time()
         idl = self.api.idl
-        drops = 0
         attempt = 0
         while True:
             if attempt and self.timeout_exceeded():
                 raise RuntimeError("OVS transaction timed out")
             attempt += 1
             seqno = idl.change_seqno
-            session = idl._session.get_seqno()
             txn = ovs_idl.Transaction(idl)
             for command in self.commands:
                 try:
@@ -169,12 +178,6 @@ class _Transaction(ovsdbapp_txn.Transaction):
                     raise
             status = txn.commit_block()
             if status == txn.TRY_AGAIN:
-                if idl._session.get_seqno() != session:
-                    drops += 1
-                    if drops > 1:
-                        raise NbCommitError("the OVN Northbound database closed the "
-                                            "connection twice while committing this change; "
-                                            "it was not retried again")
                 idlutils.wait_for_change(idl, self.time_remaining(), seqno)
                 continue
             if status in (txn.ERROR, txn.NOT_LOCKED):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ovn_provider.schema import (
     floating_ips,
+    ip_availability,
     networks,
     ports,
     routers,
@@ -19,6 +20,6 @@ from ovn_provider.schema.types import Attr, Schema
 
 SCHEMAS: dict[str, Schema] = {s.path: s for s in (
     networks.SCHEMA, subnets.SCHEMA, ports.SCHEMA, routers.SCHEMA, floating_ips.SCHEMA,
-    security_groups.SCHEMA, rules.SCHEMA)}
+    security_groups.SCHEMA, rules.SCHEMA, ip_availability.SCHEMA)}
 
 __all__ = ["SCHEMAS", "Attr", "Schema"]

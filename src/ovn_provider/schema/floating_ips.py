@@ -4,7 +4,7 @@ a dnat_and_snat NAT row on the router (docs/routers.md)."""
 from __future__ import annotations
 
 from ovn_provider.neutron import layout as L
-from ovn_provider.schema.types import At, Attr, schema, status, tagged, tenant
+from ovn_provider.schema.types import At, Attr, schema, stamped, status, tagged, tenant
 
 EXT = "external_ids"
 _RECORD = "<id>"
@@ -31,4 +31,6 @@ SCHEMA = schema(
          sortable=True,
          at=(At(L.LS, EXT, L.LS_FIP_DESCRIPTION_PREFIX + _RECORD, "absent when empty"),)),
     tagged(At(L.LS, EXT, L.LS_FIP_TAGS_PREFIX + _RECORD, "comma-joined")),
+    *stamped(L.LS, L.LS_FIP_STAMP_PREFIX + _RECORD, L.LS_FIP_STAMP_PREFIX + _RECORD,
+             L.LS_FIP_STAMP_PREFIX + _RECORD, "'<revision> <created> <updated>'"),
 )

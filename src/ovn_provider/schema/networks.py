@@ -10,6 +10,7 @@ from ovn_provider.schema.types import (
     ident,
     name,
     schema,
+    stamped,
     status,
     tagged,
     tenant,
@@ -31,6 +32,7 @@ NETWORKS = schema(
          at=(At(L.DHCP, EXT, L.DHCP_NETWORK_ID, "DHCP_Options rows naming this LS"),)),
     description(At(L.LS, EXT, L.LS_DESCRIPTION, "absent when empty")),
     tagged(At(L.LS, EXT, L.TAGS, "comma-joined, absent when none")),
+    *stamped(L.LS, L.STAMP_CREATED, L.STAMP_UPDATED, L.STAMP_REVISION),
 )
 
 #: net-mtu, net-mtu-writable

@@ -11,6 +11,7 @@ from ovn_provider.schema.types import (
     ident,
     name,
     schema,
+    stamped,
     status,
     tagged,
     tenant,
@@ -44,6 +45,7 @@ PORTS = schema(
          sortable=True, at=(At(L.LSP, EXT, L.LSP_DEVICE_OWNER),)),
     description(At(L.LSP, EXT, L.LSP_DESCRIPTION, "absent when empty")),
     tagged(At(L.LSP, EXT, L.TAGS, "comma-joined, absent when none")),
+    *stamped(L.LSP, L.STAMP_CREATED, L.STAMP_UPDATED, L.STAMP_REVISION),
 )
 
 #: security-group

@@ -11,6 +11,7 @@ from ovn_provider.schema.types import (
     ident,
     name,
     schema,
+    stamped,
     status,
     tagged,
     tenant,
@@ -32,6 +33,7 @@ ROUTERS = schema(
          doc="accepted and ignored"),
     description(At(L.LR, EXT, L.LR_DESCRIPTION, "absent when empty")),
     tagged(At(L.LR, EXT, L.TAGS, "comma-joined, absent when none")),
+    *stamped(L.LR, L.STAMP_CREATED, L.STAMP_UPDATED, L.STAMP_REVISION),
 )
 
 #: router, ext-gw-mode

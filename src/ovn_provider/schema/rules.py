@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ovn_provider.neutron import layout as L
-from ovn_provider.schema.types import At, Attr, schema
+from ovn_provider.schema.types import At, Attr, schema, stamped
 
 EXT = "external_ids"
 
@@ -37,7 +37,5 @@ SCHEMA = schema(
          doc=_TENANT_DOC),
     Attr("project_id", "string", post=True, max_len=255, sortable=True, ignored=True,
          doc=_TENANT_DOC),
-    Attr("revision_number", "integer", sortable=True),
-    Attr("created_at", "string", sortable=True),
-    Attr("updated_at", "string", sortable=True),
+    *stamped(L.ACL, L.STAMP_CREATED, L.STAMP_UPDATED, L.STAMP_REVISION),
 )

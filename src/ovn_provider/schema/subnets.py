@@ -4,7 +4,17 @@
 from __future__ import annotations
 
 from ovn_provider.neutron import layout as L
-from ovn_provider.schema.types import At, Attr, description, ident, name, schema, tagged, tenant
+from ovn_provider.schema.types import (
+         At,
+         Attr,
+         description,
+         ident,
+         name,
+         schema,
+         stamped,
+         tagged,
+         tenant,
+)
 
 EXT = "external_ids"
 OPT = "options"
@@ -50,4 +60,5 @@ SCHEMA = schema(
     *tenant(),
     description(At(L.DHCP, EXT, L.DHCP_DESCRIPTION, "absent when empty")),
     tagged(At(L.DHCP, EXT, L.TAGS, "comma-joined, absent when none")),
+    *stamped(L.DHCP, L.STAMP_CREATED, L.STAMP_UPDATED, L.STAMP_REVISION),
 )

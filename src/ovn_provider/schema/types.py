@@ -143,5 +143,18 @@ def tagged(at: At) -> Attr:
                     "change through /tags (docs/tags.md)")
 
 
+def stamped(table: str, created: str, updated: str, revision: str, how: str = ""
+            ) -> tuple[Attr, Attr, Attr]:
+    """created_at, updated_at, revision_number (standard-attr-timestamp/-revisions; read
+    only; null/0 on rows written without them: neutron/stamps.py)."""
+    note = how or "ISO 8601 UTC; null when the row was written without it"
+    return (Attr("created_at", "string", sortable=True, at=(At(table, "external_ids", created,
+                                                                note),)),
+            Attr("updated_at", "string", sortable=True, at=(At(table, "external_ids", updated,
+                                                                note),)),
+            Attr("revision_number", "integer", sortable=True,
+                 at=(At(table, "external_ids", revision, "decimal; +1 on every change"),)))
+
+
 def status(*values: str, doc: str = "") -> Attr:
     return Attr("status", "string", sortable=True, enum=values, doc=doc)
