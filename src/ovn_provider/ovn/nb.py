@@ -155,10 +155,9 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
 
 
 class _Transaction(ovsdbapp_txn.Transaction):
-    """ovsdbapp's transaction with this module's retry rule: TRY_AGAIN after a verify
-    failure runs the write function again on the fresh replica (as ovsdbapp does); after a
-    connection lost under the transaction the write function is not run again (it may have
-    been applied: `_FnCommand.run_idl` answers 503), and a server ERROR is never retried."""
+    """TRY_AGAIN after a verify failure runs the write function again on the fresh replica;
+    after a connection lost under the transaction it is not run again (it may have been
+    applied: `_FnCommand.run_idl` answers 503); a server ERROR is never retried."""
 
     def do_commit(self) -> list[Any]:
         self.start_time = time.time()
