@@ -8,12 +8,17 @@ TRY_AGAIN (another client changed a row that `fn` verified), `fn` runs again on 
 replica, so checks stay race-free across several provider instances.
 
 Reads: `with nb.read() as view:` holds the connection lock, so the replica cannot change
-while a response is being built from it. Meanwhile the connection thread still answers
-the NB's inactivity probe and holds incoming updates for later (ovn/keepalive.py), so a
-long read does not get the provider dropped.
+while a response is being built from it (the NB session stays alive: ovn/keepalive.py).
 
 While the NB is unreachable (or not yet synced), both raise `NbUnavailable` at once; the
 HTTP layer answers 503.
+
+Malformed transactions (docs/architecture.md, "Malformed transactions"): ovsdb-server
+refuses a string holding a NUL byte by closing the client's connection, so a write that
+would send one is refused here before it leaves the process (`NbMalformed`, a 400). A
+transaction the server answers with an error is never retried; one during which the
+connection dropped is retried once (a failover), and if the connection drops again under
+it, it is given up (`NbCommitError`) instead of being retried into an outage.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from ovs import json as ovs_json
@@ -31,12 +37,12 @@ from ovs import stream as ovs_stream
 from ovs.db import idl as ovs_idl
 from ovsdbapp import exceptions as ovsdbapp_exc
 from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
-from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.keepalive import KeepaliveConnection
+from ovn_provider.ovn.malformed import malformed_column
 from ovn_provider.ovn.sb import GatewayChassis
 
 LOG = logging.getLogger(__name__)
@@ -44,6 +50,10 @@ T = TypeVar("T")
 
 SCHEMA = "OVN_Northbound"
 PROBE_MS = 2000  # client inactivity probe of the NB connection
+
+#: Set by the HTTP layer for the request being served; read when its write function runs
+#: (in the connection thread, so it is captured in `Nb.transact` on the request's side).
+IF_MATCH: ContextVar[int | None] = ContextVar("if_match", default=None)
 
 
 class NbUnavailable(Exception):
@@ -54,17 +64,25 @@ class NbCommitError(Exception):
     """The NB refused a transaction (constraint violation, etc.)."""
 
 
+class NbMalformed(NbCommitError):
+    """A transaction holds a value the NB cannot take (a NUL byte in a string); it was
+    never sent."""
+
+
 class Writer:
     """What a write function gets: the replica, the open IDL transaction, and the SB
     gateway chassis (for scheduling distributed gateway ports)."""
 
     def __init__(self, idl: NbIdl, txn: ovs_idl.Transaction,
-                 gateways: GatewayChassis | None = None) -> None:
+                 gateways: GatewayChassis | None = None, if_match: int | None = None
+                 ) -> None:
         self.idl = idl
         self.txn = txn
         self.gateways = gateways if gateways is not None else GatewayChassis()
         self._after: list[Callable[[ovs_idl.Transaction], None]] = []
         self.pending: dict[str, Any] = {}  # rows inserted earlier in this transaction
+        #: the revision a request's `If-Match` requires (neutron/stamps.py), else None
+        self.if_match = if_match
 
     def rows(self, table: str) -> dict[uuid.UUID, Any]:
         if table not in self.idl.tables:
@@ -102,6 +120,7 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         self.writer: Writer | None = None
         self.session: int | None = None  # connection seqno of the first attempt
         self.attempts = 0  # more than 1: the NB answered TRY_AGAIN and `fn` ran again
+        self.if_match = IF_MATCH.get()  # the request's thread: see IF_MATCH
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
         self.attempts += 1
@@ -115,12 +134,17 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
             raise NbUnavailable("the OVN Northbound connection was lost while the "
                                 "transaction was in flight; it may or may not be applied")
         self.session = session
-        self.writer = Writer(self.api.idl, txn, self.api.gateways)
+        self.writer = Writer(self.api.idl, txn, self.api.gateways, self.if_match)
         try:
             self.result = self.fn(self.writer)
+            bad = malformed_column(txn)
+            if bad is not None:
+                raise NbMalformed(f"Invalid input: a string for {bad} contains a NUL "
+                                  "character")
         finally:
             # What read caches built inside the write function may hold pending rows.
             self.api.idl.txn_cache.clear()
+            self.api.idl.txn_claims.clear()
 
     def post_commit(self, txn: ovs_idl.Transaction) -> None:
         if self.writer is not None:
@@ -128,6 +152,39 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
 
     def __str__(self) -> str:
         return f"fn({getattr(self.fn, '__qualname__', self.fn)})"
+
+
+class _Transaction(ovsdbapp_txn.Transaction):
+    """TRY_AGAIN after a verify failure runs the write function again on the fresh replica;
+    after a connection lost under the transaction it is not run again (it may have been
+    applied: `_FnCommand.run_idl` answers 503); a server ERROR is never retried."""
+
+    def do_commit(self) -> list[Any]:
+        self.start_time = time.time()
+        idl = self.api.idl
+        attempt = 0
+        while True:
+            if attempt and self.timeout_exceeded():
+                raise RuntimeError("OVS transaction timed out")
+            attempt += 1
+            seqno = idl.change_seqno
+            txn = ovs_idl.Transaction(idl)
+            for command in self.commands:
+                try:
+                    command.run_idl(txn)
+                except Exception:
+                    txn.abort()
+                    raise
+            status = txn.commit_block()
+            if status == txn.TRY_AGAIN:
+                idlutils.wait_for_change(idl, self.time_remaining(), seqno)
+                continue
+            if status in (txn.ERROR, txn.NOT_LOCKED):
+                raise NbCommitError(txn.get_error() if status == txn.ERROR else
+                                    "the NB lock is not held")
+            if status == txn.SUCCESS:
+                self.post_commit(txn)
+            return [cmd.result for cmd in self.commands]
 
 
 class _Api:
@@ -165,7 +222,7 @@ class Nb:
         self.timeout = timeout
         self.leader_only = leader_only
         self.ssl = ssl
-        self._conn: ovsdbapp_connection.Connection | None = None
+        self._conn: KeepaliveConnection | None = None
         self._api: _Api | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -208,7 +265,6 @@ class Nb:
                 # 2 x PROBE_MS without a message, not python-ovs's 2 x 5 s (tests/ha).
                 idl._session.reconnect.set_probe_interval(PROBE_MS)
                 self._create_indexes(idl)
-                # Answers echo requests even while a reader holds the replica.
                 conn = KeepaliveConnection(idl, timeout=self.timeout)
                 conn.start()
                 self._api = _Api(idl, self.gateways)
@@ -252,7 +308,7 @@ class Nb:
         idl = api.idl
         return bool(idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING)
 
-    def _require(self) -> tuple[ovsdbapp_connection.Connection, _Api]:
+    def _require(self) -> tuple[KeepaliveConnection, _Api]:
         conn, api = self._conn, self._api
         if conn is None or api is None:
             raise NbUnavailable(f"OVN Northbound database is not reachable: {self.last_error}")
@@ -274,8 +330,8 @@ class Nb:
     def transact(self, fn: Callable[[Writer], T]) -> T:
         conn, api = self._require()
         cmd = _FnCommand(api, fn)
-        txn = ovsdbapp_txn.Transaction(api, conn, timeout=self.timeout, check_error=True,
-                                       log_errors=False)
+        txn = _Transaction(api, conn, timeout=self.timeout, check_error=True,
+                           log_errors=False)
         txn.add(cmd)
         started = time.monotonic()
         outcome = "failed"
@@ -290,9 +346,9 @@ class Nb:
             if "timed out" in text:
                 outcome = "timeout"
                 raise NbUnavailable("OVN Northbound database did not answer in time") from exc
-            if text.startswith("OVSDB Error"):
-                outcome = "refused"
-                raise NbCommitError(text) from exc
+            raise
+        except NbCommitError:
+            outcome = "refused"
             raise
         finally:
             if self.observer is not None:
