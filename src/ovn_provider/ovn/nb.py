@@ -8,7 +8,7 @@ TRY_AGAIN (another client changed a row that `fn` verified), `fn` runs again on 
 replica, so checks stay race-free across several provider instances.
 
 Reads: `with nb.read() as view:` holds the connection lock, so the replica cannot change
-while a response is being built from it.
+while a response is being built from it (the NB session stays alive: ovn/keepalive.py).
 
 While the NB is unreachable (or not yet synced), both raise `NbUnavailable` at once; the
 HTTP layer answers 503.
@@ -37,11 +37,11 @@ from ovs import stream as ovs_stream
 from ovs.db import idl as ovs_idl
 from ovsdbapp import exceptions as ovsdbapp_exc
 from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
-from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.keepalive import KeepaliveConnection
 from ovn_provider.ovn.malformed import malformed_column
 from ovn_provider.ovn.sb import GatewayChassis
 
@@ -222,7 +222,7 @@ class Nb:
         self.timeout = timeout
         self.leader_only = leader_only
         self.ssl = ssl
-        self._conn: ovsdbapp_connection.Connection | None = None
+        self._conn: KeepaliveConnection | None = None
         self._api: _Api | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -265,7 +265,7 @@ class Nb:
                 # 2 x PROBE_MS without a message, not python-ovs's 2 x 5 s (tests/ha).
                 idl._session.reconnect.set_probe_interval(PROBE_MS)
                 self._create_indexes(idl)
-                conn = ovsdbapp_connection.Connection(idl, timeout=self.timeout)
+                conn = KeepaliveConnection(idl, timeout=self.timeout)
                 conn.start()
                 self._api = _Api(idl, self.gateways)
                 self._conn = conn
@@ -308,7 +308,7 @@ class Nb:
         idl = api.idl
         return bool(idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING)
 
-    def _require(self) -> tuple[ovsdbapp_connection.Connection, _Api]:
+    def _require(self) -> tuple[KeepaliveConnection, _Api]:
         conn, api = self._conn, self._api
         if conn is None or api is None:
             raise NbUnavailable(f"OVN Northbound database is not reachable: {self.last_error}")

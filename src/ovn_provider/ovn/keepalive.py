@@ -1,0 +1,135 @@
+"""Keep the NB session alive while a reader holds the replica.
+
+`Nb.read()` holds the connection lock for as long as a response is built from the
+replica (a first full list of 20,000 ports takes seconds on a busy host, bench/README.md,
+"Initial sync").
+ovsdbapp's connection thread needs that lock to run the IDL, and only the IDL's run reads
+the socket, so meanwhile nobody answered ovsdb-server's inactivity probe (echo): the server
+dropped the provider, which then read the whole NB again.
+
+Here the connection thread, while it waits for the lock, keeps doing the session's I/O
+without touching the replica: it sends what is queued, runs the reconnect state machine
+(its own probe; a dropped session is reconnected only afterwards), answers the server's
+echo requests, and holds every other message, in order, for the IDL. When it gets the
+lock, the IDL's run receives the held messages first and applies them as usual. The
+replica thus still changes only under the lock, so a reader sees one consistent state
+however long it holds it (docs/ha.md, "What the provider does on faults";
+tests/functional/test_long_reader.py).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ovs import jsonrpc as ovs_jsonrpc
+from ovs import poller as ovs_poller
+from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
+from ovsdbapp.backend.ovs_idl import idlutils
+
+LOG = logging.getLogger(__name__)
+
+PUMP_S = 0.1  # how often the waiting connection thread serves the session
+
+
+class HoldingSession(ovs_jsonrpc.Session):
+    """A python-ovs session whose `pump()` does its I/O and answers echo requests without
+    the IDL, keeping the other messages for the IDL's next `recv()`.
+
+    Only the connection thread calls `pump()`, `recv()`, `run()` and `wait()`."""
+
+    _held: collections.deque[Any]
+    _held_seqno: int
+
+    @classmethod
+    def adopt(cls, session: ovs_jsonrpc.Session) -> HoldingSession:
+        """Turn the session an Idl made (Session.open_multiple) into a HoldingSession."""
+        session.__class__ = cls
+        assert isinstance(session, HoldingSession)
+        session._held = collections.deque()
+        session._held_seqno = session.get_seqno()
+        return session
+
+    def pump(self) -> None:
+        """Send, probe, answer echoes; hold every other received message. A session that
+        is down is left alone: reconnecting (and resyncing) is the IDL's run, after the
+        reader, so `Nb.connected` is false from the drop until the replica is synced again."""
+        if not self.is_connected():
+            return
+        self.run()
+        seqno = self.get_seqno()
+        if seqno != self._held_seqno:  # reconnected: what was held is of a dead connection
+            self._held.clear()
+            self._held_seqno = seqno
+        while self.is_connected() and self.rpc is not None:
+            before = self.rpc.get_received_bytes()
+            msg = super().recv()  # answers an echo request itself and returns None for it
+            if msg is not None:
+                self._held.append(msg)
+                continue
+            rpc = self.rpc
+            # None: nothing more to read now, or an echo was answered (then read on).
+            if rpc is None or (rpc.get_received_bytes() == before and not rpc.input):
+                break
+
+    def recv(self) -> Any:
+        if self._held:
+            if self.get_seqno() == self._held_seqno and self.is_connected():
+                return self._held.popleft()
+            self._held.clear()
+        return super().recv()
+
+    def wait(self, poller: Any) -> None:
+        if self._held:
+            poller.immediate_wake()
+        super().wait(poller)
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+
+class KeepaliveConnection(ovsdbapp_connection.Connection):
+    """ovsdbapp's Connection whose thread serves the session (HoldingSession.pump) while
+    a reader holds the lock, instead of blocking on it."""
+
+    def __init__(self, idl: Any, timeout: float) -> None:
+        super().__init__(idl, timeout)
+        self.session = HoldingSession.adopt(idl._session)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        while not self.lock.acquire(timeout=PUMP_S):
+            self.session.pump()
+        try:
+            yield
+        finally:
+            self.lock.release()
+
+    def run(self) -> None:
+        while self.is_running:
+            try:
+                self.idl.wait(self.poller)
+                self.poller.fd_wait(self.txns.alert_fileno, ovs_poller.POLLIN)
+                self.poller.block()
+                with self._locked():
+                    self.idl.run()
+                    self._check_lock_change()
+            except Exception:  # as ovsdbapp: log it and keep the thread alive
+                LOG.exception("NB connection thread")
+                continue
+            txn = self.txns.get_nowait()
+            if txn is not None:
+                try:
+                    with self._locked():
+                        txn.results.put(txn.do_commit())
+                except Exception as exc:
+                    txn.results.put(idlutils.ExceptionResult(ex=exc,
+                                                             tb=traceback.format_exc()))
+                self.txns.task_done()
+        self.idl.close()
+
