@@ -98,6 +98,12 @@ frontend api
 
 backend providers
     balance roundrobin
+    # Affinity: a client that keeps cookies (httpx, openstacksdk)
+    # stays on one provider, whose replica has every write it acknowledged to that client
+    # (read-your-writes); another provider's replica may be a few ms behind
+    # (docs/concurrency.md, "Across provider instances"). On a failover the cookie's
+    # server is down and the request goes to the other one (option redispatch).
+    cookie OVNP insert indirect nocache httponly
     http-request disable-l7-retry unless METH_GET || METH_HEAD
 {check}
     default-server inter 500ms fastinter 250ms downinter 250ms fall 2 rise 1
@@ -215,8 +221,9 @@ class Haproxy:
         return os.path.join(self.directory, "haproxy.sock")
 
     def config(self) -> str:
-        servers = "\n".join(f"    server {p.name} 127.0.0.1:{p.neutron_port} check"
-                            for p in self.servers)
+        servers = "\n".join(
+            f"    server {p.name} 127.0.0.1:{p.neutron_port} check cookie {p.name}"
+            for p in self.servers)
         return HAPROXY_CONF.format(
             pidfile=os.path.join(self.directory, "haproxy.pid"), sock=self.sock,
             server_timeout=SERVER_TIMEOUT, port=self.port, servers=servers,

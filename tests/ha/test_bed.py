@@ -20,10 +20,12 @@ def test_both_providers_serve_through_haproxy(ha_bed: HaBed) -> None:
         sub = client.post("/v2.0/subnets", json={"subnet": {
             "network_id": net_id, "cidr": "10.80.0.0/24", "ip_version": 4}})
         assert sub.status_code == 201, sub.text
+        assert client.cookies.get("OVNP") in {p.name for p in ha_bed.providers}  # affinity
         ports = []
-        for i in range(6):  # round robin: both providers create ports
-            response = client.post("/v2.0/ports", json={"port": {
-                "network_id": net_id, "name": f"ha-bed-{i}"}})
+        for i in range(6):  # new clients (no cookie): round robin, both providers create
+            with httpx.Client(base_url=ha_bed.base, headers=HEADERS, timeout=20) as fresh:
+                response = fresh.post("/v2.0/ports", json={"port": {
+                    "network_id": net_id, "name": f"ha-bed-{i}"}})
             assert response.status_code == 201, response.text
             ports.append(response.json()["port"])
     sessions = {row["svname"]: int(row["stot"]) for row in ha_bed.haproxy.stat()}
