@@ -231,7 +231,9 @@ def plan(idl: NbIdl, ls: Any, mac: str, fixed_ips: list[Any] | None,
     result: list[tuple[str, Any]] = []
     for info, ip in wanted:
         if ip is not None:
-            if alloc.taken(ip, info.gateway):
+            # the subnet's gateway address is free for a port while no router port holds
+            # it (a router interface added by port, docs/routers.md)
+            if alloc.taken(ip, None):
                 raise Conflict(f"The ip {ip} specified is already in use on network {ls.uuid}")
             alloc.claim(ip)
             result.append((str(ip), info.row))
