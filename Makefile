@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STATE ?= $(CURDIR)/.state
 DEB_PKGS := ovn-central ovn-host openvswitch-switch isc-dhcp-client iproute2 libxml2-utils libvirt-clients sudo tcpdump iputils-ping
+DEB_PKGS += dpkg-dev rpm  # make deb; tests/packaging builds the .debs and the RPM spec
+DEB_PKGS += python3-openvswitch python3-ovsdbapp python3-anyio python3-uvicorn python3-cryptography python3-prometheus-client python3-fixtures python3-pbr python3-netaddr python3-click python3-h11 python3-idna python3-sniffio python3-typing-extensions python3-cffi python3-pycparser python3-setuptools python3-sortedcontainers  # the Debian python3 libraries of packaging/deb/debian-python.txt: tests/packaging runs the installed .deb with them
 
 .PHONY: run test deps venv lint
 
@@ -35,3 +37,15 @@ test: deps venv
 .PHONY: bench
 bench: deps venv
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Packages (docs/packaging.md): wheel and sdist in dist/, then the Debian packages from them.
+DIST ?= dist
+VERSION = $(shell $(PY) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
+.PHONY: dist deb
+dist: venv
+	rm -f $(DIST)/ovn_provider-*.whl $(DIST)/ovn_provider-*.tar.gz
+	$(PY) -m build --no-isolation --outdir $(DIST) .
+
+deb: deps dist
+	rm -f $(DIST)/ovn-provider*.deb
+	$(PY) packaging/deb/build.py --out $(DIST) --wheel $(DIST)/ovn_provider-$(VERSION)-py3-none-any.whl

@@ -9,7 +9,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ovn_provider import __version__, config
+from ovn_provider import config
+from ovn_provider.buildinfo import add_version_option
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.daemons import DaemonError
 from ovn_provider.setup import main as setup_main
@@ -21,7 +22,7 @@ LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ovn-provider", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"ovn-provider {__version__}")
+    add_version_option(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the Networking and Identity APIs")
     serve.add_argument("--config", action="extend", nargs="+", metavar="FILE",

@@ -35,18 +35,9 @@ LOG = logging.getLogger(__name__)
 
 def build_info() -> str:
     """Build date and git hash of the running code, as far as they can be known."""
-    import datetime as dt
-    import os
-    import subprocess
+    from ovn_provider.buildinfo import describe
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    built = dt.datetime.fromtimestamp(os.path.getmtime(__file__), dt.UTC)
-    try:
-        commit = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    return f"built {built:%Y-%m-%d}, git {commit or 'unknown'}"
+    return describe()
 
 
 class StartupError(RuntimeError):

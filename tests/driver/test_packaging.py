@@ -16,7 +16,7 @@ SUDOERS = REPO / "packaging/sudoers/50_vdsm_hook_ovirt_provider_ovn_hook"
 SCRIPTS = REPO / "packaging/vdsm/scripts"
 RULE = "vdsm ALL=(ALL) NOPASSWD: /usr/bin/ovs-vsctl get Open_vSwitch . external_ids\\:system-id"
 
-# compat spec 6.1-6.5: destination -> mode
+# the predecessor's paths and modes (docs/driver.md, docs/packaging.md): destination -> mode
 SPEC_PATHS = {
     "/usr/libexec/vdsm/hooks/before_device_create/10_ovirt_provider_ovn_hook": "0555",
     "/usr/libexec/vdsm/hooks/before_nic_hotplug/10_ovirt_provider_ovn_hook": "0555",
@@ -26,7 +26,16 @@ SPEC_PATHS = {
     "/usr/libexec/ovirt-provider-ovn/setup_ovn_controller.sh": "0755",
     "/usr/libexec/ovirt-provider-ovn/unconfigure_ovn_controller.sh": "0755",
     "/usr/share/ovirt-provider-ovn/scripts/remove_chassis.sh": "0544",
+    "/usr/bin/ovn-provider": "0755",
+    "/usr/bin/ovn-provider-driver": "0755",
+    "/usr/lib/systemd/system/ovirt-provider-ovn.service": "0644",
+    "/usr/lib/firewalld/services/ovirt-provider-ovn.xml": "0644",
+    "/etc/logrotate.d/ovirt-provider-ovn": "0644",
+    "/etc/ovirt-provider-ovn/logger.conf": "0644",
+    "/etc/ovirt-provider-ovn/conf.d/README": "0644",
+    "@MAINCONF@/ovirt-provider-ovn.conf": "0644",
 }
+DRIVER_ROLE = {"/usr/libexec/vdsm/", "/etc/sudoers.d/", "@SITELIB@/", "/usr/libexec/ovirt-"}
 
 
 def manifest() -> list[tuple[str, str, str, str]]:
@@ -43,18 +52,24 @@ def test_manifest_matches_spec_paths_and_modes() -> None:
     assert {dest: mode for _, mode, _, dest in entries} == SPEC_PATHS
     for package, _, src, dest in entries:
         assert (REPO / src).is_file(), src
-        expected = "ovirt-provider-ovn" if "remove_chassis" in dest else \
-            "ovirt-provider-ovn-driver"
-        assert package == expected
+        if dest == "/usr/bin/ovn-provider-driver":
+            expected = "ovn-provider-common"  # remove_chassis.sh of the provider runs it too
+        elif any(dest.startswith(prefix) for prefix in DRIVER_ROLE):
+            expected = "ovirt-provider-ovn-driver"
+        else:
+            expected = "ovirt-provider-ovn"
+        assert package == expected, dest
 
 
 def test_install_script(tmp_path: Path) -> None:
     env = {**os.environ, "SITELIB": "/usr/lib/python3/dist-packages"}
-    for package in ("ovirt-provider-ovn-driver", "ovirt-provider-ovn"):
+    env.pop("MAINCONF", None)
+    for package in ("ovirt-provider-ovn-driver", "ovirt-provider-ovn", "ovn-provider-common"):
         subprocess.run([str(REPO / "packaging/vdsm/install.sh"), "--package", package,
                         str(tmp_path)], env=env, check=True, capture_output=True)
     for dest, mode in SPEC_PATHS.items():
-        path = tmp_path / dest.replace("@SITELIB@", "/usr/lib/python3/dist-packages").lstrip("/")
+        dest = dest.replace("@SITELIB@", "/usr/lib/python3/dist-packages")
+        path = tmp_path / dest.replace("@MAINCONF@", "/etc/ovirt-provider-ovn").lstrip("/")
         assert path.is_file(), dest
         assert oct(stat.S_IMODE(path.stat().st_mode)) == oct(int(mode, 8)), dest
 

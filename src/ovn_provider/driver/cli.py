@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from ovn_provider.buildinfo import add_version_option
 from ovn_provider.driver import configure as configure_mod
 from ovn_provider.driver import plug as plug_mod
 from ovn_provider.driver import sbchassis, status
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Host driver of ovn-provider: ovn-controller settings, "
         "port plugging and chassis clean-up.")
+    add_version_option(parser)
     where = parser.add_argument_group(
         "host locations", "defaults fit a normal host; environment variables "
         "OVN_PROVIDER_OVS_DB, OVN_PROVIDER_OVS_RUNDIR, OVN_PROVIDER_OVN_RUNDIR, "
