@@ -19,7 +19,7 @@ from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict
 from ovn_provider.neutron import address_pairs as AP
-from ovn_provider.neutron import ipam, view
+from ovn_provider.neutron import ipam, subnet_order, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.validate import IPAddress, IPNetwork
@@ -214,7 +214,8 @@ def plan(idl: NbIdl, ls: Any, mac: str, fixed_ips: list[Any] | None,
     `prefer`: {subnet id: ip} to hand out again when still free (a MAC change).
     Raises BadRequest / Conflict for invalid or taken addresses.
     """
-    infos = [i for i in (subnet_info(r) for r in view.subnets_of(idl, ls)) if i is not None]
+    infos = subnet_order.ordered(
+        ls, [i for i in (subnet_info(r) for r in view.subnets_of(idl, ls)) if i is not None])
     alloc = Allocator(idl, ls, port_uuid)
     if fixed_ips is None:
         wanted: list[tuple[SubnetInfo, IPAddress | None]] = [
@@ -225,9 +226,6 @@ def plan(idl: NbIdl, ls: Any, mac: str, fixed_ips: list[Any] | None,
             raise BadRequest(f"Network {ls.uuid} has no subnet, fixed_ips cannot be set")
         wanted = _parse_request(fixed_ips, infos)
         explicit = any(ip is not None for _, ip in wanted)
-        families = [info.version for info, ip in wanted if ip is None]
-        if len(families) != len(set(families)):
-            raise BadRequest("Only one automatic address per IP version is allowed")
     result: list[tuple[str, Any]] = []
     for info, ip in wanted:
         if ip is not None:
@@ -245,8 +243,21 @@ def plan(idl: NbIdl, ls: Any, mac: str, fixed_ips: list[Any] | None,
                 alloc.claim(candidate)
                 result.append((again, info.row))
                 continue
-        result.append((str(_allocate(idl, info, mac, alloc)), info.row))
-    return _build(mac, result, explicit, infos)
+        # automatic: the requested subnet, else the first of the family with a free address
+        tried = [info] if fixed_ips is not None else \
+            [i for i in infos if i.version == info.version]
+        result.append(_allocate_first(idl, tried, mac, alloc))
+    return _build(mac, result, explicit, infos, subnet_order.primaries(ls, infos))
+
+
+def _allocate_first(idl: NbIdl, tried: list[SubnetInfo], mac: str, alloc: Allocator
+                    ) -> tuple[str, Any]:
+    for info in tried[:-1]:
+        try:
+            return str(_allocate(idl, info, mac, alloc)), info.row
+        except Conflict:
+            continue
+    return str(_allocate(idl, tried[-1], mac, alloc)), tried[-1].row
 
 
 def _one_per_family(infos: list[SubnetInfo]) -> list[SubnetInfo]:
@@ -278,8 +289,8 @@ def _allocate(idl: NbIdl, info: SubnetInfo, mac: str, alloc: Allocator) -> IPAdd
     return picked
 
 
-def _build(mac: str, ips: list[tuple[str, Any]], explicit: bool, infos: list[SubnetInfo]
-           ) -> Plan:
+def _build(mac: str, ips: list[tuple[str, Any]], explicit: bool, infos: list[SubnetInfo],
+           primaries: set[Any]) -> Plan:
     by_row = {info.row.uuid: info for info in infos}
     dhcp4 = dhcp6 = None
     for _, row in ips:
@@ -292,7 +303,11 @@ def _build(mac: str, ips: list[tuple[str, Any]], explicit: bool, infos: list[Sub
             dhcp6 = row
     if not ips:
         return Plan(mac, [mac], None)
-    if explicit:
+    versions = [by_row[row.uuid].version for _, row in ips]
+    if explicit or len(versions) != len(set(versions)) or \
+            any(row.uuid not in primaries for _, row in ips):
+        # OVN's dynamic addressing covers one address of each family's primary subnet
+        # only: anything else is written as static addresses
         text = " ".join([mac, *(ip for ip, _ in ips)])
         return Plan(mac, [text], None, ips, dhcp4, dhcp6)
     ordered = sorted(ips, key=lambda item: by_row[item[1].uuid].version)
