@@ -63,3 +63,24 @@ def test_automatic_addresses_still_skip_the_gateway(api: Api) -> None:
     net, sub = net_with_subnet(api, "10.47.3.0/29")
     ips = {api.port(net["id"], name=f"p{i}")["fixed_ips"][0]["ip_address"] for i in range(5)}
     assert "10.47.3.1" not in ips and len(ips) == 5
+
+
+def test_default_pools_exclude_the_gateway(api: Api) -> None:
+    """Neutron's default pools: every usable address but the gateway's, wherever it is;
+    automatic addresses come only from them."""
+    net = api.network(name="pools-gw")
+    sub = api.subnet(net["id"], "10.47.4.0/29", gateway_ip="10.47.4.3")
+    assert sub["allocation_pools"] == [{"start": "10.47.4.1", "end": "10.47.4.2"},
+                                       {"start": "10.47.4.4", "end": "10.47.4.6"}]
+    got = set()
+    while True:
+        response = api.post("/v2.0/ports", {"port": {"network_id": net["id"]}})
+        if response.status_code != 201:
+            check(response, 409, "~No more IP addresses available")
+            break
+        got.add(response.json()["port"]["fixed_ips"][0]["ip_address"])
+    assert "10.47.4.3" not in got and {"10.47.4.4", "10.47.4.5", "10.47.4.6"} <= got
+    v6 = api.subnet(api.network(name="pools-gw6")["id"], "fd00:47:4::/120",
+                    gateway_ip="fd00:47:4::80", ipv6_address_mode="dhcpv6_stateful")
+    assert v6["allocation_pools"] == [{"start": "fd00:47:4::1", "end": "fd00:47:4::7f"},
+                                      {"start": "fd00:47:4::81", "end": "fd00:47:4::ff"}]

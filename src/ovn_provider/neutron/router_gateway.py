@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
-from ovn_provider.neutron import addressing, ipam, view
+from ovn_provider.neutron import addressing, ipam, subnet_order, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
@@ -159,8 +159,8 @@ def resolve(w: Writer, req: GatewayRequest, current: RC.Gateway | None = None,
     same_network = (current is not None and current.ls is not None
                     and current.ls.uuid == ls.uuid)
     keep = {ip for ip, _ in addresses(w.idl, current)} if same_network and current else set()
-    infos = [i for i in (addressing.subnet_info(row) for row in view.subnets_of(w.idl, ls))
-             if i is not None]
+    infos = subnet_order.ordered(ls, [i for i in map(addressing.subnet_info,
+                                                     view.subnets_of(w.idl, ls)) if i])
     alloc = addressing.Allocator(w.idl, ls, current.lrp.uuid if same_network and current
                                  else None)
 
