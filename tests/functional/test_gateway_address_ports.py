@@ -84,3 +84,15 @@ def test_default_pools_exclude_the_gateway(api: Api) -> None:
                     gateway_ip="fd00:47:4::80", ipv6_address_mode="dhcpv6_stateful")
     assert v6["allocation_pools"] == [{"start": "fd00:47:4::1", "end": "fd00:47:4::7f"},
                                       {"start": "fd00:47:4::81", "end": "fd00:47:4::ff"}]
+
+
+def test_unknown_fixed_ip_subnet_is_404(api: Api, central: Central) -> None:
+    """As Neutron: a subnet that does not exist is 404; one of another network is 400."""
+    net, _ = net_with_subnet(api, "10.47.5.0/24")
+    _, foreign = net_with_subnet(api, "10.47.6.0/24")
+    missing = "6f1d0b5e-8a55-4a8e-9b55-0d4c1a9e0a11"
+    rejected(central, lambda: api.post("/v2.0/ports", {"port": {
+        "network_id": net["id"], "fixed_ips": [{"subnet_id": missing}]}}), 404,
+        f"Subnet {missing} could not be found.")
+    rejected(central, lambda: api.post("/v2.0/ports", {"port": {
+        "network_id": net["id"], "fixed_ips": [{"subnet_id": foreign["id"]}]}}), 400)

@@ -208,8 +208,9 @@ def test_create_stores_given_fields(api: Api, central: Central, net4: dict[str, 
 def test_network_id_is_required_and_must_exist(api: Api) -> None:
     response = api.post("/v2.0/ports", {"port": {"name": "x"}})
     assert error(response, 400) == "Network_id is a required parameter"
-    response = api.post("/v2.0/ports", {"port": {"network_id": str(uuid.uuid4())}})
-    assert "does not exist" in error(response, 400)
+    missing = str(uuid.uuid4())
+    response = api.post("/v2.0/ports", {"port": {"network_id": missing}})
+    assert error(response, 404) == f"Network {missing} could not be found."  # as Neutron
     response = api.post("/v2.0/ports", {"port": {"network_id": "not-a-uuid"}})
     error(response, 400)
     response = api.post("/v2.0/ports", {"port": {"network_id": 5}})
@@ -662,10 +663,14 @@ def test_invalid_fixed_ips_are_400(api: Api, net4: dict[str, Any]) -> None:
                                                  "fixed_ips": {"ip_address": "1.2.3.4"}}})
     assert error(response, 400) == "fixed_ips must be of type: list"
     for entry in ("10.0.0.1", {}, {"ip_address": "not-an-ip"}, {"ip_address": 5},
-                  {"subnet_id": str(uuid.uuid4())}, {"subnet_id": 7}):
+                  {"subnet_id": 7}):
         response = api.post("/v2.0/ports", {"port": {"network_id": net_id,
                                                      "fixed_ips": [entry]}})
         error(response, 400)
+    # a subnet that does not exist: 404 as in Neutron (test_gateway_address_ports.py)
+    response = api.post("/v2.0/ports", {"port": {"network_id": net_id, "fixed_ips": [
+        {"subnet_id": str(uuid.uuid4())}]}})
+    error(response, 404)
     empty = api.network(name="nosubnet")
     response = api.post("/v2.0/ports", {"port": {"network_id": empty["id"],
                                                  "fixed_ips": [{"ip_address": "10.0.0.5"}]}})

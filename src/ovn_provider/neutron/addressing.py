@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ovn_provider.errors import BadRequest, Conflict
+from ovn_provider.errors import BadRequest, Conflict, NotFound
 from ovn_provider.neutron import address_pairs as AP
 from ovn_provider.neutron import ipam, subnet_order, view
 from ovn_provider.neutron import layout as L
@@ -224,6 +224,7 @@ def plan(idl: NbIdl, ls: Any, mac: str, fixed_ips: list[Any] | None,
     else:
         if not infos and fixed_ips:
             raise BadRequest(f"Network {ls.uuid} has no subnet, fixed_ips cannot be set")
+        _missing_subnets(idl, fixed_ips)
         wanted = _parse_request(fixed_ips, infos)
         explicit = any(ip is not None for _, ip in wanted)
     result: list[tuple[str, Any]] = []
@@ -258,6 +259,16 @@ def _allocate_first(idl: NbIdl, tried: list[SubnetInfo], mac: str, alloc: Alloca
         except Conflict:
             continue
     return str(_allocate(idl, tried[-1], mac, alloc)), tried[-1].row
+
+
+def _missing_subnets(idl: NbIdl, fixed_ips: list[Any]) -> None:
+    """404 for a `fixed_ips` subnet that does not exist at all, as Neutron (one that exists
+    on another network stays a 400)."""
+    for entry in fixed_ips:
+        ident = entry.get("subnet_id") if isinstance(entry, dict) else None
+        if isinstance(ident, str) and view.parse_uuid(ident) is not None \
+                and view.by_uuid(idl, L.DHCP, ident) is None:
+            raise NotFound(f"Subnet {ident} could not be found.")
 
 
 def _one_per_family(infos: list[SubnetInfo]) -> list[SubnetInfo]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ovn_provider.errors import BadRequest, Conflict, NotFound
+from ovn_provider.errors import Conflict, NotFound
 from ovn_provider.neutron import acl_match, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import security_groups as SG
@@ -97,7 +97,7 @@ def show(ctx: Ctx, rule_id: str) -> dict[str, Any]:
 def _group(w: Writer, ident: str) -> Any:
     pg = SG.resolve_for_write(w, ident)
     if pg is None:
-        raise BadRequest(f"Security group {ident} does not exist")
+        raise NotFound(f"Security group {ident} does not exist")
     return pg
 
 
