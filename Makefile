@@ -29,7 +29,7 @@ run: deps venv
 	$(VENV)/bin/ovn-provider serve --config etc/dev.conf --embedded-ovn $(STATE)
 
 test: deps venv
-	$(VENV)/bin/ruff check src tests $(wildcard bench)
+	$(VENV)/bin/ruff check src tests $(wildcard bench) $(wildcard conformance)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests
 
@@ -37,6 +37,12 @@ test: deps venv
 .PHONY: bench
 bench: deps venv
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Tempest's network API tests against a provider on a private OVN (docs/conformance.md):
+# `make conformance`, or e.g. `make conformance CONFORMANCE_ARGS="--regex test_networks"`.
+.PHONY: conformance
+conformance: deps venv
+	$(PY) -m conformance.run $(CONFORMANCE_ARGS)
 
 # Packages (docs/packaging.md): wheel and sdist in dist/, then the Debian packages from them.
 DIST ?= dist

@@ -87,7 +87,7 @@ def serve(args: argparse.Namespace) -> int:
             central = Central(os.path.join(state, "ovn")).start()
             log.info("embedded OVN central in %s: NB %s, SB %s", central.directory,
                      central.nb_remote, central.sb_remote)
-            cfg = cfg.replace(ovn_remote=central.nb_remote)
+            cfg = cfg.replace(ovn_remote=central.nb_remote, ovn_sb_remote=central.sb_remote)
         provider = Provider(cfg)
         provider.run()
         return 0

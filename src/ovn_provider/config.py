@@ -113,6 +113,28 @@ def _remote(text: str) -> str:
     return ",".join(parts)
 
 
+def _opt_remote(text: str) -> str:
+    return _remote(text) if text.strip() else ""
+
+
+def derive_sb_remote(nb_remote: str) -> str:
+    """The SB address beside an NB address: same scheme and host, port 6641 -> 6642,
+    `unix:.../ovnnb_db.sock` -> `unix:.../ovnsb_db.sock` (Debian's layout)."""
+    parts = []
+    for part in nb_remote.split(","):
+        method, _, rest = part.partition(":")
+        if method == "unix":
+            directory, _, base = rest.rpartition("/")
+            base = "ovnsb_db.sock" if base in ("ovnnb_db.sock", "") else \
+                base.replace("nb", "sb", 1)
+            parts.append(f"unix:{directory}/{base}" if directory else f"unix:{base}")
+        elif rest.endswith(":6641"):
+            parts.append(f"{method}:{rest[:-5]}:6642")
+        else:
+            parts.append(part)
+    return ",".join(parts)
+
+
 def _cacert(text: str) -> str:
     """An empty value means the documented default, never the certificate path (D21)."""
     return text.strip() or DEFAULT_CACERT
@@ -153,6 +175,9 @@ KEYS: tuple[Key, ...] = (
     Key("PROVIDER", "max-request-body", "max_body", "1048576", _pos_int),
     Key("PROVIDER", "nb-timeout", "nb_timeout", "20", _pos_float),
     Key("OVN REMOTE", "ovn-remote", "ovn_remote", "tcp:127.0.0.1:6641", _remote),
+    # ovn-provider's own: the SB, read for the chassis marked as gateways (empty: derived
+    # from ovn-remote, see sb_remote below and docs/configuration.md).
+    Key("OVN REMOTE", "ovn-sb-remote", "ovn_sb_remote", "", _opt_remote),
     Key("NETWORK", "port-security-enabled-default", "port_security_default", "false", _bool),
     # ovn-provider's own: SB chassis names (highest priority first) that host the
     # distributed gateway port of routers with SNAT or floating IPs. Empty: SNAT and
@@ -212,6 +237,7 @@ class Config:
     max_body: int
     nb_timeout: float
     ovn_remote: str
+    ovn_sb_remote: str
     port_security_default: bool
     gateway_chassis: tuple[str, ...]
     max_address_pairs: int
@@ -250,6 +276,11 @@ class Config:
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         return f"{self.scheme}://{host}:{port}/"
+
+    @property
+    def sb_remote(self) -> str:
+        """`[OVN REMOTE] ovn-sb-remote`, or the address derived from `ovn-remote`."""
+        return self.ovn_sb_remote or derive_sb_remote(self.ovn_remote)
 
     @property
     def neutron_url(self) -> str:

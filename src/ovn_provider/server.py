@@ -25,9 +25,11 @@ from ovn_provider.api.network import Networking
 from ovn_provider.auth import loader
 from ovn_provider.auth.base import TokenCache
 from ovn_provider.config import Config
-from ovn_provider.neutron import default_groups
+from ovn_provider.neutron import default_groups, gateway_scheduler
 from ovn_provider.neutron.context import Ctx
+from ovn_provider.neutron.gateway_reschedule import Rescheduler
 from ovn_provider.ovn.nb import Nb, NbUnavailable, configure_ssl
+from ovn_provider.ovn.sb import SbMonitor
 from ovn_provider.tls_reload import ReloadableTls
 
 LOG = logging.getLogger(__name__)
@@ -130,6 +132,19 @@ class Provider:
     def __init__(self, cfg: Config, nb: Nb | None = None) -> None:
         self.cfg = cfg
         self.nb = nb or make_nb(cfg)
+        # Gateway chassis from the SB, unless [NETWORK] gateway-chassis names them.
+        self.sb: SbMonitor | None = None
+        self.rescheduler: Rescheduler | None = None
+        if gateway_scheduler.automatic(cfg):
+            if cfg.sb_remote == cfg.ovn_remote:
+                # Nothing to derive (no port 6641 in ovn-remote): the SB address is unknown.
+                LOG.warning("[OVN REMOTE] ovn-sb-remote is not set and cannot be derived from "
+                            "ovn-remote %s: no gateway chassis, so no SNAT or floating IPs "
+                            "(docs/configuration.md)", cfg.ovn_remote)
+            else:
+                self.sb = SbMonitor(cfg.sb_remote, self.nb.gateways,
+                                    ssl=(cfg.ssl_key, cfg.ssl_cert, cfg.ssl_cacert))
+                self.rescheduler = Rescheduler(cfg, self.nb)
         self.networking, self.identity = build_apps(cfg, self.nb)
         self.sockets = [bind(cfg.bind_address, cfg.neutron_port),
                         bind(cfg.bind_address, cfg.keystone_port)]
@@ -162,7 +177,10 @@ class Provider:
         LOG.info("SIGHUP: reloading TLS files")
         if self.tls is not None:
             self.tls.reload()
-        if any(part.startswith("ssl:") for part in self.cfg.ovn_remote.split(",")):
+        remotes = self.cfg.ovn_remote.split(",")
+        if self.sb is not None:
+            remotes += self.sb.remote.split(",")
+        if any(part.startswith("ssl:") for part in remotes):
             configure_ssl(self.cfg.ssl_key, self.cfg.ssl_cert, self.cfg.ssl_cacert)
 
     async def _serve(self, install_signals: bool) -> None:
@@ -178,9 +196,14 @@ class Provider:
 
     def run(self, install_signals: bool = True) -> None:
         LOG.info("Starting server: ovn-provider %s (%s); Networking API on port %d, Identity "
-                 "API on port %d, OVN NB %s", __version__, build_info(), *self.ports,
-                 self.cfg.ovn_remote)
+                 "API on port %d, OVN NB %s, gateway chassis %s", __version__, build_info(),
+                 *self.ports, self.cfg.ovn_remote,
+                 f"from the SB at {self.cfg.sb_remote}" if self.sb is not None
+                 else ", ".join(self.cfg.gateway_chassis))
         self.nb.start()
+        if self.sb is not None and self.rescheduler is not None:
+            self.rescheduler.start()
+            self.sb.start()
         groups = threading.Thread(target=ensure_default_groups, args=(self.nb, self._stop),
                                   daemon=True, name="default-groups")
         groups.start()
@@ -188,6 +211,9 @@ class Provider:
             asyncio.run(self._serve(install_signals))
         finally:
             self._stop.set()
+            if self.sb is not None and self.rescheduler is not None:
+                self.sb.stop()
+                self.rescheduler.stop()
             self.nb.stop()
             for sock in self.sockets:
                 sock.close()

@@ -367,3 +367,40 @@ def test_vdsm_tool_ovn_config_and_unconfigure(chassis: Chassis, tmp_path: Path) 
     assert not {"private_key", "certificate", "ca_cert"} & set(chassis.ovs_map("other_config"))
     assert [c[1:] for c in runner.calls if c[0] == "systemctl" and c[1] == "stop"] == [
         ["stop", "ovn-controller.service"]]
+
+
+def sb_cms_options(central: Central, name: str) -> tuple[str, str]:
+    """(other_config, external_ids) ovn-cms-options of SB chassis `name` ("" when unset)."""
+    doc = json.loads(central.sbctl("--format=json", "--columns=name,other_config,external_ids",
+                                   "list", "Chassis"))
+    for row_name, other, ext in doc["data"]:
+        if row_name == name:
+            return (dict(other[1]).get("ovn-cms-options", ""),
+                    dict(ext[1]).get("ovn-cms-options", ""))
+    return ("", "")
+
+
+def test_configure_gateway_marks_the_sb_chassis(driver_central: Central,
+                                                chassis: Chassis) -> None:
+    from ovn_provider.ovn.sb import is_gateway
+
+    def gateway() -> bool:
+        other, ext = sb_cms_options(driver_central, chassis.name)
+        return is_gateway({"ovn-cms-options": ext}, {"ovn-cms-options": other})
+
+    chassis.vsctl("set", "Open_vSwitch", ".", "external_ids:system-id=" + chassis.name,
+                  'external_ids:ovn-cms-options="enable-chassis-as-extport-host"')
+    outcome = run_driver(chassis, *configure_args(driver_central, "192.0.2.31", "--gateway"))
+    assert outcome.code == 0, outcome.err
+    assert chassis.ovs_map("external_ids")["ovn-cms-options"] == \
+        "enable-chassis-as-extport-host,enable-chassis-as-gw"
+    wait_until(gateway, what="gateway mark in the SB")
+    outcome = run_driver(chassis, *configure_args(driver_central, "192.0.2.31", "--no-gateway"))
+    assert outcome.code == 0, outcome.err
+    wait_until(lambda: not gateway(), what="gateway mark gone from the SB")
+    assert run_driver(chassis, *configure_args(driver_central, "192.0.2.31",
+                                               "--gateway")).code == 0
+    wait_until(gateway, what="gateway mark in the SB again")
+    assert run_driver(chassis, "unconfigure", "--keep-controller").code == 0
+    assert chassis.ovs_map("external_ids")["ovn-cms-options"] == \
+        "enable-chassis-as-extport-host"

@@ -202,3 +202,45 @@ def test_file_changes(tmp_path: Path) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("hv1\n")
     assert not plan_configure(state(), {}, files={path: "hv1\n"})
+
+
+PLAIN = ControllerConfig(central_ips=("192.0.2.1",), tunnel_ip="192.0.2.2", protocol="tcp")
+GW = {"enable-chassis-as-gw": True}
+
+
+def test_gateway_option_merges_and_unconfigure_takes_back_only_it() -> None:
+    start = state({"ovn-cms-options": "enable-chassis-as-extport-host"})
+    plan = plan_configure(start, desired_settings(PLAIN), cms=GW)
+    after = apply_to(start, plan.changes)
+    assert after.external_ids["ovn-cms-options"] == \
+        "enable-chassis-as-extport-host,enable-chassis-as-gw"
+    assert "cms:enable-chassis-as-gw" in after.external_ids[RECORD.key].split(",")
+    assert not plan_configure(after, desired_settings(PLAIN), cms=GW)  # idempotent
+    # a later configure without --gateway keeps the mark
+    assert not plan_configure(after, desired_settings(PLAIN))
+    final = apply_to(after, plan_unconfigure(after).changes)
+    assert final.external_ids == {"ovn-cms-options": "enable-chassis-as-extport-host"}
+
+
+def test_gateway_option_alone_is_removed_with_its_key() -> None:
+    after = apply_to(state(), plan_configure(state(), desired_settings(PLAIN), cms=GW).changes)
+    assert after.external_ids["ovn-cms-options"] == "enable-chassis-as-gw"
+    assert apply_to(after, plan_unconfigure(after).changes).external_ids == {}
+
+
+def test_gateway_set_by_the_administrator_stays() -> None:
+    start = state({"ovn-cms-options": "enable-chassis-as-gw"})
+    after = apply_to(start, plan_configure(start, desired_settings(PLAIN), cms=GW).changes)
+    assert "cms:" not in after.external_ids[RECORD.key]
+    final = apply_to(after, plan_unconfigure(after).changes)
+    assert final.external_ids == {"ovn-cms-options": "enable-chassis-as-gw"}
+
+
+def test_no_gateway_removes_the_option_and_its_record() -> None:
+    marked = apply_to(state(), plan_configure(state(), desired_settings(PLAIN), cms=GW).changes)
+    plan = plan_configure(marked, desired_settings(PLAIN), cms={"enable-chassis-as-gw": False})
+    assert (plan.changes[0].action, plan.changes[0].target) == \
+        ("remove", "external_ids:ovn-cms-options")
+    after = apply_to(marked, plan.changes)
+    assert "ovn-cms-options" not in after.external_ids
+    assert "cms:" not in after.external_ids[RECORD.key]

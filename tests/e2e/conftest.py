@@ -37,9 +37,21 @@ def require_root() -> None:
                     "openvswitch-switch, iproute2, iputils-ping, tcpdump, isc-dhcp-client)")
 
 
-def gateway_config(central: Central, chassis: list[str]) -> config.Config:
-    """The provider's config with `[NETWORK] gateway-chassis` (docs/routers.md)."""
-    return make_config(central.nb_remote, **{"NETWORK/gateway-chassis": ",".join(chassis)})
+def auto_gateway_config(central: Central) -> config.Config:
+    """The provider's config with NO chassis names: gateway chassis come from the SB
+    (`ovn-provider-driver configure --gateway`, docs/routers.md)."""
+    return make_config(central.nb_remote, **{"OVN REMOTE/ovn-sb-remote": central.sb_remote})
+
+
+def set_gateway(bed: Bed, hv: Hypervisor, on: bool) -> None:
+    """`configure --gateway` / `--no-gateway` on a hypervisor, with its usual options."""
+    bed.run_driver(hv.chassis, *bed.configure_args(hv.system_id, hv.encap_ip),
+                   "--gateway" if on else "--no-gateway")
+
+
+def wait_gateways(provider: Provider, names: set[str]) -> None:
+    poll(lambda: provider.nb.gateways.names == names, 30,
+         f"the provider to see gateway chassis {sorted(names)}")
 
 
 @pytest.fixture(scope="session")
@@ -55,9 +67,11 @@ def e2e_bed() -> Iterator[Bed]:
 
 @pytest.fixture(scope="session")
 def e2e_provider(e2e_bed: Bed) -> Iterator[Provider]:
-    # hv1 is the gateway chassis: SNAT and floating IPs happen there
-    cfg = gateway_config(e2e_bed.ovn, [e2e_bed.hypervisors[0].system_id])
-    with running(cfg) as provider:
+    # hv1 is the only gateway chassis at first: SNAT and floating IPs happen there
+    hv1 = e2e_bed.hypervisors[0]
+    set_gateway(e2e_bed, hv1, True)
+    with running(auto_gateway_config(e2e_bed.ovn)) as provider:
+        wait_gateways(provider, {hv1.system_id})
         yield provider
 
 

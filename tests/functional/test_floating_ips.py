@@ -342,3 +342,17 @@ def test_release_port_disassociates(napi: Api, central: Central, nat_provider: P
     assert shown["status"] == "DOWN" and shown["port_id"] is None
     assert item["floating_ip_address"] in exclude_ips(central, topo["ext"]["id"])
     assert napi.delete(f"/v2.0/floatingips/{item['id']}").status_code == 204
+
+
+def test_deleting_the_external_network_deletes_its_floating_ips(napi: Api,
+                                                                 central: Central) -> None:
+    """As Neutron: unassociated floating IPs do not keep their network alive; they go
+    with it (their records live on the external LS)."""
+    ext, _ = net_with_subnet(napi, "172.31.250.0/24")
+    first = fip(napi, floating_network_id=ext["id"])
+    second = fip(napi, floating_network_id=ext["id"], description="d", tags=["t"])
+    assert napi.delete(f"/v2.0/networks/{ext['id']}").status_code == 204
+    for item in (first, second):
+        check(napi.get(f"/v2.0/floatingips/{item['id']}"), 404)
+    listed = {f["id"] for f in napi.get("/v2.0/floatingips").json()["floatingips"]}
+    assert not listed & {first["id"], second["id"]}

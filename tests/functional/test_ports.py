@@ -160,7 +160,7 @@ def test_create_defaults_and_lsp_layout(api: Api, central: Central,
     assert port["admin_state_up"] is True
     assert port["status"] == "DOWN"
     assert port["device_id"] == "" and port["device_owner"] == ""
-    assert "binding:host_id" not in port
+    assert (port["binding:host_id"], port["binding:vif_type"]) == ("", "unbound")
     # the create answer already carries the address
     assert len(port["fixed_ips"]) == 1
     fixed = port["fixed_ips"][0]
@@ -505,7 +505,8 @@ def test_deleting_a_port_leaves_no_membership(api: Api, central: Central,
 def test_binding_host_id_is_stored_and_reported(api: Api, central: Central) -> None:
     net = api.network(name="binding")
     port = api.port(net["id"], **{"binding:host_id": "host-a.example"})
-    assert port["binding:host_id"] == "host-a.example"
+    assert port["binding:host_id"] == "host-a.example" and port["binding:vif_type"] == "ovs"
+    assert port["binding:vif_details"] == {"port_filter": False}
     row = lsp_row(central, port["id"])
     assert row["external_ids"]["ovirt_binding_host_id"] == "host-a.example"
     assert "requested-chassis" not in row["options"]
@@ -517,10 +518,11 @@ def test_binding_host_id_is_stored_and_reported(api: Api, central: Central) -> N
     assert row["external_ids"]["ovirt_binding_host_id"] == "host-b"
     assert "requested-chassis" not in row["options"]
     unbound = api.put(f"/v2.0/ports/{port['id']}", {"port": {"binding:host_id": None}})
-    assert "binding:host_id" not in unbound.json()["port"]
+    assert unbound.json()["port"]["binding:host_id"] == ""
     assert "ovirt_binding_host_id" not in lsp_row(central, port["id"])["external_ids"]
     plain = api.port(net["id"], **{"binding:host_id": None})
-    assert "binding:host_id" not in plain
+    assert plain["binding:host_id"] == "" and plain["binding:vif_type"] == "unbound"
+    assert plain["binding:vif_details"] == {}
 
 
 def test_requested_chassis_only_with_ovs_29(central: Central) -> None:
@@ -1104,7 +1106,7 @@ def test_predecessor_requested_chassis_is_the_binding_host(api: Api, central: Ce
     shown = {kind: api.show("ports", "port", name) for kind, name in names.items()}
     assert shown["chassis"]["binding:host_id"] == "host-x"
     assert shown["both"]["binding:host_id"] == "host-y"  # the recorded key wins
-    assert "binding:host_id" not in shown["none"]
+    assert shown["none"]["binding:host_id"] == ""
     listed = {p["id"]: p for p in api.get("/v2.0/ports", params={"network_id": net["id"]})
               .json()["ports"]}
     assert listed[names["chassis"]]["binding:host_id"] == "host-x"

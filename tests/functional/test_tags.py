@@ -180,6 +180,12 @@ def test_tag_routes(kind: str, tapi: Api, central: Central, make: Maker,
     assert tapi.get(f"{path}/tags").json() == {"tags": []}
     assert stored(central, kind, item, floating_net) is None
     check(tapi.delete(f"{path}/tags"), 204)  # nothing to remove: still 204
+    # POST adds tags (tag-creation, as openstacksdk sends it): 201 with the whole set
+    check(tapi.put(f"{path}/tags/one"), 201)
+    added = tapi.post(f"{path}/tags", {"tags": ["two", "one", "three"]})
+    check(added, 201)
+    assert added.json() == {"tags": ["one", "two", "three"]}
+    assert stored(central, kind, item, floating_net) == "one,two,three"
     check(tapi.delete(path), 204)
 
 
@@ -208,7 +214,9 @@ def test_tag_errors_change_nothing(kind: str, tapi: Api, central: Central,
                            (tapi.delete, "/tags"), (tapi.delete, "/tags/a")):
         check(method(f"{missing}{suffix}"), 404)
     check(tapi.put(f"{missing}/tags", {"tags": ["a"]}), 404)
-    check(tapi.post(f"{path}/tags", {"tags": ["a"]}), 405)
+    check(tapi.post(f"{missing}/tags", {"tags": ["a"]}), 404)
+    for body in ({"tags": "a"}, {"tags": ["a", "a"]}, {"tags": ["a,b"]}, {}, ["a"]):
+        check(tapi.post(f"{path}/tags", body), 400)
     check(tapi.post(f"{path}/tags/a"), 405)
     # tags on create are validated like the rest of the body: 400, nothing created
     for bad in ("a", ["a,b"], [""], ["a", "a"], [7]):

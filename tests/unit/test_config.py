@@ -32,6 +32,7 @@ DEFAULTS = {
     ("PROVIDER", "max-request-body"): ("max_body", 1048576),
     ("PROVIDER", "nb-timeout"): ("nb_timeout", 20.0),
     ("OVN REMOTE", "ovn-remote"): ("ovn_remote", "tcp:127.0.0.1:6641"),
+    ("OVN REMOTE", "ovn-sb-remote"): ("ovn_sb_remote", ""),
     ("NETWORK", "port-security-enabled-default"): ("port_security_default", False),
     ("NETWORK", "gateway-chassis"): ("gateway_chassis", ()),
     ("NETWORK", "max-allowed-address-pairs"): ("max_address_pairs", 10),
@@ -465,3 +466,21 @@ provider-host=engine.example.com
     assert cfg.ovirt_ca_file == "/etc/pki/ovirt-engine/apache-ca.pem"
     assert cfg.port_security_default is True
     assert cfg.neutron_url == "https://engine.example.com:9696/"
+
+
+@pytest.mark.parametrize(("nb", "sb"), [
+    ("tcp:127.0.0.1:6641", "tcp:127.0.0.1:6642"),
+    ("ssl:[::1]:6641,ssl:10.0.0.2:6641", "ssl:[::1]:6642,ssl:10.0.0.2:6642"),
+    ("unix:/run/ovn/ovnnb_db.sock", "unix:/run/ovn/ovnsb_db.sock"),
+    ("tcp:nb.example:7000", "tcp:nb.example:7000"),
+])
+def test_sb_remote_default_is_derived_from_the_nb(nb: str, sb: str) -> None:
+    cfg = config.load([], overrides=[("OVN REMOTE", "ovn-remote", nb)])
+    assert cfg.sb_remote == sb
+
+
+def test_sb_remote_set_explicitly_wins() -> None:
+    cfg = config.load([], overrides=[("OVN REMOTE", "ovn-sb-remote", "ssl:sb.example:16642")])
+    assert cfg.sb_remote == "ssl:sb.example:16642"
+    with pytest.raises(config.ConfigError):
+        config.load([], overrides=[("OVN REMOTE", "ovn-sb-remote", "http://x")])

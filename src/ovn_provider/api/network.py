@@ -117,6 +117,9 @@ class Networking:
             if req.method == "PUT":
                 return Response(200, {"tags": tags.replace(self.ctx, r.path, ident,
                                                            req.json())})
+            if req.method == "POST":
+                return Response(201, {"tags": tags.add_many(self.ctx, r.path, ident,
+                                                            req.json())})
             if req.method == "DELETE":
                 tags.clear(self.ctx, r.path, ident)
                 return Response(204)

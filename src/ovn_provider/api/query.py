@@ -40,7 +40,7 @@ KNOWN_SCALARS: dict[str, frozenset[str]] = {
     "ports": frozenset({
         "id", "name", "network_id", "tenant_id", "project_id", "mac_address",
         "port_security_enabled", "admin_state_up", "status", "device_id", "device_owner",
-        "description", "binding:host_id", "binding:vnic_type"}),
+        "description", "binding:host_id", "binding:vnic_type", "binding:vif_type"}),
     "routers": frozenset({
         "id", "name", "tenant_id", "project_id", "status", "admin_state_up",
         "description"}),

@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     cfg.add_argument("--sysconfig-file", metavar="PATH",
                      help=f"also write OVN_CONTROLLER_OPTS with the SSL files there "
                      f"(vdsm-tool uses {configure_mod.SYSCONFIG_OVN_CONTROLLER})")
+    gw = cfg.add_mutually_exclusive_group()
+    gw.add_argument("--gateway", dest="gateway", action="store_const", const=True,
+                    help="mark this chassis as a gateway for routers' SNAT and floating IPs "
+                    "(adds enable-chassis-as-gw to external_ids:ovn-cms-options)")
+    gw.add_argument("--no-gateway", dest="gateway", action="store_const", const=False,
+                    help="stop being a gateway chassis (removes that option only)")
     cfg.add_argument("--dry-run", action="store_true", help="print the changes only")
 
     uncfg = sub.add_parser("unconfigure", help="remove exactly what configure set")
@@ -155,7 +161,8 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "configure":
         configure_mod.configure(host, configure_mod.ConfigureOptions(
             config=controller_config(args, host), system_id_file=args.system_id_file,
-            sysconfig_file=args.sysconfig_file, restart=args.restart, dry_run=args.dry_run))
+            sysconfig_file=args.sysconfig_file, restart=args.restart, dry_run=args.dry_run,
+            gateway=args.gateway))
     elif args.command == "unconfigure":
         configure_mod.unconfigure(host, configure_mod.UnconfigureOptions(
             also=LEGACY_KEYS if args.legacy else (), stop_controller=not args.keep_controller,

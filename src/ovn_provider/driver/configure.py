@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ovn_provider.driver import controller
+from ovn_provider.driver import cms_options, controller
 from ovn_provider.driver.errors import DriverError
 from ovn_provider.driver.host import Host
 from ovn_provider.driver.ovs import Ovs
@@ -58,6 +58,7 @@ class ConfigureOptions:
     sysconfig_file: str | None = None
     restart: str = "controller"
     dry_run: bool = False
+    gateway: bool | None = None  # True: mark as gateway chassis; False: unmark; None: leave
 
 
 def _no_manager_note(services: ServiceManager, what: str) -> str:
@@ -84,8 +85,9 @@ def configure(host: Host, options: ConfigureOptions, out: Output = print) -> Pla
             # ovs-ctl reads system-id.conf when ovsdb-server starts (and starts it if down)
             _restart_first_known(services, OVSDB_UNITS, out)
     bridges = [bridge for _, bridge in config.bridge_mappings or ()]
+    cms = {cms_options.GATEWAY: options.gateway} if options.gateway is not None else None
     plan = plan_configure(ovs.state(), desired_settings(config), bridges,
-                          config.datapath_type)
+                          config.datapath_type, cms=cms)
     plan.changes[:0] = file_changes
     for note in plan.notes:
         out(f"note: {note}")

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ovn_provider.driver import cms_options
 from ovn_provider.driver.errors import DriverError
 from ovn_provider.driver.ovs import Ovs, OvsState, quote
 from ovn_provider.driver.settings import SYSTEM_ID, Key, ext
@@ -87,10 +88,13 @@ def format_record(items: Iterable[str]) -> str:
 
 def plan_configure(state: OvsState, desired: Mapping[Key, str],
                    bridges: Iterable[str] = (), datapath_type: str | None = None,
-                   files: Mapping[str, str] | None = None) -> Plan:
-    """Changes that make the database (and files) hold `desired`, recorded for undo."""
+                   files: Mapping[str, str] | None = None,
+                   cms: Mapping[str, bool] | None = None) -> Plan:
+    """Changes that make the database (and files) hold `desired`, recorded for undo.
+    `cms`: options of `ovn-cms-options` to add (True) or remove (False)."""
     plan = Plan()
     record = set(parse_record(state.external_ids.get(RECORD.key)))
+    _plan_cms(state, cms or {}, plan, record)
     for key, value in desired.items():
         old = state.column(key.column).get(key.key)
         if old != value:
@@ -115,6 +119,25 @@ def plan_configure(state: OvsState, desired: Mapping[Key, str],
     return plan
 
 
+def _plan_cms(state: OvsState, options: Mapping[str, bool], plan: Plan,
+              record: set[str]) -> None:
+    """Merge options into `ovn-cms-options`; record only the options configure added
+    (an option the administrator had set stays when unconfigure runs)."""
+    key = cms_options.CMS_OPTIONS
+    old = state.external_ids.get(key.key)
+    value = old
+    for option, present in options.items():
+        had = option in cms_options.split(value)
+        value = cms_options.with_option(value, option, present)
+        if present and not had:
+            record.add(cms_options.RECORD_PREFIX + option)
+        elif not present:
+            record.discard(cms_options.RECORD_PREFIX + option)
+    if value != old:
+        plan.changes.append(Change("set", str(key), value, old) if value is not None
+                            else Change("remove", str(key), None, old))
+
+
 def plan_files(files: Mapping[str, str]) -> list[Change]:
     """Writes for the files whose content differs."""
     changes = []
@@ -131,9 +154,13 @@ def plan_unconfigure(state: OvsState, also: Iterable[Key] = ()) -> Plan:
     items = parse_record(state.external_ids.get(RECORD.key))
     keys: list[Key] = []
     bridges: list[str] = []
+    cms = state.external_ids.get(cms_options.CMS_OPTIONS.key)
     for item in items:
         if item.startswith(BRIDGE_PREFIX):
             bridges.append(item[len(BRIDGE_PREFIX):])
+            continue
+        if item.startswith(cms_options.RECORD_PREFIX):
+            cms = cms_options.with_option(cms, item[len(cms_options.RECORD_PREFIX):], False)
             continue
         try:
             keys.append(Key.parse(item))
@@ -146,6 +173,11 @@ def plan_unconfigure(state: OvsState, also: Iterable[Key] = ()) -> Plan:
         old = state.column(key.column).get(key.key)
         if old is not None:
             plan.changes.append(Change("remove", str(key), None, old))
+    old_cms = state.external_ids.get(cms_options.CMS_OPTIONS.key)
+    if cms != old_cms and cms_options.CMS_OPTIONS not in keys:
+        target = str(cms_options.CMS_OPTIONS)
+        plan.changes.append(Change("set", target, cms, old_cms) if cms is not None
+                            else Change("remove", target, None, old_cms))
     for bridge in bridges:
         if bridge in state.bridges:
             plan.changes.append(Change("del-bridge", bridge))

@@ -228,7 +228,7 @@ def _pick(alloc: addressing.Allocator, info: addressing.SubnetInfo) -> V.IPAddre
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     v = _validate(data, creating=True)
     tag_list = tags.from_body(data)
-    if not RC.nat_available(ctx.cfg):
+    if not RC.nat_available(ctx):
         raise NotImplementedFeature(f"Floating IPs are not available: {RC.NO_CHASSIS}")
     if v.get("fixed_ip") is not None and not v.get("port_id"):
         raise BadRequest("fixed_ip_address cannot be specified without a port_id")
@@ -298,7 +298,7 @@ def update(ctx: Ctx, fip_id: str, data: dict[str, Any]) -> dict[str, Any]:
                 unchanged = (current is not None and current_port == port_id and
                              v.get("fixed_ip") in (None, current[0].logical_ip))
                 if not unchanged:
-                    if not RC.nat_available(ctx.cfg):
+                    if not RC.nat_available(ctx):
                         raise NotImplementedFeature(
                             f"Floating IPs are not available: {RC.NO_CHASSIS}")
                     _disassociate(ctx, w, fip_id)

@@ -42,6 +42,8 @@ def render(ctx: Ctx, ls: Any, subnets: list[Any], localnet: Any | None) -> dict[
         result["provider:physical_network"] = localnet.options.get(L.LSP_NETWORK_NAME, "")
         if tag is not None:
             result["provider:segmentation_id"] = int(tag)
+    else:
+        result["provider:network_type"] = "geneve"  # an overlay network (Neutron's name)
     return result
 
 
@@ -90,6 +92,8 @@ def _provider(data: dict[str, Any]) -> tuple[str, str, int | None] | None:
     net_type = data.get("provider:network_type")
     physnet = data.get("provider:physical_network")
     seg = data.get("provider:segmentation_id")
+    if net_type == "geneve" and physnet is None and seg is None:
+        net_type = None  # what overlay networks report: accepted back as "no provider"
     if net_type is None:
         if physnet is not None:
             raise BadRequest("provider:physical_network cannot be used without a specified "

@@ -206,9 +206,11 @@ def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
     }
     # The predecessor recorded the host only in options:requested-chassis (with
     # ovs-version-2.9); ports it wrote still report it.
-    host = ext.get(L.LSP_BINDING_HOST, c["options"].get(L.LSP_REQUESTED_CHASSIS))
-    if host is not None:
-        result["binding:host_id"] = host
+    # Always present, as in Neutron: "" and vif_type "unbound" while no host is set.
+    host = ext.get(L.LSP_BINDING_HOST, c["options"].get(L.LSP_REQUESTED_CHASSIS)) or ""
+    result["binding:host_id"] = host
+    result["binding:vif_type"] = "ovs" if host else "unbound"
+    result["binding:vif_details"] = {"port_filter": bool(c["port_security"])} if host else {}
     return result
 
 

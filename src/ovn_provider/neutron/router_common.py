@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import random
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,26 +20,25 @@ from typing import Any
 from ovn_provider.config import Config
 from ovn_provider.errors import BadRequest
 from ovn_provider.neutron import addressing, view
+from ovn_provider.neutron import gateway_scheduler as GS
 from ovn_provider.neutron import layout as L
+from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
 
 DEFAULT_ROUTES = ("0.0.0.0/0", "::/0")
-CHASSIS_PRIORITY_TOP = 32767  # Gateway_Chassis.priority is 0..32767
+CHASSIS_PRIORITY_TOP = GS.CHASSIS_PRIORITY_TOP
 
 
 # -- configuration ---------------------------------------------------------------------
-def gateway_chassis(cfg: Config) -> list[str]:
-    """`[NETWORK] gateway-chassis`: SB chassis names, highest priority first."""
-    return list(dict.fromkeys(cfg.gateway_chassis))
+def nat_available(ctx: Ctx) -> bool:
+    """SNAT and floating IPs need a distributed gateway port, hence a gateway chassis
+    (configured, or marked as gateway in the SB)."""
+    return GS.available(ctx.cfg, ctx.nb.gateways)
 
 
-def nat_available(cfg: Config) -> bool:
-    """SNAT and floating IPs need a distributed gateway port, hence gateway chassis."""
-    return bool(gateway_chassis(cfg))
-
-
-NO_CHASSIS = ("no gateway chassis is configured ([NETWORK] gateway-chassis), so SNAT and "
+NO_CHASSIS = ("no gateway chassis exists (no chassis has ovn-cms-options="
+              "enable-chassis-as-gw and [NETWORK] gateway-chassis is empty), so SNAT and "
               "floating IPs are not available")
 
 
@@ -360,29 +360,40 @@ def refresh_nat(w: Writer, cfg: Config, lr: Any) -> None:
                            external_ids={L.NAT_SNAT: "True"})
             lr.addvalue("nat", nat)
     if gw is not None:
-        _sync_chassis(w, cfg, gw.lrp, needed=bool(lr.nat))
+        sync_chassis(w, cfg, gw.lrp, needed=bool(lr.nat))
 
 
-def _sync_chassis(w: Writer, cfg: Config, lrp: Any, needed: bool) -> None:
+def sync_chassis(w: Writer, cfg: Config, lrp: Any, needed: bool,
+                 loads: Counter[str] | None = None) -> bool:
+    """Make the provider's Gateway_Chassis rows of `lrp` the scheduler's plan
+    (gateway_scheduler.py); none when not `needed`. Returns whether anything changed.
+    The column is verified, so a concurrent change by another provider instance makes
+    the transaction run again on the fresh replica instead of writing a stale plan."""
     current = list(lrp.gateway_chassis)
     mine = [gc for gc in current if gc.external_ids.get(L.GW_CHASSIS_MARK) == "True"]
     foreign = [gc for gc in current if gc not in mine]
     if foreign or lrp.ha_chassis_group:
-        return  # an operator made this a gateway port: leave it alone
-    names = gateway_chassis(cfg) if needed else []
-    if needed and not names:
-        return  # NAT was enabled while chassis were configured: keep what is there
-    wanted = {name: CHASSIS_PRIORITY_TOP - i for i, name in enumerate(names)}
+        return False  # an operator made this a gateway port: leave it alone
+    mine.sort(key=lambda gc: (-gc.priority, gc.chassis_name))
+    wanted = GS.wanted(cfg, w.gateways, w.idl, lrp.name,
+                       [gc.chassis_name for gc in mine], loads) if needed else {}
+    if needed and not wanted:
+        return False  # no gateway chassis known now: keep what is there
+    if {gc.chassis_name: gc.priority for gc in mine} == wanted and len(mine) == len(wanted):
+        return False
+    lrp.verify("gateway_chassis")
     for gc in mine:
-        if wanted.get(gc.chassis_name) == gc.priority:
-            del wanted[gc.chassis_name]
-            continue
-        lrp.delvalue("gateway_chassis", gc)
-        gc.delete()
+        priority = wanted.pop(gc.chassis_name, None)
+        if priority is None:
+            lrp.delvalue("gateway_chassis", gc)
+            gc.delete()
+        elif gc.priority != priority:
+            gc.priority = priority
     for name, priority in wanted.items():
         gc = w.insert(L.GATEWAY_CHASSIS, name=f"{lrp.name}_{name}", chassis_name=name,
                       priority=priority, external_ids={L.GW_CHASSIS_MARK: "True"})
         lrp.addvalue("gateway_chassis", gc)
+    return True
 
 
 def drop_chassis(lrp: Any) -> None:

@@ -111,7 +111,7 @@ def _validate(data: dict[str, Any], creating: bool) -> dict[str, Any]:
 def _snat_setting(ctx: Ctx, requested: bool | None, current: bool | None) -> bool:
     """The SNAT flag a router with a gateway ends up with. Absent keeps the current
     value; a new gateway defaults to SNAT when NAT is available (spec 9.5)."""
-    available = RC.nat_available(ctx.cfg)
+    available = RC.nat_available(ctx)
     if requested is True and not available:
         raise NotImplementedFeature(f"enable_snat must set be false: {RC.NO_CHASSIS}")
     if requested is not None:

@@ -191,6 +191,24 @@ def replace(ctx: Ctx, collection: str, ident: str, body: Any) -> list[str]:
     return get(ctx, collection, ident)
 
 
+def add_many(ctx: Ctx, collection: str, ident: str, body: Any) -> list[str]:
+    """POST /{collection}/{id}/tags with `{"tags": [...]}` (tag-creation): adds the tags
+    the resource does not have yet, keeps the others; answers the resulting set."""
+    if not isinstance(body, dict) or "tags" not in body:
+        raise BadRequest("Invalid tags body: a JSON object with the key 'tags' is required")
+    wanted = tag_list(body["tags"])
+
+    def write(w: Writer) -> None:
+        target = _find(w.idl, collection, ident)
+        current = target.tags()
+        added = [name for name in wanted if name not in current]
+        if added:
+            _store(target, [*current, *added])
+
+    ctx.nb.transact(write)
+    return get(ctx, collection, ident)
+
+
 def add(ctx: Ctx, collection: str, ident: str, name: str) -> None:
     """PUT /{collection}/{id}/tags/{tag}: adds the tag (present already: no change)."""
     tag(name)

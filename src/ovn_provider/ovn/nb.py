@@ -34,6 +34,7 @@ from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.sb import GatewayChassis
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,11 +51,14 @@ class NbCommitError(Exception):
 
 
 class Writer:
-    """What a write function gets: the replica, plus the open IDL transaction."""
+    """What a write function gets: the replica, the open IDL transaction, and the SB
+    gateway chassis (for scheduling distributed gateway ports)."""
 
-    def __init__(self, idl: NbIdl, txn: ovs_idl.Transaction) -> None:
+    def __init__(self, idl: NbIdl, txn: ovs_idl.Transaction,
+                 gateways: GatewayChassis | None = None) -> None:
         self.idl = idl
         self.txn = txn
+        self.gateways = gateways if gateways is not None else GatewayChassis()
         self._after: list[Callable[[ovs_idl.Transaction], None]] = []
         self.pending: dict[str, Any] = {}  # rows inserted earlier in this transaction
 
@@ -94,7 +98,7 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         self.writer: Writer | None = None
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
-        self.writer = Writer(self.api.idl, txn)
+        self.writer = Writer(self.api.idl, txn, self.api.gateways)
         try:
             self.result = self.fn(self.writer)
         finally:
@@ -112,8 +116,9 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
 class _Api:
     """The minimal object ovsdbapp's Transaction and BaseCommand need."""
 
-    def __init__(self, idl: NbIdl) -> None:
+    def __init__(self, idl: NbIdl, gateways: GatewayChassis) -> None:
         self.idl = idl
+        self.gateways = gateways
 
 
 def configure_ssl(key: str | None, cert: str | None, cacert: str | None) -> None:
@@ -130,8 +135,11 @@ class Nb:
     background and keeps reconnecting by itself."""
 
     def __init__(self, remote: str, timeout: float = 20.0, leader_only: bool = False,
-                 ssl: tuple[str, str, str] | None = None) -> None:
+                 ssl: tuple[str, str, str] | None = None,
+                 gateways: GatewayChassis | None = None) -> None:
         self.remote = remote
+        # The SB gateway chassis, fed by an SbMonitor when the provider runs one.
+        self.gateways = gateways if gateways is not None else GatewayChassis()
         self.timeout = timeout
         self.leader_only = leader_only
         self.ssl = ssl
@@ -176,7 +184,7 @@ class Nb:
                 self._create_indexes(idl)
                 conn = ovsdbapp_connection.Connection(idl, timeout=self.timeout)
                 conn.start()
-                self._api = _Api(idl)
+                self._api = _Api(idl, self.gateways)
                 self._conn = conn
                 LOG.info("connected to OVN NB at %s", self.remote)
                 return

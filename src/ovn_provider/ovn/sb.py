@@ -1,0 +1,150 @@
+"""A read-only SB replica of the Chassis table: which chassis are marked as gateways.
+
+A chassis is a gateway when its `ovn-cms-options` (in `other_config`, where ovn-controller
+copies it from the host's Open_vSwitch external_ids, or in `external_ids`, where older OVN
+keeps it) lists `enable-chassis-as-gw`, the Neutron convention (docs/routers.md).
+
+`SbMonitor` runs a python-ovs IDL in its own thread, monitoring only the Chassis columns
+it needs, and publishes the gateway names into a `GatewayChassis` holder. The holder keeps
+the last answer while the SB is unreachable: a lost SB connection must not look like
+"every gateway went away".
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from ovs import poller as ovs_poller
+from ovs import stream as ovs_stream
+from ovs.db import idl as ovs_idl
+from ovsdbapp.backend.ovs_idl import idlutils
+
+LOG = logging.getLogger(__name__)
+
+SCHEMA = "OVN_Southbound"
+CMS_OPTIONS = "ovn-cms-options"
+GATEWAY_OPTION = "enable-chassis-as-gw"
+
+
+def is_gateway(external_ids: dict[str, str], other_config: dict[str, str]) -> bool:
+    for column in (other_config, external_ids):
+        options = [opt.strip() for opt in column.get(CMS_OPTIONS, "").split(",")]
+        if GATEWAY_OPTION in options:
+            return True
+    return False
+
+
+class GatewayChassis:
+    """The SB chassis marked as gateways, as last seen (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._names: frozenset[str] = frozenset()
+        self._synced = False
+        self._listeners: list[Callable[[], None]] = []
+
+    @property
+    def names(self) -> frozenset[str]:
+        with self._lock:
+            return self._names
+
+    @property
+    def synced(self) -> bool:
+        """Whether the SB has been read at least once (before that, `names` is empty
+        because nothing is known, not because no gateway exists)."""
+        with self._lock:
+            return self._synced
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def publish(self, names: frozenset[str]) -> None:
+        with self._lock:
+            changed = names != self._names or not self._synced
+            self._names = names
+            self._synced = True
+        if changed:
+            LOG.info("gateway chassis in the SB: %s", ", ".join(sorted(names)) or "none")
+            for listener in self._listeners:
+                listener()
+
+
+class SbMonitor:
+    """Keeps `gateways` in step with the SB at `remote`; reconnects by itself."""
+
+    def __init__(self, remote: str, gateways: GatewayChassis,
+                 ssl: tuple[str, str, str] | None = None) -> None:
+        self.remote = remote
+        self.gateways = gateways
+        self.ssl = ssl  # (key, certificate, CA) for ssl: remotes, as the NB uses them
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error = "not connected yet"
+
+    def start(self) -> None:
+        if self.ssl and any(p.startswith("ssl:") for p in self.remote.split(",")):
+            key, cert, cacert = self.ssl
+            ovs_stream.Stream.ssl_set_private_key_file(key)
+            ovs_stream.Stream.ssl_set_certificate_file(cert)
+            ovs_stream.Stream.ssl_set_ca_cert_file(cacert)
+        self._thread = threading.Thread(target=self._run, name="sb-monitor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _connect(self) -> ovs_idl.Idl | None:
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                helper = idlutils.get_schema_helper(self.remote, SCHEMA)
+                columns = helper.schema_json["tables"]["Chassis"]["columns"]
+                helper.register_columns(
+                    "Chassis", [c for c in ("name", "external_ids", "other_config")
+                                if c in columns])
+                idl = ovs_idl.Idl(self.remote, helper)
+                idl._session.reconnect.set_backoff(250, 2000)
+                return idl
+            except Exception as exc:  # keep trying: routers keep their current chassis
+                self.last_error = str(exc) or exc.__class__.__name__
+                LOG.warning("OVN SB %s not reachable (%s); retrying", self.remote,
+                            self.last_error)
+                if self._stop.wait(delay):
+                    return None
+                delay = min(delay * 2, 30.0)
+        return None
+
+    def _run(self) -> None:
+        idl = self._connect()
+        if idl is None:
+            return
+        LOG.info("monitoring gateway chassis in OVN SB at %s", self.remote)
+        seqno = -1
+        try:
+            while not self._stop.is_set():
+                idl.run()
+                if (idl.change_seqno != seqno and idl._session.is_connected()
+                        and idl.state == idl.IDL_S_MONITORING):
+                    seqno = idl.change_seqno
+                    self.gateways.publish(self._gateway_names(idl))
+                poller = ovs_poller.Poller()
+                idl.wait(poller)
+                poller.timer_wait(500)
+                poller.block()
+        finally:
+            idl.close()
+
+    @staticmethod
+    def _gateway_names(idl: ovs_idl.Idl) -> frozenset[str]:
+        table = idl.tables["Chassis"]
+        has_other = "other_config" in table.columns
+        names = set()
+        for row in table.rows.values():
+            other = row.other_config if has_other else {}
+            if row.name and is_gateway(row.external_ids, other):
+                names.add(row.name)
+        return frozenset(names)
