@@ -8,7 +8,7 @@ from typing import Any
 
 from ovn_provider.ovn.central import Central
 from tests.functional.test_router_trace import trace
-from tests.functional.test_subnets import lsp, other_config, refs
+from tests.functional.test_subnets import eui64, lsp, other_config, refs
 from tests.support.nb import as_list
 from tests.support.provider import Api
 
@@ -97,3 +97,26 @@ def test_automatic_addresses_fall_back_to_the_next_subnet(api: Api, central: Cen
     extra = api.subnet(net["id"], "10.62.3.0/24")
     assert api.delete(f"/v2.0/subnets/{extra['id']}").status_code == 204
     assert other_config(central, net["id"]) == {"subnet": "10.62.2.0/24"}
+
+
+def test_every_slaac_subnet_gives_an_address(api: Api, central: Central) -> None:
+    """As Neutron: a port gets an address from each SLAAC / DHCPv6-stateless subnet (from
+    its MAC) and one from the first stateful subnet, whatever order they were made in."""
+    net = api.network(name="slaac-and-stateful")
+    slaac = api.subnet(net["id"], "fd00:63:1::/64", ipv6_address_mode="slaac",
+                       ipv6_ra_mode="slaac")
+    stateful = api.subnet(net["id"], "fd00:63:2::/64", ipv6_address_mode="dhcpv6_stateful")
+    stateless = api.subnet(net["id"], "fd00:63:3::/64",
+                           ipv6_address_mode="dhcpv6_stateless")
+    port = api.port(net["id"], name="v6-many")
+    by_subnet = {f["subnet_id"]: f["ip_address"] for f in port["fixed_ips"]}
+    assert set(by_subnet) == {slaac["id"], stateful["id"], stateless["id"]}
+    assert by_subnet[slaac["id"]] == eui64("fd00:63:1::", port["mac_address"])
+    assert by_subnet[stateless["id"]] == eui64("fd00:63:3::", port["mac_address"])
+    [text] = addresses(central, port["id"])
+    assert set(text.split()) == {port["mac_address"], *by_subnet.values()}
+    # both modes given must agree, as in Neutron
+    response = api.post("/v2.0/subnets", {"subnet": {
+        "network_id": net["id"], "cidr": "fd00:63:4::/64", "ip_version": 6,
+        "ipv6_ra_mode": "dhcpv6-stateless", "ipv6_address_mode": "dhcpv6-stateful"}})
+    assert response.status_code == 400 and "must be the same value" in response.text

@@ -219,7 +219,7 @@ def plan(idl: NbIdl, ls: Any, mac: str, fixed_ips: list[Any] | None,
     alloc = Allocator(idl, ls, port_uuid)
     if fixed_ips is None:
         wanted: list[tuple[SubnetInfo, IPAddress | None]] = [
-            (info, None) for info in _one_per_family(infos)]
+            (info, None) for info in _automatic(infos)]
         explicit = False
     else:
         if not infos and fixed_ips:
@@ -245,8 +245,8 @@ def plan(idl: NbIdl, ls: Any, mac: str, fixed_ips: list[Any] | None,
                 result.append((again, info.row))
                 continue
         # automatic: the requested subnet, else the first of the family with a free address
-        tried = [info] if fixed_ips is not None else \
-            [i for i in infos if i.version == info.version]
+        tried = [info] if fixed_ips is not None or info.auto_only else \
+            [i for i in infos if i.version == info.version and not i.auto_only]
         result.append(_allocate_first(idl, tried, mac, alloc))
     return _build(mac, result, explicit, infos, subnet_order.primaries(ls, infos))
 
@@ -271,11 +271,19 @@ def _missing_subnets(idl: NbIdl, fixed_ips: list[Any]) -> None:
             raise NotFound(f"Subnet {ident} could not be found.")
 
 
-def _one_per_family(infos: list[SubnetInfo]) -> list[SubnetInfo]:
-    chosen: dict[int, SubnetInfo] = {}
+def _automatic(infos: list[SubnetInfo]) -> list[SubnetInfo]:
+    """The subnets a port without `fixed_ips` gets addresses from, as Neutron: every
+    SLAAC / DHCPv6-stateless subnet (addresses from the MAC), and one other subnet per
+    family (the first; the caller falls back to the next one that has room)."""
+    chosen: list[SubnetInfo] = []
+    families: set[int] = set()
     for info in infos:
-        chosen.setdefault(info.version, info)
-    return list(chosen.values())
+        if info.auto_only:
+            chosen.append(info)
+        elif info.version not in families:
+            families.add(info.version)
+            chosen.append(info)
+    return chosen
 
 
 def _allocate(idl: NbIdl, info: SubnetInfo, mac: str, alloc: Allocator) -> IPAddress:
