@@ -174,6 +174,9 @@ KEYS: tuple[Key, ...] = (
     Key("PROVIDER", "bind-address", "bind_address", "::", _str),
     Key("PROVIDER", "max-request-body", "max_body", "1048576", _pos_int),
     Key("PROVIDER", "nb-timeout", "nb_timeout", "20", _pos_float),
+    # ovn-provider's own: while this file exists, /healthcheck answers 503 (a drain switch
+    # for load balancers, docs/operations.md); empty: off.
+    Key("PROVIDER", "healthcheck-disable-file", "healthcheck_disable_file", "", _str),
     Key("OVN REMOTE", "ovn-remote", "ovn_remote", "tcp:127.0.0.1:6641", _remote),
     # ovn-provider's own: the SB, read for the chassis marked as gateways (empty: derived
     # from ovn-remote, see sb_remote below and docs/configuration.md).
@@ -236,6 +239,7 @@ class Config:
     bind_address: str
     max_body: int
     nb_timeout: float
+    healthcheck_disable_file: str
     ovn_remote: str
     ovn_sb_remote: str
     port_security_default: bool

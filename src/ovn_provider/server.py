@@ -19,12 +19,15 @@ from collections.abc import Iterator
 import uvicorn
 
 from ovn_provider import __version__
+from ovn_provider.api import routes
 from ovn_provider.api.asgi import App
+from ovn_provider.api.health import Health
 from ovn_provider.api.identity import Identity
 from ovn_provider.api.network import Networking
 from ovn_provider.auth import loader
 from ovn_provider.auth.base import TokenCache
 from ovn_provider.config import Config
+from ovn_provider.metrics import Metrics, json_parser
 from ovn_provider.neutron import default_groups, gateway_scheduler
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.gateway_reschedule import Rescheduler
@@ -51,12 +54,20 @@ def make_nb(cfg: Config) -> Nb:
               ssl=(cfg.ssl_key, cfg.ssl_cert, cfg.ssl_cacert))
 
 
-def build_apps(cfg: Config, nb: Nb) -> tuple[App, App]:
+def build_apps(cfg: Config, nb: Nb) -> tuple[App, App, Metrics]:
     plugin = loader.load(cfg)
-    identity = Identity(cfg, plugin, TokenCache(cfg.token_cache_seconds))
+    tokens = TokenCache(cfg.token_cache_seconds)
+    identity = Identity(cfg, plugin, tokens)
     networking = Networking(Ctx(cfg, nb), identity)
-    return (App(networking.handle, cfg.max_body, "networking"),
-            App(identity.handle, cfg.max_body, "identity"))
+    metrics = Metrics(cfg, nb, tokens)
+    health = Health(nb, cfg.healthcheck_disable_file, metrics)
+    actions = {name: tuple(r.actions) for name, r in networking.resources.items()}
+    return (App(networking.handle, cfg.max_body, "networking",
+                route=lambda segments: routes.networking(segments, actions),
+                local=health.routes(), observer=metrics),
+            App(identity.handle, cfg.max_body, "identity", route=routes.identity,
+                observer=metrics),
+            metrics)
 
 
 def ensure_default_groups(nb: Nb, stop: threading.Event) -> None:
@@ -145,11 +156,14 @@ class Provider:
                 self.sb = SbMonitor(cfg.sb_remote, self.nb.gateways,
                                     ssl=(cfg.ssl_key, cfg.ssl_cert, cfg.ssl_cacert))
                 self.rescheduler = Rescheduler(cfg, self.nb)
-        self.networking, self.identity = build_apps(cfg, self.nb)
+        self.networking, self.identity, self.metrics = build_apps(cfg, self.nb)
         self.sockets = [bind(cfg.bind_address, cfg.neutron_port),
                         bind(cfg.bind_address, cfg.keystone_port)]
         self.tls = (ReloadableTls(lambda: tls_context(cfg), cfg.ssl_cert) if cfg.https
                     else None)
+        tls = self.tls
+        if tls is not None:
+            self.metrics.certificate_served(lambda: tls.not_after)
         self.servers: list[_Server] = []
         for app in (self.networking, self.identity):
             config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False,
@@ -196,8 +210,8 @@ class Provider:
 
     def run(self, install_signals: bool = True) -> None:
         LOG.info("Starting server: ovn-provider %s (%s); Networking API on port %d, Identity "
-                 "API on port %d, OVN NB %s, gateway chassis %s", __version__, build_info(),
-                 *self.ports, self.cfg.ovn_remote,
+                 "API on port %d, OVN NB %s, NB JSON parser %s, gateway chassis %s", __version__,
+                 build_info(), *self.ports, self.cfg.ovn_remote, json_parser(),
                  f"from the SB at {self.cfg.sb_remote}" if self.sb is not None
                  else ", ".join(self.cfg.gateway_chassis))
         self.nb.start()

@@ -688,6 +688,9 @@ def test_invalid_fixed_ips_are_400(api: Api, net4: dict[str, Any]) -> None:
 def test_exclude_ips_singles_and_ranges_are_taken(api: Api, central: Central,
                                                   net4: dict[str, Any]) -> None:
     p, net_id = net4["p"], net4["net"]["id"]
+    # Posted right away: the provider's replica may not have the change yet, but its
+    # check verifies other_config, so the server answers TRY_AGAIN and the provider checks
+    # again on the new value (docs/concurrency.md; test_stale_replica.py forces the lag).
     central.nbctl("set", "Logical_Switch", net_id,
                   f'other_config:exclude_ips="{p}.0.90 {p}.0.100..{p}.0.110"')
     for ip in (f"{p}.0.90", f"{p}.0.100", f"{p}.0.105", f"{p}.0.110"):

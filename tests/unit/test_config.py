@@ -31,6 +31,7 @@ DEFAULTS = {
     ("PROVIDER", "bind-address"): ("bind_address", "::"),
     ("PROVIDER", "max-request-body"): ("max_body", 1048576),
     ("PROVIDER", "nb-timeout"): ("nb_timeout", 20.0),
+    ("PROVIDER", "healthcheck-disable-file"): ("healthcheck_disable_file", ""),
     ("OVN REMOTE", "ovn-remote"): ("ovn_remote", "tcp:127.0.0.1:6641"),
     ("OVN REMOTE", "ovn-sb-remote"): ("ovn_sb_remote", ""),
     ("NETWORK", "port-security-enabled-default"): ("port_security_default", False),

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import anyio
 import orjson
 from anyio.to_thread import run_sync
 
-from ovn_provider.api import error_text
+from ovn_provider.api import error_text, routes
 from ovn_provider.api.http import (
     Receive,
     Request,
@@ -28,6 +29,7 @@ from ovn_provider.api.http import (
     mask_body,
     read_request,
     send_response,
+    split_path,
 )
 from ovn_provider.errors import ApiError, LengthRequired, PayloadTooLarge, ServiceUnavailable
 from ovn_provider.ovn.nb import NbCommitError, NbUnavailable
@@ -35,17 +37,34 @@ from ovn_provider.ovn.nb import NbCommitError, NbUnavailable
 LOG = logging.getLogger("ovn_provider.api")
 
 Handler = Callable[[Request], Response]
+LocalHandler = Callable[[Request], Awaitable[Response]]
+Router = Callable[[list[str]], str]
+
+
+class RequestObserver(Protocol):
+    def request(self, api: str, route: str, method: str, status: int,
+                seconds: float) -> None: ...
 
 #: Answer before the engine's 30 s read timeout gives up (compat spec 1.3, 9.8).
 DEADLINE = 28.0
 
 
 class App:
-    def __init__(self, handler: Handler, max_body: int, name: str) -> None:
+    """`route` gives the route template of a path (api/routes.py) for `observer` (metrics);
+    `local` maps templates to handlers answered on the event loop, outside the request
+    threads and without the request log (health checks, api/health.py)."""
+
+    def __init__(self, handler: Handler, max_body: int, name: str,
+                 route: Router = lambda segments: routes.OTHER,
+                 local: dict[str, LocalHandler] | None = None,
+                 observer: RequestObserver | None = None) -> None:
         self.handler = handler
         self.max_body = max_body
         self.name = name
         self.limiter = anyio.CapacityLimiter(32)
+        self.route = route
+        self.local = local or {}
+        self.observer = observer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -60,24 +79,38 @@ class App:
             return
         started = time.monotonic()
         request: Request | None = None
+        segments = split_path(scope["path"])
+        template = "/" + "/".join(segments)
+        local = self.local.get(template)
+        route = template if local is not None else self.route(segments)
         try:
             request = await read_request(scope, receive, self.max_body)
-            if LOG.isEnabledFor(logging.DEBUG):
-                LOG.debug("From: %s Request: %s %s%s", request.client, request.method,
-                          request.raw_path,
-                          f" body {mask_body(request.body)}" if request.body else "")
-            with anyio.fail_after(DEADLINE):
-                response = await run_sync(self._call, request, limiter=self.limiter,
-                                          abandon_on_cancel=True)
+            if local is not None:
+                response = await local(request)
+            else:
+                if LOG.isEnabledFor(logging.DEBUG):
+                    LOG.debug("From: %s Request: %s %s%s", request.client, request.method,
+                              request.raw_path,
+                              f" body {mask_body(request.body)}" if request.body else "")
+                with anyio.fail_after(DEADLINE):
+                    response = await run_sync(self._call, request, limiter=self.limiter,
+                                              abandon_on_cancel=True)
         except ApiError as exc:
             response = self._error(exc, request, scope)
         except TimeoutError:
             response = self._error(ServiceUnavailable(
                 "The request could not be completed in time; try again"), request, scope)
         await send_response(send, response, head_only=scope["method"] == "HEAD")
+        if self.observer is not None:
+            self.observer.request(self.name, route, routes.method(scope["method"]),
+                                  response.status, time.monotonic() - started)
+        if local is not None:  # polled every few seconds: not worth an INFO line each
+            if LOG.isEnabledFor(logging.DEBUG):
+                LOG.debug("%s %s %d", scope["method"], scope["path"], response.status)
+            return
         log_request(request, scope, response.status, started)
         if LOG.isEnabledFor(logging.DEBUG):
-            if response.body is None:
+            if response.body is None or isinstance(response.body, bytes):
                 body = ""
             elif self.name == "identity" and response.status < 400:
                 body = "<identity response not logged>"  # token material, catalogues

@@ -50,7 +50,9 @@ class Request:
 @dataclass
 class Response:
     status: int
-    body: Any = None  # JSON-serialisable, or None for no body
+    #: JSON-serialisable, or None for no body, or bytes sent as they are (with their
+    #: content-type in `headers`)
+    body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -123,9 +125,11 @@ def error_body(error: ApiError | int, message: str | None = None,
 async def send_response(send: Send, response: Response, head_only: bool = False) -> None:
     """The response with its Content-Length; for HEAD, the length GET would have sent and
     no body (RFC 9110 9.3.2)."""
-    payload = b"" if response.body is None else orjson.dumps(response.body)
+    raw = isinstance(response.body, bytes)
+    payload = b"" if response.body is None else response.body if raw else \
+        orjson.dumps(response.body)
     headers = [(b"content-length", str(len(payload)).encode())]
-    if response.body is not None:
+    if response.body is not None and not raw:
         headers.append((b"content-type", b"application/json; charset=UTF-8"))
     for name, value in response.headers.items():
         headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))

@@ -28,12 +28,15 @@ class PluginFactory(Protocol):
 
 
 class TokenCache:
-    """Successful token checks, keyed by a hash of the token (never the token itself)."""
+    """Successful token checks, keyed by a hash of the token (never the token itself).
+    `hits` and `misses` count the lookups (exported as metrics, docs/operations.md)."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._entries: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
 
     @staticmethod
     def _key(token: str) -> str:
@@ -41,15 +44,19 @@ class TokenCache:
 
     def valid(self, token: str) -> bool:
         if self.ttl <= 0:
+            with self._lock:
+                self.misses += 1
             return False
         key = self._key(token)
         with self._lock:
             expiry = self._entries.get(key)
-            if expiry is None:
-                return False
-            if expiry < time.monotonic():
+            if expiry is not None and expiry < time.monotonic():
                 del self._entries[key]
+                expiry = None
+            if expiry is None:
+                self.misses += 1
                 return False
+            self.hits += 1
             return True
 
     def remember(self, token: str) -> None:

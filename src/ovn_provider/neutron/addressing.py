@@ -23,7 +23,7 @@ from ovn_provider.neutron import ipam, subnet_order, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.validate import IPAddress, IPNetwork
-from ovn_provider.ovn.index import NbIdl, set_contains, set_uuids
+from ovn_provider.ovn.index import NbIdl, set_contains, set_uuids, verify
 
 
 @dataclass
@@ -81,17 +81,24 @@ class Plan:
         return " ".join(f"{ip}={row.uuid}" for ip, row in self.ips)
 
 
-def lock_switch(ls: Any) -> None:
-    """Make the address and MAC checks of the open transaction on `ls` race-free across
-    provider instances (spec 9.8): verify the switch's external_ids and bump its address
-    serial. Another instance's concurrent claim on the same switch changes that serial,
-    so one of the two transactions gets TRY_AGAIN and re-runs its checks on the fresh
-    replica (ovn/nb.py). Within one instance, writes are serialised anyway. Once per
-    transaction and switch."""
+def lock_switch(idl: NbIdl, ls: Any) -> None:
+    """Make the address and MAC checks of the open transaction on `ls` race-free against
+    other NB writers (docs/concurrency.md): what they read from the switch and its subnets
+    is verified, so a change committed by another client after the replica read it (an
+    operator's ovn-nbctl, the predecessor, another provider instance) makes the server
+    answer TRY_AGAIN and the checks run again on the fresh replica (ovn/nb.py):
+    - the switch's `other_config` (exclude_ips, subnet, ipv6_prefix) and `external_ids`;
+    - each subnet's DHCP_Options `cidr`, `options` (IPv4 gateway, IPv6 stateless flag)
+      and `external_ids` (allocation pools, IPv6 gateway and mode, DHCP enabled).
+    The address serial in the switch's external_ids is bumped as well: a port another
+    provider instance adds to the switch does not change those columns, but its claim
+    bumps the serial. Once per transaction and switch."""
     pending = ls._mutations.get("_inserts", {}).get("external_ids", {})
     if L.LS_ADDRESS_SERIAL in pending:  # done already in this transaction
         return
-    ls.verify("external_ids")
+    verify(ls, "external_ids", "other_config")
+    for row in view.subnets_of(idl, ls):
+        verify(row, "cidr", "options", "external_ids")
     serial = L.parse_int(ls.external_ids.get(L.LS_ADDRESS_SERIAL)) or 0
     ls.setkey("external_ids", L.LS_ADDRESS_SERIAL, str(serial + 1))
 
@@ -101,7 +108,7 @@ class Allocator:
 
     def __init__(self, idl: NbIdl, ls: Any, ignore: uuid.UUID | None) -> None:
         if idl.txn is not None:
-            lock_switch(ls)
+            lock_switch(idl, ls)
         self.idl = idl
         self.ls = ls
         self.ignore = ignore

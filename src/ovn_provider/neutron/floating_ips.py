@@ -26,7 +26,7 @@ from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.index import NbIdl, verify
 from ovn_provider.ovn.nb import Writer
 
 
@@ -183,6 +183,9 @@ def _associate(ctx: Ctx, w: Writer, rec: Record, port_id: str, wanted: str | Non
         raise NotFound(f"External network {rec.ls.uuid} is not reachable from subnet "
                        f"{fixed['subnet_id']}. Therefore, cannot associate Port {port_id} "
                        "with a Floating IP.")
+    # Another writer's association of the same fixed IP (on this router, the one both
+    # would pick) or removal of the interface that makes the port reachable: TRY_AGAIN.
+    verify(lr, "nat", "ports")
     records = _records(w.idl)
     for other_lr in view.rows(w.idl, L.LR).values():
         for nat in other_lr.nat:
@@ -286,6 +289,7 @@ def update(ctx: Ctx, fip_id: str, data: dict[str, Any]) -> dict[str, Any]:
 
     def write(w: Writer) -> None:
         rec = _get(w.idl, fip_id)
+        verify(rec.ls, "external_ids")  # the floating IP deleted meanwhile: TRY_AGAIN
         current = _nats(w.idl).get(fip_id)
         current_port = current[0].external_ids.get(L.NAT_FIP_PORT) if current else None
         if "port_id" in v:

@@ -17,7 +17,7 @@ from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import IPNetwork
-from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.index import NbIdl, verify
 from ovn_provider.ovn.nb import Writer
 
 ROUTER_FIXED = ("mac_address", "fixed_ips", "device_owner", "device_id")
@@ -368,6 +368,9 @@ def _set_membership(w: Writer, lsp: Any, security: bool, groups: list[Any],
             pg.delvalue("ports", lsp)
     for pg in wanted:
         if pg.uuid not in current_ids:
+            # a group deleted meanwhile by another writer: TRY_AGAIN, then "not found"
+            # (a mutation of a deleted row would be dropped without an error)
+            verify(pg, "name")
             pg.addvalue("ports", lsp)
     if idents:
         lsp.setkey("external_ids", L.LSP_SECURITY_GROUPS, " ".join(dict.fromkeys(idents)))
@@ -384,7 +387,7 @@ def _check_pairs(w: Writer, ls: Any, lsp_uuid: uuid.UUID | None, mac: str,
     AP.check_duplicates(pairs, mac)
     others = AP.foreign(pairs, mac)
     if others:
-        addressing.lock_switch(ls)
+        addressing.lock_switch(w.idl, ls)
     for other in others:
         if _mac_in_use(w.idl, ls, other, lsp_uuid, pair_macs=False):
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "

@@ -14,7 +14,7 @@ from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.ovn.index import set_contains
+from ovn_provider.ovn.index import set_contains, verify
 from ovn_provider.ovn.nb import Writer
 
 
@@ -123,6 +123,9 @@ def _add_by_subnet(ctx: Ctx, w: Writer, lr: Any, router_id: str, subnet_id: str
 def _add_by_port(ctx: Ctx, w: Writer, lr: Any, router_id: str, port_id: str
                  ) -> dict[str, Any]:
     lsp = _port(w, port_id)
+    # its addresses (the interface's IPs) and owner, changed meanwhile by another writer:
+    # TRY_AGAIN and a fresh check
+    verify(lsp, "type", "addresses", "dynamic_addresses", "external_ids")
     if lsp.type == "router":
         raise BadRequest(f"Can not add {port_id} to router. Port is already connected to a "
                          "router")

@@ -15,7 +15,15 @@ from ovn_provider.neutron import acl_match, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import security_groups as SG
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.ovn.index import NbIdl, committed, map_get, set_contains, set_uuids, strings
+from ovn_provider.ovn.index import (
+    NbIdl,
+    committed,
+    map_get,
+    set_contains,
+    set_uuids,
+    strings,
+    verify,
+)
 from ovn_provider.ovn.nb import Writer
 
 
@@ -123,7 +131,10 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         pg = _group(w, rule.group)
         remote_name = None
         if rule.remote_group is not None:
-            remote_name = _group(w, rule.remote_group).name
+            remote = _group(w, rule.remote_group)
+            # deleted meanwhile by another writer: TRY_AGAIN, then "does not exist"
+            verify(remote, "name")
+            remote_name = remote.name
         match = rule.match(pg.name, remote_name)
         direction = acl_match.ACL_DIRECTION[rule.direction]
         pg.verify("acls")

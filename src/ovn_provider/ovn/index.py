@@ -11,6 +11,7 @@ leaves stale hints behind.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import uuid
 from typing import Any
 
@@ -18,8 +19,8 @@ from ovs.db import data as ovs_data
 from ovs.db import error as ovs_error
 from ovs.db import idl as ovs_idl
 from ovs.db import types as ovs_types
-from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 
+from ovn_provider.ovn.fastidl import FastIdl
 from ovn_provider.ovn.views import LspViews
 
 LSP = "Logical_Switch_Port"
@@ -27,8 +28,14 @@ LRP = "Logical_Router_Port"
 
 
 def _norm_ip(text: str) -> str | None:
+    address = text.split("/")[0]
+    if ":" not in address:  # IPv4: the C parser, ~10x cheaper than ipaddress
+        try:
+            return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, address))
+        except (OSError, ValueError):  # ValueError: a NUL or non-ASCII character
+            return None
     try:
-        return str(ipaddress.ip_address(text.split("/")[0]))
+        return str(ipaddress.ip_address(address))
     except ValueError:
         return None
 
@@ -51,19 +58,23 @@ def strings(row: Any, column: str) -> list[str]:
     """A set-of-strings (or optional string) column as a list. Read straight from the
     replica datum: python-ovs rebuilds and re-validates a set on every attribute access."""
     data = _committed(row)
-    if data is None or column not in data:
+    if data is None:
         value = getattr(row, column)
         return list(value) if isinstance(value, list | tuple | set) else \
             ([value] if value else [])
-    return [atom.value for atom in data[column].values]
+    datum = data.get(column)  # absent: never set, its default (empty, or "")
+    return [] if datum is None else [atom.value for atom in datum.values]
 
 
 def map_get(row: Any, column: str, key: str) -> Any | None:
     """`getattr(row, column).get(key)` for a map column, without building the map."""
     data = _committed(row)
-    if data is None or column not in data:
+    if data is None:
         return getattr(row, column).get(key)
-    value = data[column].values.get(ovs_data.Atom(ovs_types.StringType, key))
+    datum = data.get(column)  # absent: never set, an empty map
+    if datum is None:
+        return None
+    value = datum.values.get(ovs_data.Atom(ovs_types.StringType, key))
     return None if value is None else value.value
 
 
@@ -206,7 +217,7 @@ class _SetBefore(ovs_data.Datum):
         return self._old
 
 
-class NbIdl(ovsdbapp_connection.OvsdbIdl):
+class NbIdl(FastIdl):
     """The IDL with our indexes fed from its change notifications."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -254,7 +265,7 @@ class NbIdl(ovsdbapp_connection.OvsdbIdl):
         if table not in (LSP, LRP):
             return
         if table == LSP and (event != "update" or "type" in updates._data):
-            if event != "delete" and row.type == "localnet":
+            if event != "delete" and strings(row, "type") == ["localnet"]:
                 self.localnets.add(row.uuid)
             else:
                 self.localnets.discard(row.uuid)
@@ -321,3 +332,26 @@ def set_uuids(row: Any, column: str) -> list[uuid.UUID]:
     if datum is None:
         return []
     return [atom.value for atom in datum.values]
+
+
+def verify(row: Any, *columns: str) -> None:
+    """`row.verify(column)` for each column, on any replica row of the open transaction:
+    the server then answers TRY_AGAIN if another client changed one of them since the
+    replica read it, and the write function runs again on the fresh replica.
+
+    Two python-ovs gaps are covered here: it sends the check (a "wait" operation) only
+    for rows the transaction also writes, so a row that is only read is added to the
+    transaction's rows (with no change, python-ovs sends no update for it); and it fails
+    on a column the server never sent (one still at its default is missing from the
+    row's data), so that default is stored first. Rows inserted or deleted in this
+    transaction have nothing to verify."""
+    data = row._data
+    txn = row._idl.txn
+    if data is None or row._changes is None or txn is None:
+        return
+    for column in columns:
+        if column not in data:
+            data[column] = ovs_data.Datum.default(row._table.columns[column].type)
+        row.verify(column)
+    if row._prereqs:
+        txn._txn_rows.setdefault(row.uuid, row)

@@ -96,8 +96,10 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         super().__init__(api)
         self.fn = fn
         self.writer: Writer | None = None
+        self.attempts = 0  # more than 1: the NB answered TRY_AGAIN and `fn` ran again
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        self.attempts += 1
         self.writer = Writer(self.api.idl, txn, self.api.gateways)
         try:
             self.result = self.fn(self.writer)
@@ -130,6 +132,11 @@ def configure_ssl(key: str | None, cert: str | None, cacert: str | None) -> None
         ovs_stream.Stream.ssl_set_ca_cert_file(cacert)
 
 
+#: Called after every `Nb.transact`: (seconds, TRY_AGAIN retries, outcome), the outcome
+#: being "ok", "refused" (NbCommitError), "timeout", or "failed" (`fn` raised).
+TxnObserver = Callable[[float, int, str], None]
+
+
 class Nb:
     """One NB connection per process. `start()` returns at once; it connects in the
     background and keeps reconnecting by itself."""
@@ -148,16 +155,17 @@ class Nb:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error = "not connected yet"
+        self.observer: TxnObserver | None = None  # metrics (ovn_provider/metrics.py)
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         if ovs_json.PARSER != ovs_json.PARSER_C:
-            # Measured at 20,000 ports (bench/README.md): a full sync takes ~34 s of CPU
-            # with the pure-Python parser, ~7 s with the C one; ovsdb-server drops a
+            # Measured at 20,000 ports (bench/README.md, "Initial sync"): reading the NB
+            # takes about twice the CPU with the pure-Python parser; ovsdb-server drops a
             # client that does not answer its 5 s inactivity probe meanwhile, so on a
             # busy host a reconnect may never complete.
             LOG.warning("python-ovs has no C JSON parser (ovs._json): reading a large NB "
-                        "is ~5x slower; install python-ovs with its C extension")
+                        "takes about twice as long; see docs/operations.md")
         if self.ssl and any(part.startswith("ssl:") for part in self.remote.split(",")):
             configure_ssl(*self.ssl)
         self._thread = threading.Thread(target=self._connect_loop, name="nb-connect",
@@ -250,15 +258,68 @@ class Nb:
         txn = ovsdbapp_txn.Transaction(api, conn, timeout=self.timeout, check_error=True,
                                        log_errors=False)
         txn.add(cmd)
+        started = time.monotonic()
+        outcome = "failed"
         try:
             txn.commit()
+            outcome = "ok"
         except ovsdbapp_exc.TimeoutException as exc:
+            outcome = "timeout"
             raise NbUnavailable("OVN Northbound database did not answer in time") from exc
         except RuntimeError as exc:
             text = str(exc)
             if "timed out" in text:
+                outcome = "timeout"
                 raise NbUnavailable("OVN Northbound database did not answer in time") from exc
             if text.startswith("OVSDB Error"):
+                outcome = "refused"
                 raise NbCommitError(text) from exc
             raise
+        finally:
+            if self.observer is not None:
+                self.observer(time.monotonic() - started, max(cmd.attempts - 1, 0), outcome)
         return cmd.result
+
+    # -- state for health and metrics (cheap, lock-free: read from any thread) ----------
+    @property
+    def state(self) -> str:
+        """"ready", or why not: "not connected", "not synced" (connected, the initial
+        contents of the replica not yet received)."""
+        api = self._api
+        if api is None or not api.idl._session.is_connected():
+            return "not connected"
+        if api.idl.state != api.idl.IDL_S_MONITORING:
+            return "not synced"
+        return "ready"
+
+    def successful_connections(self) -> int:
+        """How many times the NB session connected since start (1 + reconnects)."""
+        api = self._api
+        if api is None:
+            return 0
+        return int(api.idl._session.reconnect.n_successful_connections)
+
+    def is_leader(self) -> bool | None:
+        """For a clustered NB, whether the server this replica follows is the RAFT
+        leader (from the IDL's _Server database); None when not known or not clustered."""
+        api = self._api
+        if api is None:
+            return None
+        idl = api.idl
+        try:
+            rows = list(idl.server_tables["Database"].rows.values())
+            for row in rows:
+                if row.name == SCHEMA:
+                    if row.model != "clustered":
+                        return None
+                    return bool(row.leader)
+        except (KeyError, TypeError, AttributeError, RuntimeError):  # changing, or absent
+            return None
+        return None
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table of the replica (len() of each table: no lock, no iteration)."""
+        api = self._api
+        if api is None:
+            return {}
+        return {name: len(table.rows) for name, table in list(api.idl.tables.items())}
