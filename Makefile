@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STATE ?= $(CURDIR)/.state
 DEB_PKGS := ovn-central ovn-host openvswitch-switch isc-dhcp-client iproute2 libxml2-utils libvirt-clients sudo tcpdump iputils-ping
+DEB_PKGS += haproxy  # tests/ha and bench: the load balancer in front of several providers
 DEB_PKGS += dpkg-dev rpm  # make deb; tests/packaging builds the .debs and the RPM spec
 DEB_PKGS += python3-openvswitch python3-ovsdbapp python3-anyio python3-uvicorn python3-cryptography python3-prometheus-client python3-fixtures python3-pbr python3-netaddr python3-click python3-h11 python3-idna python3-sniffio python3-typing-extensions python3-cffi python3-pycparser python3-setuptools python3-sortedcontainers  # the Debian python3 libraries of packaging/deb/debian-python.txt: tests/packaging runs the installed .deb with them
 DEB_PKGS += python3-openvswitch  # its C JSON parser (ovs._json) goes into the venv, see below
@@ -52,6 +53,12 @@ test: deps venv
 .PHONY: bench
 bench: deps venv
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# The engine's VM-start storm (bench/README.md "Engine storm"): `make storm`, or e.g.
+# `make storm STORM_ARGS="--ports 5000 --plugs 64"`.
+.PHONY: storm
+storm: deps venv
+	$(PY) -m bench.storm $(STORM_ARGS)
 
 # Tempest's network API tests against a provider on a private OVN (docs/conformance.md):
 # `make conformance`, or e.g. `make conformance CONFORMANCE_ARGS="--regex test_networks"`.

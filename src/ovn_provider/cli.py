@@ -7,13 +7,21 @@ import logging
 import logging.config
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ovn_provider import config
+from ovn_provider.audit import run as audit_run
 from ovn_provider.buildinfo import add_version_option
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.daemons import DaemonError
 from ovn_provider.setup import main as setup_main
+
+# Verbs with their logic in a module of their own: name -> (help, add_arguments, main).
+VERBS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
+                       Callable[[argparse.Namespace], int]]] = {
+    "audit": ("check the NB layout (read-only); exit 1 on findings",
+              audit_run.add_arguments, audit_run.main),
+}
 
 DEFAULT_LOGGER_CONF = "/etc/ovirt-provider-ovn/logger.conf"
 DEFAULT_LOG_FILE = "/var/log/ovirt-provider-ovn.log"
@@ -40,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     setup_main.add_parser(sub)
     check = sub.add_parser("check-config", help="load and validate the configuration")
     check.add_argument("--config", action="extend", nargs="+", metavar="FILE")
+    for name, (text, add_arguments, _) in VERBS.items():
+        add_arguments(sub.add_parser(name, help=text))
     return parser
 
 
@@ -61,6 +71,8 @@ def _setup_logging(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in VERBS:
+        return VERBS[args.command][2](args)
     if args.command == "check-config":
         try:
             cfg = config.load(args.config)

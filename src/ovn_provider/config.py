@@ -1,4 +1,4 @@
-"""Configuration compatible with ovirt-provider-ovn (compat spec section 5).
+"""Configuration compatible with ovirt-provider-ovn (docs/configuration.md).
 
 Files are read in order (main file, then conf.d/*.conf sorted by name); a later file
 overrides an earlier one key by key. Every value is validated at load time, and a bad one
@@ -136,7 +136,7 @@ def derive_sb_remote(nb_remote: str) -> str:
 
 
 def _cacert(text: str) -> str:
-    """An empty value means the documented default, never the certificate path (D21)."""
+    """An empty value means the documented default, never the certificate path."""
     return text.strip() or DEFAULT_CACERT
 
 
@@ -153,7 +153,7 @@ class Key:
     parse: Callable[[str], Any]
 
 
-# (section, key, attribute, default, parser): the whole catalogue of compat spec 5.2,
+# (section, key, attribute, default, parser): the whole catalogue of docs/configuration.md,
 # plus this project's own keys (documented in docs/configuration.md).
 KEYS: tuple[Key, ...] = (
     Key("PROVIDER", "neutron-port", "neutron_port", "9696", _port),
@@ -188,6 +188,10 @@ KEYS: tuple[Key, ...] = (
     Key("NETWORK", "gateway-chassis", "gateway_chassis", "", _csv),
     # ovn-provider's own: most allowed address pairs per port (Neutron's default: 10).
     Key("NETWORK", "max-allowed-address-pairs", "max_address_pairs", "10", _nonneg_int),
+    # ovn-provider's own: a subnet created without `gateway_ip` gets Neutron's default
+    # gateway (its first address) instead of none. Off by default: the oVirt engine omits
+    # a null gateway_ip and relies on getting no gateway (docs/configuration.md).
+    Key("NETWORK", "subnet-default-gateway", "subnet_default_gateway", "false", _bool),
     Key("DHCP", "dhcp-server-mac", "dhcp_server_mac", "02:00:00:00:00:00", _mac),
     Key("DHCP", "dhcp-lease-time", "dhcp_lease_time", "86400", _pos_int),
     Key("DHCP", "dhcp-enable-mtu", "dhcp_enable_mtu", "true", _bool),
@@ -245,6 +249,7 @@ class Config:
     port_security_default: bool
     gateway_chassis: tuple[str, ...]
     max_address_pairs: int
+    subnet_default_gateway: bool
     dhcp_server_mac: str
     dhcp_lease_time: int
     dhcp_enable_mtu: bool
@@ -305,7 +310,7 @@ class Config:
 
 
 def default_files(main: str | None = None, confd: str | None = None) -> list[str]:
-    """The main file, then conf.d/*.conf in file-name order (spec 5.1)."""
+    """The main file, then conf.d/*.conf in file-name order (docs/configuration.md)."""
     main = DEFAULT_MAIN if main is None else main
     confd = DEFAULT_CONFD if confd is None else confd
     return [main, *sorted(glob.glob(os.path.join(glob.escape(confd), "*.conf")))]

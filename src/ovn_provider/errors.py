@@ -1,6 +1,7 @@
 """Errors that carry an HTTP status, raised by any layer below the HTTP one.
 
-The HTTP layer renders them in the Neutron envelope (compat spec 3.2); the model layer
+The HTTP layer renders them in the Neutron envelope (docs/compatibility.md, "Errors"); the model
+layer
 only picks the status that fits, without knowing about HTTP itself.
 """
 
@@ -37,6 +38,10 @@ class MethodNotAllowed(ApiError):
 
 class Conflict(ApiError):
     status = 409
+
+
+class PreconditionFailed(ApiError):
+    status = 412
 
 
 class LengthRequired(ApiError):

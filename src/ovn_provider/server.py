@@ -71,7 +71,7 @@ def build_apps(cfg: Config, nb: Nb) -> tuple[App, App, Metrics]:
 
 
 def ensure_default_groups(nb: Nb, stop: threading.Event) -> None:
-    """Create Default and DropAll once the NB is reachable (compat spec 4.8)."""
+    """Create Default and DropAll once the NB is reachable (docs/security-groups.md)."""
     while not stop.is_set():
         if nb.wait_connected(1.0):
             try:

@@ -1,4 +1,5 @@
-"""The oVirt SSO plugins against a fake engine over real HTTPS (compat spec 1.4, D22, D23)."""
+"""The oVirt SSO plugins against a fake engine over real HTTPS (docs/compatibility.md, "What the
+oVirt engine sends")."""
 
 from __future__ import annotations
 
@@ -133,7 +134,7 @@ def test_malformed_token_is_401_without_calling_sso(engine: FakeEngine, token: s
 
 # -- by group ---------------------------------------------------------------------------------
 def test_group_plugin_defaults_to_netadmin(engine: FakeEngine) -> None:
-    """D22: the defaults are the documented attribute name and NetAdmin."""
+    """: the defaults are the documented attribute name and NetAdmin."""
     engine.add_user("net@internal", groups=[{GROUP_ATTR: "Users"}, {GROUP_ATTR: "NetAdmin"}])
     engine.add_user("joe@internal", groups=[{GROUP_ATTR: "Users"}])
     engine.add_user("admin@internal")  # the user-name plugin's admin, but in no group
@@ -182,7 +183,7 @@ def test_role_plugin_checks_roles_through_the_api(engine: FakeEngine) -> None:
 
 
 def test_role_plugin_searches_every_profile(engine: FakeEngine) -> None:
-    """D23: a user of the second SSO profile is found too."""
+    """: a user of the second SSO profile is found too."""
     engine.add_user("jane@example.com@corp", roles=[ADMIN_ROLE])
     token = engine.issue("jane@example.com@corp")
     assert AuthorizationByRole(ovirt_config(engine)).validate_token(token) is True

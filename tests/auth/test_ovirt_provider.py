@@ -1,4 +1,6 @@
-"""The oVirt SSO plugin through a real provider (compat spec 1.1, 2.2, 9.8, 9.9, D30)."""
+"""The oVirt SSO plugin through a real provider (docs/compatibility.md, "What the oVirt engine
+sends"; docs/auth.md; docs/compatibility.md, "Concurrency"; docs/compatibility.md, "Beyond the
+predecessor")."""
 
 from __future__ import annotations
 
@@ -132,7 +134,7 @@ def test_sso_failure_is_502_not_401(engine: FakeEngine,
 def test_slow_sso_call_does_not_block_other_requests(
         engine: FakeEngine, http: tuple[httpx.Client, httpx.Client],
         ovirt_provider: Provider) -> None:
-    """D30 / 9.8: while one login waits on SSO, other requests (cached or not) finish."""
+    """ / 9.8: while one login waits on SSO, other requests (cached or not) finish."""
     ks, net = http
     token = _login(ks, "admin@internal", "admin-pw").json()["access"]["token"]["id"]
     keystone = ovirt_provider.ports[1]

@@ -1,5 +1,5 @@
 """python-openstackclient (the `openstack` CLI) against the provider, Keystone v2.0 and v3
-(compat spec 9.1, 9.11).
+(docs/compatibility.md, "Beyond the predecessor").
 
 Each test drives one resource through the CLI, in one `openstack` process fed the
 commands on stdin (tests/clients/conftest.py); later commands name objects by name, so
@@ -38,7 +38,8 @@ def test_network_crud(osc: Osc, api: Api) -> None:
         ["network", "list", "-f", "json", "--name", name],
         ["network", "show", "-f", "json", name],  # by name: the client falls back to ?name=
         # No provider options here: the client sends only the attributes that differ
-        # from what it read, e.g. `provider:segmentation_id` alone, which spec 3.7
+        # from what it read, e.g. `provider:segmentation_id` alone, which docs/compatibility.md,
+        # "Networks, subnets, ports"
         # validates as on create (400 without provider:network_type).
         ["network", "set", "--name", renamed, "--disable-port-security", "--description",
          "second", name],
@@ -60,7 +61,7 @@ def test_network_crud(osc: Osc, api: Api) -> None:
     assert after_set["id"] == net_id and after_set["name"] == renamed
     assert after_set["port_security_enabled"] is False
     assert after_set["description"] == "second"
-    assert after_set["provider:segmentation_id"] == 12  # D5: kept
+    assert after_set["provider:segmentation_id"] == 12  # kept
     assert after_set["provider:physical_network"] == physnet
     # `network unset` can only send extra properties, as null (`{"description": null}`):
     # a null is no change, and nothing else moves.
@@ -81,7 +82,7 @@ def test_network_mtu_and_vlan_segment_from_the_cli(osc: Osc, api: Api) -> None:
         osc.run("network", "set", "--mtu", "1300", created["id"])
         shown = api.show("networks", "network", created["id"])
         assert shown["mtu"] == 1300
-        assert shown["provider:segmentation_id"] == 7  # D5: kept
+        assert shown["provider:segmentation_id"] == 7  # kept
         assert shown["provider:physical_network"] == "physA"
     finally:
         for net in api.get("/v2.0/networks", params={"name": name}).json()["networks"]:
@@ -169,7 +170,7 @@ def test_port_crud(osc: Osc, api: Api) -> None:
     assert after_set["security_group_ids"] == [default_id]
     assert after_unset["fixed_ips"] == [fixed4]
     assert after_unset["security_group_ids"] == [] and not after_unset["binding_host_id"]
-    assert after_unset["port_security_enabled"] is True  # D9: groups and security apart
+    assert after_unset["port_security_enabled"] is True  # groups and security apart
     for ident in (created["id"], plain["id"]):
         assert api.get(f"/v2.0/ports/{ident}").status_code == 404
     for subnet in (s4, s6):

@@ -1,5 +1,5 @@
 """openstacksdk (`conn.network.*`) against the provider, Keystone v2.0 and v3
-(compat spec 9.1, 9.11)."""
+(docs/compatibility.md, "Beyond the predecessor")."""
 
 from __future__ import annotations
 
@@ -70,12 +70,12 @@ def test_network_crud(sdk: Any) -> None:
         assert updated.name == renamed and updated.mtu == 1300
         assert updated.is_port_security_enabled is False and updated.description == ""
         again = net.get_network(created.id)
-        assert again.provider_segmentation_id == 21  # D5: kept
+        assert again.provider_segmentation_id == 21  # kept
         assert again.mtu == 1300 and again.name == renamed
         overlay = net.create_network(name=unique("sdk-overlay"))
         try:
             got = net.get_network(overlay.id)
-            assert got.provider_network_type is None and got.mtu == 1442
+            assert got.provider_network_type == "geneve" and got.mtu == 1442  # an overlay
         finally:
             net.delete_network(overlay)
     finally:
@@ -98,7 +98,7 @@ def test_subnet_crud_v4_and_v6(sdk: Any) -> None:
         assert s4.dns_nameservers == ["8.8.8.8"] and s4.is_dhcp_enabled is True
         assert s4.allocation_pools == [{"start": f"10.{n}.9.2", "end": f"10.{n}.9.254"}]
         assert s6.ip_version == 6 and s6.ipv6_address_mode == "dhcpv6-stateful"
-        assert s6.gateway_ip is None  # Q23: no default gateway
+        assert s6.gateway_ip is None  # no default gateway
         assert sorted(s.id for s in net.subnets(network_id=network.id)) == \
             sorted([s4.id, s6.id])
         assert [s.id for s in net.subnets(ip_version=6, network_id=network.id)] == [s6.id]
@@ -138,7 +138,7 @@ def test_port_crud(sdk: Any) -> None:
         assert port.security_group_ids == [default.id]
         assert port.binding_host_id == "host-a" and port.is_port_security_enabled is True
         assert port.device_owner == "oVirt" and port.device_id == device
-        auto = net.create_port(network_id=network.id)  # defaults: Default group (Q26)
+        auto = net.create_port(network_id=network.id)  # defaults: Default group
         assert auto.security_group_ids == ["Default"] and auto.name == ""
         assert {ip["subnet_id"] for ip in auto.fixed_ips} == {s4.id, s6.id}
         assert sorted(p.id for p in net.ports(network_id=network.id)) == \

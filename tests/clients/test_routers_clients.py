@@ -1,5 +1,6 @@
 """Routers, floating IPs and tags through the real clients (the `openstack` CLI and
-openstacksdk), Keystone v2.0 and v3 (compat spec 3.10, 9.5, 9.10; docs/routers.md,
+openstacksdk), Keystone v2.0 and v3 (docs/routers.md; docs/compatibility.md, "Beyond the
+predecessor"; docs/routers.md,
 docs/tags.md).
 
 SNAT and floating IPs need `[NETWORK] gateway-chassis`, so this module runs a second
@@ -205,13 +206,13 @@ def test_router_floating_ip_and_tags_with_the_cli(nosc: Osc, napi: Api, central:
     assert after_set["description"] == "second"
     assert {"destination": f"192.168.{n}.0/24", "nexthop": f"10.{n}.1.254"} in \
         after_set["routes"]
-    assert gw_route in after_set["routes"]  # Q30: the gateway's route is listed
+    assert gw_route in after_set["routes"]  # the gateway's route is listed
     assert sorted(i["subnet_id"] for i in after_set["interfaces_info"]) == sorted(
         [sub_a["id"], topo["sub_b"]["id"]])
     assert after_unset["routes"] == [
         {"destination": f"192.168.{n + 1}.0/24", "nexthop": f"10.{n}.1.253"}, gw_route]
     assert after_unset["tags"] == ["blue"]
-    assert no_route["routes"] == [gw_route]  # D8: the default route is protected
+    assert no_route["routes"] == [gw_route]  # the default route is protected
     assert snat_off["external_gateway_info"]["enable_snat"] is False
     assert snat_off["external_gateway_info"]["external_fixed_ips"] == \
         created["external_gateway_info"]["external_fixed_ips"]

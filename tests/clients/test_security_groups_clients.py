@@ -1,5 +1,5 @@
 """Security groups and rules through the real clients (the `openstack` CLI and
-openstacksdk), Keystone v2.0 and v3 (compat spec 3.11, 3.12, 4.9; docs/security-groups.md).
+openstacksdk), Keystone v2.0 and v3 (docs/security-groups.md; docs/security-groups.md).
 
 Rules are checked down to the ACL each one became in the NB. The CLI test is one
 `openstack` process fed its commands on stdin (tests/clients/conftest.py).
@@ -86,7 +86,7 @@ def test_security_groups_and_rules_with_the_cli(osc: Osc, api: Api, central: Cen
     assert row["direction"] == "to-lport" and row["action"] in ("allow", "allow-related")
     for term in ("ip4", "tcp", "80", "90", "10.0.0.0/8"):
         assert term in row["match"], row["match"]
-    # icmp type 8 code 0: 0 is a real code (D10)
+    # icmp type 8 code 0: 0 is a real code
     assert (icmp["protocol"], icmp["port_range_min"], icmp["port_range_max"]) == ("icmp", 8, 0)
     match = acl(central, icmp["id"])["match"]
     assert "icmp4.type == 8" in match and "icmp4.code == 0" in match, match
@@ -154,9 +154,12 @@ def test_security_groups_and_rules_with_the_sdk(sdk: Any, api: Api, central: Cen
         assert group.id not in {g.id for g in net.security_groups(not_any_tags="red")}
         net.remove_tag(group, "green")
         assert net.get_security_group(group.id).tags == ["blue", "red"]
-        # the Default group is found by name and cannot be deleted
+        # the Default group is found by either name, shown as Neutron's `default`, and
+        # cannot be deleted
         default = net.find_security_group("Default")
-        assert default is not None and default.name == "Default"
+        assert default is not None and default.name == "default"
+        found = net.find_security_group("default")
+        assert found is not None and found.id == default.id
         assert api.delete(f"/v2.0/security-groups/{default.id}").status_code == 400
     finally:
         net.delete_security_group(group)

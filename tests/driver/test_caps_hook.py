@@ -1,4 +1,4 @@
-"""Unit tests of the after_get_caps hook (compat spec 6.2)."""
+"""Unit tests of the after_get_caps hook (docs/driver.md)."""
 
 from __future__ import annotations
 

@@ -297,7 +297,7 @@ def test_console_script(chassis: Chassis) -> None:
 
 
 def test_vdsm_tool_ovn_config_and_unconfigure(chassis: Chassis, tmp_path: Path) -> None:
-    """The spec 6.4 sequence, with systemctl recorded (no systemd here) and real OVS."""
+    """The docs/driver.md sequence, with systemctl recorded (no systemd here) and real OVS."""
     sysid, sysconfig = tmp_path / "system-id.conf", tmp_path / "ovn-controller"
     sysid_at_ovsdb_restart: list[bool] = []
 

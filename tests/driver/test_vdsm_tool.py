@@ -1,4 +1,4 @@
-"""Unit tests of the vdsm-tool module (compat spec 6.4), with and without vdsm."""
+"""Unit tests of the vdsm-tool module (docs/driver.md), with and without vdsm."""
 
 from __future__ import annotations
 

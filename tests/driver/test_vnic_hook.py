@@ -1,4 +1,4 @@
-"""Unit tests of the before_device_create / before_nic_hotplug hook (compat spec 6.1).
+"""Unit tests of the before_device_create / before_nic_hotplug hook (docs/driver.md).
 
 Inputs are libvirt domain XML as vdsm writes it: a device fragment (what vdsm passes in
 `_hook_domxml` for a device) and a whole domain. Outputs are validated against libvirt's

@@ -42,7 +42,7 @@ def fresh_cidr() -> str:
 
 def make_net(conn: Any, cidr: str | None = None, **attrs: Any) -> tuple[Any, Any]:
     """A network with one subnet (IPv4 unless the CIDR says otherwise). The gateway is
-    the first address: the provider, like its predecessor, sets none unless asked (Q23)."""
+    the first address: the provider, like its predecessor, sets none unless asked."""
     cidr = cidr or fresh_cidr()
     subnet_attrs = attrs.pop("subnet", {})
     subnet_attrs.setdefault("gateway_ip", str(next(ipaddress.ip_network(cidr).hosts())))
@@ -315,7 +315,7 @@ def test_security_groups(conn: Any, vm: VmFactory, hv1: Hypervisor,
     pb = conn.network.create_port(network_id=net.id, is_port_security_enabled=True)
     pc = conn.network.create_port(network_id=net.id, is_port_security_enabled=True,
                                   security_group_ids=[outsider_group.id])
-    for port in (pa, pb):  # shown by id or by the name Default (accepted as an id, Q14)
+    for port in (pa, pb):  # shown by id or by the name Default (accepted as an id)
         assert [conn.network.get_security_group(g).id for g in port.security_group_ids] == [
             default.id]
     vma = static_vm(vm, hv1, pa, subnet, net)

@@ -1,4 +1,4 @@
-"""Allowed address pairs (compat spec 9.6) on a real NB: the API shape, the LSP layout
+"""Allowed address pairs (docs/nb-layout.md) on a real NB: the API shape, the LSP layout
 (external_ids record, port_security and addresses entries for foreign MACs), every error,
 and that a failed request writes nothing."""
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ovn_provider.ovn.central import Central
-from tests.functional.test_ports import error, lsp_row, setof, snapshot
+from tests.support.port_checks import error, lsp_row, setof, snapshot
 from tests.support.provider import Api, make_config, running
 
 KEY = "ovirt_allowed_address_pairs"
@@ -70,7 +70,7 @@ def test_pairs_are_stored_shown_and_enforced_in_the_lsp(api: Api, central: Centr
     assert listed == [port]
     row = lsp_row(central, port["id"])
     assert row["external_ids"][KEY] == f"{p}.100 {p}.101,{VMAC} {p}.128/25,{VMAC} fd00:1::/64"
-    # Own MAC: port security stays MAC-only (Q27); the foreign MAC only with its IPs, and
+    # Own MAC: port security stays MAC-only; the foreign MAC only with its IPs, and
     # `unknown` makes OVN flood frames for MACs no port owns to the port, whose egress
     # port security passes those for the foreign MAC.
     assert setof(row["port_security"]) == sorted([mac, f"{VMAC} {p}.101 {p}.128/25"])
@@ -184,7 +184,7 @@ def test_bad_pairs_are_400_and_write_nothing(api: Api, central: Central, lan: di
     before = snapshot(central)
     created = api.post("/v2.0/ports", {"port": {"network_id": lan["net"]["id"],
                                                 "allowed_address_pairs": pairs}})
-    # messages are HTML-escaped (Q10)
+    # messages are HTML-escaped
     assert message in html.unescape(error(created, 400))
     assert message in html.unescape(error(put(api, port["id"], allowed_address_pairs=pairs),
                                           400))

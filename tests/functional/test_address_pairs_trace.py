@@ -1,4 +1,5 @@
-"""Proof with ovn-trace that allowed address pairs (spec 9.6) let a VIP float between ports:
+"""Proof with ovn-trace that allowed address pairs (docs/nb-layout.md) let a VIP float between
+ports:
 the logical flows ovn-northd compiles from what the API writes pass a foreign-MAC VIP
 only from and to the ports that list it, and only with its IP. Ports A, B and C share one
 network with port security, all in a group that admits ICMP from anywhere, so only port

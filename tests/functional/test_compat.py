@@ -1,6 +1,5 @@
 """Drop-in compatibility: a provider started on an NB that the predecessor wrote reads it
-as the spec says, and reading changes nothing (compat spec 0 "Drop-in goal", 3.7-3.9, 4,
-Q7, Q8, Q17, Q25, D17, D19, D27, D28).
+as the spec says, and reading changes nothing (docs/compatibility.md "Drop-in goal", 3.7-3.9, 4).
 
 The NB is written with ovn-nbctl only (tests/support/nb_seed.py), ovn-northd has seen it,
 and only then does the provider start.
@@ -41,7 +40,7 @@ def expected_networks(s: Seed) -> dict[str, dict[str, Any]]:
         s.ls["a"]: {**common, "id": s.ls["a"], "name": "net_a", "mtu": 1400,
                     "port_security_enabled": True, "subnets": [s.dhcp["a4"]],
                     "provider:network_type": "geneve"},
-        # no mtu key: [DHCP] dhcp-mtu (Q7); a tagged localnet port: vlan
+        # no mtu key: [DHCP] dhcp-mtu; a tagged localnet port: vlan
         s.ls["b"]: {**common, "id": s.ls["b"], "name": "net b", "mtu": 1442,
                     "port_security_enabled": False, "subnets": [s.dhcp["b6"]],
                     "provider:network_type": "vlan", "provider:physical_network": "physnet1",
@@ -50,7 +49,7 @@ def expected_networks(s: Seed) -> dict[str, dict[str, Any]]:
         s.ls["c"]: {**common, "id": s.ls["c"], "name": "réseau-β", "mtu": 1442,
                     "port_security_enabled": True, "subnets": [s.dhcp["c6"]],
                     "provider:network_type": "flat", "provider:physical_network": "physnet2"},
-        # a foreign switch (Q8): LS name, dhcp-mtu, the configured port-security default
+        # a foreign switch : LS name, dhcp-mtu, the configured port-security default
         s.ls["foreign"]: {**common, "id": s.ls["foreign"], "name": "foreign-switch",
                           "mtu": 1442, "port_security_enabled": False, "subnets": [],
                           "provider:network_type": "geneve"},
@@ -105,14 +104,14 @@ def expected_ports(s: Seed) -> dict[str, dict[str, Any]]:
             "unrecorded", a, name="nic3", fixed_ips=[{"ip_address": "10.1.0.6", "subnet_id": a4}],
             security_groups=["Default", s.pg["web"]], port_security_enabled=True,
             device_owner="oVirt"),
-        # identifiers as recorded (Q25), a PG name included; enabled=false (D1)
+        # identifiers as recorded, a PG name included; enabled=false
         p["old_names"].name: port(
             "old_names", a, name="nic4",
             fixed_ips=[{"ip_address": "10.1.0.11", "subnet_id": a4}],
             security_groups=[s.web_pg_name, "Default"], port_security_enabled=True,
             admin_state_up=False),
         p["blank"].name: port("blank", a, name="", fixed_ips=[]),
-        # router port: the LRP MAC and networks (Q17, D17); ovn-northd set its `up`
+        # router port: the LRP MAC and networks; ovn-northd set its `up`
         p["router"].name: port(
             "router", a, name="router_port", mac_address=s.router_mac, status="ACTIVE",
             fixed_ips=[{"ip_address": A_GATEWAY, "subnet_id": a4}],
@@ -207,7 +206,7 @@ def test_predecessor_nb_reads_as_specified_and_stays_untouched(
                 check_item(get(f"/subnets/{ident}")["subnet"], want, absent)
             get(f"/subnets/{s.dhcp['foreign']}", 404)
 
-            # ports (3.9): oVirt ports only, never localnet (Q17), foreign ones 404 (D19)
+            # ports (3.9): oVirt ports only, never localnet, foreign ones 404
             listed = {n["id"]: n for n in get("/ports")["ports"]}
             assert set(listed) == set(ports)
             for ident, want in ports.items():
@@ -224,7 +223,7 @@ def test_predecessor_nb_reads_as_specified_and_stays_untouched(
             owned = get(f"/ports?device_id={s.router}")["ports"]
             assert [port["id"] for port in owned] == [s.ports["router"].name]
 
-            # Everything else that reads these rows must not fail on them either (D28).
+            # Everything else that reads these rows must not fail on them either.
             for path in ("/", "/tech", "/routers", "/security-groups",
                          "/security-group-rules", "/floatingips", "/extensions"):
                 assert http.get(path).status_code in (200, 404), path

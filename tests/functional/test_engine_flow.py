@@ -1,11 +1,12 @@
 """The oVirt engine's conversation with the provider, replayed with its exact bodies and
-in its order (compat spec 1.1-1.3, Q1, Q3, Q6, Q14, Q20, Q22, Q24-Q26).
+in its order (docs/compatibility.md, "What the oVirt engine sends").
 
 `Engine` below behaves like ovirt-engine's external network provider proxy: it
 authenticates with a Keystone v2 `passwordCredentials` body posted to `<auth_url>/tokens`
 (auth_url ends in `/v2.0/`, hence `/v2.0//tokens`), sends `X-Auth-Token` on every call,
 omits null fields from bodies (except `security_groups: null` in a port update),
-re-authenticates and retries once on 401, and reads only the fields listed in spec 1.2,
+re-authenticates and retries once on 401, and reads only the fields listed in
+docs/compatibility.md, "What the oVirt engine sends",
 whose JSON types its typed model requires.
 """
 
@@ -40,7 +41,7 @@ class Engine:
         response = self.http.post(f"{self.auth_url}/tokens", json={"auth": {
             "passwordCredentials": {"username": "admin@internal", "password": "123456"}}})
         assert str(response.url).endswith("/v2.0//tokens")
-        assert response.status_code == 200, response.text  # Q1
+        assert response.status_code == 200, response.text
         token = response.json()["access"]["token"]["id"]
         assert isinstance(token, str) and token
         self.token = token
@@ -103,7 +104,8 @@ def locate(engine: Engine, vnic: str) -> Body | None:
 
 
 def needs_update(port: Body, desired: list[str] | None, host: str, migrating: bool) -> bool:
-    """The engine's PUT decision (spec 1.2 step 3); `desired` None = profile default."""
+    """The engine's PUT decision (docs/compatibility.md, "What the oVirt engine sends"); `desired`
+    None = profile default."""
     reported = port["security_groups"]
     if migrating:
         groups_changed = False
@@ -126,12 +128,13 @@ def engine(provider: Provider) -> Iterator[Engine]:
 def test_engine_flow(engine: Engine) -> None:
     tag = uuid.uuid4().hex[:8]
 
-    # -- token, then "Test connection" (spec 1.1, 1.2) ------------------------------------
+    # -- token, then "Test connection" (docs/compatibility.md, "What the oVirt engine sends")
+    # ------------------------------------
     engine.login()
     response = engine.call("GET", "/")
     assert response.status_code == 200 and isinstance(response.json(), dict)
 
-    # -- a stale token gets 401 (never 403), and the retry with a new one works (Q20) -----
+    # -- a stale token gets 401 (never 403), and the retry with a new one works  -----
     engine.token = "expired-token"
     logins = engine.logins
     response = engine.call("GET", "/networks")
@@ -163,7 +166,7 @@ def test_engine_flow(engine: Engine) -> None:
     assert {k: v for k, v in network.items() if k.startswith("provider:")} == {
         "provider:network_type": "geneve"}
     tenant = network["tenant_id"]
-    assert tenant != "oVirt" and network["project_id"] == tenant  # Q6
+    assert tenant != "oVirt" and network["project_id"] == tenant
 
     # -- add subnet (no ipv6_address_mode, gateway given) then read the subnets ------------
     response = engine.call("POST", "/subnets", wrap("subnet", {
@@ -171,7 +174,7 @@ def test_engine_flow(engine: Engine) -> None:
         "network_id": net_id, "enable_dhcp": True, "gateway_ip": "10.77.0.1",
         "dns_nameservers": ["8.8.8.8"], "tenant_id": tenant}))
     assert response.status_code == 201, response.text
-    # A subnet without a gateway: the engine omits the null (Q23, no gateway added).
+    # A subnet without a gateway: the engine omits the null (no gateway added).
     response = engine.call("POST", "/subnets", wrap("subnet", {
         "cidr": "10.78.0.0/24", "ip_version": 4, "name": f"ovirt-sub2-{tag}",
         "network_id": vlan_id, "enable_dhcp": True, "gateway_ip": None,
@@ -195,7 +198,7 @@ def test_engine_flow(engine: Engine) -> None:
     mac_a, mac_b = "56:6f:1a:2b:00:01", "56:6f:1a:2b:00:02"
     assert locate(engine, vnic_a) is None
     assert engine.call("GET", f"/networks/{net_id}").status_code == 200
-    # Profile without the SecurityGroups property: the key is omitted (Q26: Default).
+    # Profile without the SecurityGroups property: the key is omitted (Default).
     response = engine.call("POST", "/ports", wrap("port", {
         "admin_state_up": True, "name": "nic1", "mac_address": mac_a, "network_id": net_id,
         "device_owner": OWNER, "device_id": vnic_a, "security_groups": None,
@@ -205,16 +208,16 @@ def test_engine_flow(engine: Engine) -> None:
     check_types(created, PORT_READ)
     port_a = created["id"]
     assert created["security_groups"] == ["Default"]
-    # Profile with SecurityGroups = Default (Q14) on the VLAN network.
+    # Profile with SecurityGroups = Default on the VLAN network.
     response = engine.call("POST", "/ports", wrap("port", {
         "admin_state_up": True, "name": "nic2", "mac_address": mac_b, "network_id": vlan_id,
         "device_owner": OWNER, "device_id": vnic_b, "security_groups": ["Default"],
         "binding:host_id": "host-a.example", "tenant_id": tenant}))
     assert response.status_code == 201, response.text
     port_b = response.json()["port"]["id"]
-    assert response.json()["port"]["security_groups"] == ["Default"]  # Q25
+    assert response.json()["port"]["security_groups"] == ["Default"]
 
-    # -- the next VM start finds both ports and needs no PUT (Q22: host reported) -------------
+    # -- the next VM start finds both ports and needs no PUT (host reported) -------------
     found = locate(engine, vnic_a)
     assert found is not None and found["id"] == port_a
     check_types(found, PORT_READ)
@@ -225,7 +228,7 @@ def test_engine_flow(engine: Engine) -> None:
     assert found_b is not None and found_b["id"] == port_b
     assert not needs_update(found_b, ["Default"], "host-a.example", migrating=False)
 
-    # -- migration to host B: PUT with id, host and the same MAC (Q24) ------------------------
+    # -- migration to host B: PUT with id, host and the same MAC  ------------------------
     found = locate(engine, vnic_a)
     assert found is not None
     assert needs_update(found, None, "host-b.example", migrating=True)

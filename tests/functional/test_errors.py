@@ -1,5 +1,5 @@
-"""The error surface of the Networking API (compat spec 3.1-3.4, Q2-Q5, Q10, Q20, D15, D25,
-D32, D40): statuses, the Neutron envelope, paths, tokens, bodies. Raw sockets are used
+"""The error surface of the Networking API (docs/compatibility.md, "Errors"; docs/compatibility.md,
+"Request bodies"): statuses, the Neutron envelope, paths, tokens, bodies. Raw sockets are used
 wherever an HTTP client would fix the request up."""
 
 from __future__ import annotations
@@ -101,10 +101,10 @@ def anon(provider: Provider) -> Iterator[Api]:
         client.close()
 
 
-# -- the envelope (3.2, Q10) --------------------------------------------------------------------
+# -- the envelope (3.2) --------------------------------------------------------------------
 def test_messages_escape_the_echoed_input_only(api: Api) -> None:
-    """Q10 as revised: the client's input is HTML-escaped where a message repeats it; the
-    provider's own words are plain text, as Neutron clients expect."""
+    """The client's input is HTML-escaped where a message repeats it; the provider's own
+    words are plain text, as Neutron clients expect (docs/errors.md)."""
     nasty = "<script>alert('x')</script>&\""
     escaped = "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&amp;&quot;"
     message = envelope(api.get(f"/v2.0/ports/{nasty}"), 404)
@@ -132,7 +132,7 @@ def test_errors_are_logged_with_method_path_and_client(api: Api,
                for line in lines), lines
 
 
-# -- 400: bodies (3.4, D15) ----------------------------------------------------------------------
+# -- 400: bodies (3.4) ----------------------------------------------------------------------
 @pytest.mark.parametrize("body", [b"{", b"not json", b"{\"network\": }", b"\xff\xfe",
                                   b"[1,2", b"{\"network\": {\"name\": \"a\"}} trailing"])
 def test_malformed_json_is_400(api: Api, body: bytes) -> None:
@@ -177,15 +177,21 @@ def test_wrong_types_on_ports_are_400(api: Api, attrs: dict[str, Any]) -> None:
     envelope(api.put(f"/v2.0/ports/{port['id']}", {"port": attrs}), 400)
 
 
-def test_unknown_attributes_are_ignored(api: Api) -> None:
-    net = api.network(name="extra", colour="red", shared=False, tenant_id="t",
-                      admin_state_up=True)
-    assert "colour" not in net
-    port = api.port(net["id"], colour="red", **{"binding:profile": {"a": 1}})
-    assert "colour" not in port
+def test_unknown_attributes_are_400_and_known_unused_ones_accepted(api: Api) -> None:
+    """One policy for every resource (docs/compatibility.md, "Request bodies")."""
+    message = envelope(api.post("/v2.0/networks", {"network": {"name": "x", "colour": "red"}}),
+                       400)
+    assert message == "Unrecognized attribute(s) &#x27;colour&#x27;"
+    net = api.network(name="extra", shared=False, tenant_id="t", admin_state_up=True)
+    try:
+        port = api.port(net["id"], **{"binding:profile": {"a": 1}})
+        assert "binding:profile" not in port
+        assert api.delete(f"/v2.0/ports/{port['id']}").status_code == 204
+    finally:
+        api.delete(f"/v2.0/networks/{net['id']}")
 
 
-# -- 401 (Q19, Q20, D40) --------------------------------------------------------------------------
+# -- 401  --------------------------------------------------------------------------
 @pytest.mark.parametrize("method,path", [
     ("GET", "/v2.0/networks"), ("GET", "/v2.0/ports"), ("POST", "/v2.0/networks"),
     ("GET", "/v2.0/networks/x"), ("DELETE", "/v2.0/ports/x"), ("GET", "/v2.0/extensions"),
@@ -215,7 +221,7 @@ def test_version_documents_need_no_token_but_accept_one(anon: Api, api: Api,
     for client in (anon, api):
         response = client.get(path)
         if path == "/v2.0.json":
-            # Q2 strips `.json` from the path: /v2.0.json is /v2.0
+            #  strips `.json` from the path: /v2.0.json is /v2.0
             assert response.status_code == 200, response.text
         assert response.status_code == 200, response.text
         assert isinstance(response.json(), dict)
@@ -227,7 +233,7 @@ def test_version_documents_need_no_token_but_accept_one(anon: Api, api: Api,
     assert {"networks", "subnets", "ports"} <= collections
 
 
-# -- 404 (Q4, Q5) -------------------------------------------------------------------------------
+# -- 404  -------------------------------------------------------------------------------
 @pytest.mark.parametrize("path", [
     "/v2.0/nothing", "/v2.0/networks/x/y", "/v2.0/ports/x/y/z/w", "/v3/networks",
     "/v1.0/networks", "/v2/networks", "/V2.0/networks", "/networks", "/ports", "/tokens",
@@ -246,7 +252,7 @@ def test_unknown_ids_are_404(api: Api, collection: str) -> None:
         envelope(response, 404)
 
 
-# -- 405 (D25) -----------------------------------------------------------------------------------
+# -- 405  -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("collection", ["networks", "subnets", "ports"])
 def test_wrong_methods_are_405(api: Api, collection: str) -> None:
     root = collection[:-1]
@@ -264,7 +270,7 @@ def test_wrong_methods_on_fixed_documents_are_405(api: Api) -> None:
     envelope(api.post("/v2.0/tech", {}), 405)
 
 
-# -- 411/400 and 413 (3.1, D32) -------------------------------------------------------------------
+# -- 411/400 and 413 (3.1) -------------------------------------------------------------------
 @pytest.mark.parametrize("method,path", [("POST", "/v2.0/networks"),
                                          ("PUT", "/v2.0/networks/whatever")])
 def test_body_without_length_gets_an_answer(provider: Provider, method: str,
@@ -314,7 +320,7 @@ def test_oversize_body_is_413_and_writes_nothing(central: Central) -> None:
             api.close()
 
 
-# -- path normalisation (Q2, Q3) and HEAD ---------------------------------------------
+# -- path normalisation and HEAD ---------------------------------------------
 def test_trailing_json_and_empty_segments_are_ignored(api: Api, provider: Provider) -> None:
     net = api.network(name="paths")
     for path in (f"/v2.0/networks/{net['id']}.json", f"/v2.0/networks/{net['id']}.JSON",

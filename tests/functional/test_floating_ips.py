@@ -1,4 +1,4 @@
-"""SNAT and floating IPs over a real NB (compat spec 9.5, 4.7; Q11).
+"""SNAT and floating IPs over a real NB (docs/routers.md).
 
 These tests run a second provider with gateway chassis configured
 (`[NETWORK] gateway-chassis`), which turns SNAT and floating IPs on. Routers that use
@@ -14,37 +14,25 @@ from typing import Any
 
 import pytest
 
-from ovn_provider import config
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
-from tests.functional.test_routers import (
+from tests.support.nat import nat_config
+from tests.support.nb import as_list, nb_row
+from tests.support.provider import Api, running
+from tests.support.router_checks import (
     TENANT,
     add_interface,
-    as_list,
     check,
     eventually,
     exclude_ips,
     gateway_info,
     lrp_named,
-    nb_row,
     net_with_subnet,
     rejected,
     remove_interface,
     router,
 )
-from tests.support.provider import Api, make_config, running
-
-CHASSIS = ("gw-chassis-1", "gw-chassis-2")
-
-
-def nat_config(central: Central, chassis: tuple[str, ...] = CHASSIS) -> config.Config:
-    """A test config with gateway chassis. The key may not be in config.py yet; the
-    provider reads the attribute defensively, so set it on the frozen Config directly."""
-    if any(key.name == "gateway-chassis" for key in config.KEYS):
-        return make_config(central.nb_remote, **{"NETWORK/gateway-chassis": ",".join(chassis)})
-    cfg = make_config(central.nb_remote)
-    object.__setattr__(cfg, "gateway_chassis", chassis)
-    return cfg
+from tests.support.stamps import stamped
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +172,7 @@ def test_floating_ip_lifecycle(napi: Api, central: Central, topo: dict[str, Any]
         "id": created["id"], "floating_ip_address": f"{prefix}.50",
         "floating_network_id": ext["id"], "router_id": None, "port_id": None,
         "fixed_ip_address": None, "status": "DOWN", "tenant_id": TENANT,
-        "project_id": TENANT, "description": "web", "tags": []}
+        "project_id": TENANT, "description": "web", "tags": [], **stamped(created)}
     ls = nb_row(central, "Logical_Switch", ext["id"])
     assert ls["external_ids"][f"ovirt_floating_ip:{created['id']}"] == f"{prefix}.50"
     assert f"{prefix}.50" in exclude_ips(central, ext["id"])
@@ -321,7 +309,7 @@ def test_floating_ip_keeps_its_router_in_place(napi: Api, central: Central,
 def test_session_provider_lists_floating_ips(napi: Api, api: Api, topo: dict[str, Any]
                                             ) -> None:
     item = fip(napi, floating_network_id=topo["ext"]["id"])
-    # Q11: always listable; another provider instance sees it once its replica has it
+    # always listable; another provider instance sees it once its replica has it
     assert eventually(lambda: item["id"] in {
         f["id"] for f in api.get("/v2.0/floatingips").json()["floatingips"]})
     assert napi.delete(f"/v2.0/floatingips/{item['id']}").status_code == 204

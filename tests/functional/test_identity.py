@@ -1,5 +1,5 @@
 """Identity API: version documents, Keystone v2.0 and v3 tokens, tenants, projects and the
-service catalogue (compat spec 2, 9.1, Q1, Q3, Q4, Q19).
+service catalogue (docs/auth.md; docs/compatibility.md, "Beyond the predecessor").
 
 Two providers: the session one (static-token plugin, default catalogue settings) and a
 module one with a test plugin that tells bad passwords (401) from unauthorised users (403)
@@ -163,7 +163,7 @@ def test_v3_version_document(ks: httpx.Client, provider: Provider, path: str) ->
 @pytest.mark.parametrize("path", ["/v1/tokens", "/tokens", "/v2/tokens", "/networks",
                                   "/v2.0/networks", "/v3/users", "/v2.0/tokens/x"])
 def test_other_paths_are_404(ks: httpx.Client, path: str) -> None:
-    """Q4/Q5 dropped: the prefix matters, and the identity port serves no networks."""
+    """ dropped: the prefix matters, and the identity port serves no networks."""
     body = v2_password()
     assert "could not be found" in error(ks.post(path, json=body), 404)
 
@@ -212,7 +212,7 @@ def check_v2_access(body: dict[str, Any], prov: Provider, token: str, *,
                                   "/v2.0/tokens.JSON"])
 def test_v2_password_token_answers_200(ks: httpx.Client, provider: Provider,
                                        path: str) -> None:
-    """Q1: 200, not 201; Q3: the engine's `/v2.0//tokens` and OST's trailing slash."""
+    """: 200, not 201; : the engine's `/v2.0//tokens` and OST's trailing slash."""
     response = ks.post(path, json=v2_password())
     assert response.status_code == 200, response.text
     check_v2_access(response.json(), provider, TOKEN)
@@ -275,7 +275,7 @@ def test_v2_token_works_on_the_networking_api(ks: httpx.Client, provider: Provid
 # -- GET /v2.0/tenants (2.3) ---------------------------------------------------------------------
 @pytest.mark.parametrize("headers", [{}, {"X-Auth-Token": TOKEN}])
 def test_v2_tenants_public(ks: httpx.Client, headers: dict[str, str]) -> None:
-    """Q19: public; `enabled` present (BZ 1524520)."""
+    """: public; `enabled` present (BZ 1524520)."""
     response = ks.get("/v2.0/tenants", headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["tenants"] == [{"id": DEFAULT_TENANT, "name": "tenant",
@@ -375,7 +375,7 @@ def test_v3_token_validation(ks: httpx.Client, provider: Provider) -> None:
     error(ks.get("/v3/auth/tokens", headers={"X-Auth-Token": "bogus",
                                              "X-Subject-Token": TOKEN}), 401)
     error(ks.get("/v3/auth/tokens", headers={"X-Auth-Token": TOKEN}), 400)
-    # Q19: the caller's own token is optional.
+    # the caller's own token is optional.
     alone = ks.get("/v3/auth/tokens", headers={"X-Subject-Token": TOKEN})
     assert alone.status_code == 200 and alone.headers["X-Subject-Token"] == TOKEN
 
@@ -390,7 +390,7 @@ def test_v3_projects(ks: httpx.Client) -> None:
     project = ks.get("/v3/projects", headers=headers).json()["projects"][0]
     assert project["id"] == DEFAULT_TENANT and project["name"] == "tenant"
     assert project["enabled"] is True and project["domain_id"] == "default"
-    # Q19: no identity call requires a token; a wrong one is still refused.
+    # no identity call requires a token; a wrong one is still refused.
     assert ks.get("/v3/projects").status_code == 200
     error(ks.get("/v3/projects", headers={"X-Auth-Token": "bogus"}), 401)
 
@@ -459,7 +459,7 @@ def test_plugin_statuses_pass_through(cks: httpx.Client) -> None:
 
 
 def test_error_messages_are_html_escaped(ks: httpx.Client) -> None:
-    """Q10: a hostile value in the body comes back escaped."""
+    """: a hostile value in the body comes back escaped."""
     body = {"auth": {"identity": {"methods": ["<script>"]}}}
     message = error(ks.post("/v3/auth/tokens", json=body), 400)
     assert "<script>" not in message and "&lt;script&gt;" in message

@@ -1,4 +1,4 @@
-"""Networks over a real NB (compat spec 3.7, 4.3, 4.4; Q6-Q8, D4, D5, D20).
+"""Networks over a real NB (docs/compatibility.md, "Networks, subnets, ports"; docs/nb-layout.md).
 
 Each test creates its own objects and reads the rows the provider wrote with ovn-nbctl,
 so the NB layout (external_ids, options, other_config) is asserted exactly.
@@ -7,73 +7,35 @@ so the NB layout (external_ids, options, other_config) is asserted exactly.
 from __future__ import annotations
 
 import functools
-import html
-import os
 import re
-import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from ovn_provider.ovn.central import Central
-from ovn_provider.ovn.daemons import wait_for
 from ovn_provider.server import Provider
-from tests.support.nb import as_list, nb_exists, nb_row, nb_rows
+from tests.support.nb import as_list, nb_exists, nb_row
+from tests.support.net_checks import (
+    RACES,
+    TENANT,
+    assert_error,
+    at_once,
+    check,
+    snapshot,
+    synced,
+)
 from tests.support.provider import Api, make_config, running
+from tests.support.stamps import stamped, without_stamps
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-TENANT = "00000000000000000000000000000001"
-SNAPSHOT_TABLES = ("Logical_Switch", "Logical_Switch_Port", "DHCP_Options")
-RACES = int(os.environ.get("OVNP_RACES", "20"))
-
-
-# -- NB helpers (shared with test_subnets) --------------------------------------------------
-def snapshot(central: Central, tables: tuple[str, ...] = SNAPSHOT_TABLES
-             ) -> dict[str, list[Any]]:
-    """Every row of `tables`, after ovn-northd has caught up, in a stable order."""
-    central.nbctl("--wait=sb", "sync")
-    return {t: sorted(nb_rows(central, t), key=lambda r: r["_uuid"]) for t in tables}
-
-
-def assert_error(response: httpx.Response, status: int, message: str | None = None) -> str:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == status and error["title"] and error["message"]
-    text = html.unescape(error["message"])
-    if message is not None:
-        assert text == message
-    return text
-
-
-def check(response: httpx.Response, status: int, message: str) -> None:
-    """`message` is exact, or with a leading `~` a text the message must contain."""
-    if message.startswith("~"):
-        assert message[1:] in assert_error(response, status)
-    else:
-        assert_error(response, status, message)
 
 
 def overlay(net: dict[str, Any]) -> bool:
     """An overlay network: `provider:network_type` geneve and no physical network."""
     return {k: v for k, v in net.items() if k.startswith("provider:")} == {
         "provider:network_type": "geneve"}
-
-
-def synced(provider: Provider, central: Central) -> None:
-    """Wait until `provider`'s NB replica holds every write committed so far (e.g. by
-    ovn-nbctl): the NB sends updates in commit order, so seeing a fresh marker is enough."""
-    nonce = str(uuid.uuid4())
-    central.nbctl("set", "NB_Global", ".", f"external_ids:ovnp-test-sync={nonce}")
-
-    def seen() -> bool:
-        with provider.nb.read() as idl:
-            return any(row.external_ids.get("ovnp-test-sync") == nonce
-                       for row in idl.tables["NB_Global"].rows.values())
-
-    wait_for(seen, 10, "the provider's NB replica to catch up")
 
 
 def ls_ports(central: Central, ls_id: str) -> list[str]:
@@ -109,9 +71,10 @@ def test_create_without_attributes_uses_defaults(api: Api, central: Central) -> 
         "status": "ACTIVE", "admin_state_up": True, "mtu": 1442,
         "port_security_enabled": False, "subnets": [], "shared": False,
         "router:external": False, "description": "", "tags": [],
-        "provider:network_type": "geneve"}  # an overlay: no physical network
+        "provider:network_type": "geneve", **stamped(net)}  # an overlay: no physical network
     row = nb_row(central, "Logical_Switch", net["id"])
-    assert row["external_ids"] == {"ovirt_network_name": "", "ovirt_port_security": "False"}
+    assert without_stamps(row["external_ids"]) == {"ovirt_network_name": "",
+                                                   "ovirt_port_security": "False"}
     assert row["other_config"] == {}
     assert as_list(row["ports"]) == []
     assert re.fullmatch(r"ovirt--[0-9a-f-]{36}", row["name"])
@@ -122,13 +85,13 @@ def test_create_with_every_field(api: Api, central: Central) -> None:
     name = "réseau ネット 1"
     net = api.network(name=name, mtu=1400, port_security_enabled=True,
                       admin_state_up=True, tenant_id="oVirt", project_id="x", shared=True,
-                      description="a test network", unknown_attribute=[1, 2])
+                      description="a test network")
     assert net["name"] == name and net["mtu"] == 1400 and net["port_security_enabled"] is True
-    assert net["tenant_id"] == TENANT and net["project_id"] == TENANT  # Q6
+    assert net["tenant_id"] == TENANT and net["project_id"] == TENANT
     assert net["shared"] is False and net["description"] == "a test network"
     assert api.show("networks", "network", net["id"]) == net
     row = nb_row(central, "Logical_Switch", net["id"])
-    assert row["external_ids"] == {"ovirt_network_name": name, "mtu": "1400",
+    assert without_stamps(row["external_ids"]) == {"ovirt_network_name": name, "mtu": "1400",
                                    "ovirt_port_security": "True",
                                    "ovirt_description": "a test network"}
     assert row["name"].startswith(f"ovirt-{name}-")
@@ -230,7 +193,7 @@ def test_flat_network_gets_a_localnet_port(api: Api, central: Central) -> None:
     assert lsp["options"] == {"network_name": "physnet-a"}
     assert as_list(lsp["tag"]) == [] and as_list(lsp["tag_request"]) == []
     assert lsp["external_ids"] == {"ovirt_nic_name": "localnet_port"}
-    # Q17: localnet ports are not API ports
+    # localnet ports are not API ports
     ids = [p["id"] for p in api.get("/v2.0/ports").json()["ports"]]
     assert lsp["name"] not in ids
     assert api.get(f"/v2.0/ports/{lsp['name']}").status_code == 404
@@ -266,7 +229,7 @@ def test_vlan_zero_is_refused(api: Api, central: Central) -> None:
 
 def test_put_without_provider_keys_keeps_the_physical_network(api: Api,
                                                               central: Central) -> None:
-    """D5 (Q29 dropped)."""
+    """ ( dropped)."""
     net = api.network(name="d5", **{"provider:network_type": "vlan",
                                     "provider:physical_network": "phys",
                                     "provider:segmentation_id": 7})
@@ -337,7 +300,7 @@ def test_update_name_port_security_and_mtu(api: Api, central: Central) -> None:
         ("after", True, 1300)
     row = nb_row(central, "Logical_Switch", net["id"])
     assert row["name"] == ls_name  # never changed on rename
-    assert row["external_ids"] == {"ovirt_network_name": "after", "mtu": "1300",
+    assert without_stamps(row["external_ids"], 2) == {"ovirt_network_name": "after", "mtu": "1300",
                                    "ovirt_port_security": "True",
                                    "ovirt_address_serial": "1"}  # the port create (9.8)
     # an empty body changes nothing
@@ -388,8 +351,8 @@ def test_mtu_update_reaches_ipv4_dhcp_and_ipv6_router_advertisements(
     v4 = api.subnet(net["id"], "10.61.0.0/24", gateway_ip="10.61.0.1")
     v6 = api.subnet(net["id"], "fd00:61::/64", gateway_ip="fd00:61::1")
     assert nb_row(central, "DHCP_Options", v4["id"])["options"]["mtu"] == "1442"
-    assert "mtu" not in nb_row(central, "DHCP_Options", v6["id"])["external_ids"]  # D27
-    # a router port serving the IPv6 subnet, as the routers module writes it (spec 4.7)
+    assert "mtu" not in nb_row(central, "DHCP_Options", v6["id"])["external_ids"]
+    # a router port serving the IPv6 subnet, as the routers module writes it (docs/routers.md)
     lsp_name, router = str(uuid.uuid4()), f"r-{uuid.uuid4()}"
     central.nbctl("lr-add", router)
     central.nbctl("lrp-add", router, f"lrp{lsp_name}", "02:00:00:aa:61:01", "fd00:61::1/64",
@@ -414,7 +377,7 @@ def test_mtu_update_reaches_ipv4_dhcp_and_ipv6_router_advertisements(
         assert nb_row(central, "DHCP_Options", v4["id"])["options"]["mtu"] == "1300"
         row6 = nb_row(central, "DHCP_Options", v6["id"])
         assert row6["external_ids"]["mtu"] == "1300"
-        assert "mtu" not in row6["options"]  # D29: no DHCPv4 options on IPv6 rows
+        assert "mtu" not in row6["options"]  # no DHCPv4 options on IPv6 rows
         lrp = nb_row(central, "Logical_Router_Port", f"lrp{lsp_name}")
         assert lrp["ipv6_ra_configs"] == {"address_mode": "dhcpv6_stateful",
                                           "send_periodic": "true", "mtu": "1300"}
@@ -478,7 +441,7 @@ def test_delete_with_router_port_is_409(api: Api, central: Central,
 # -- reading foreign and predecessor data -------------------------------------------------
 def test_foreign_switches_are_listed_with_fallbacks(api: Api, central: Central,
                                                     provider: Provider) -> None:
-    """Q7, Q8: every LS is a network; missing or bad keys fall back to the defaults."""
+    """: every LS is a network; missing or bad keys fall back to the defaults."""
     plain = f"foreign-{uuid.uuid4()}"
     central.nbctl("ls-add", plain)
     odd = f"foreign-{uuid.uuid4()}"
@@ -532,7 +495,7 @@ def test_mtu_limit(limited_api: Api, central: Central) -> None:
     assert snapshot(central) == before
     at_limit = limited_api.network(name="at-limit", mtu=1500)
     assert at_limit["mtu"] == 1500
-    without = limited_api.network(name="no-mtu")  # D20: checked only when given
+    without = limited_api.network(name="no-mtu")  # checked only when given
     assert without["mtu"] == 1442
     before = snapshot(central)
     assert_error(limited_api.put(f"/v2.0/networks/{without['id']}",
@@ -548,28 +511,11 @@ def test_no_mtu_limit_by_default(api: Api) -> None:
     assert api.network(name="jumbo", mtu=9000)["mtu"] == 9000
 
 
-def at_once(*calls: Callable[[], httpx.Response]) -> list[int]:
-    """Run the calls at the same moment in threads; their status codes, in order."""
-    barrier = threading.Barrier(len(calls))
-    results: dict[int, int] = {}
-
-    def run(index: int, call: Callable[[], httpx.Response]) -> None:
-        barrier.wait()
-        results[index] = call().status_code
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return [results[i] for i in range(len(calls))]
-
-
 def test_delete_racing_a_port_create_on_another_instance(api: Api, limited_api: Api,
                                                         limited: Provider,
                                                         central: Central) -> None:
     """Either the delete wins (the port POST then finds no network) or the port does (the
-    delete answers 409); never both (spec 9.8)."""
+    delete answers 409); never both (docs/compatibility.md, "Concurrency")."""
     for attempt in range(RACES):
         net_id = api.network(name=f"race-del-{attempt}")["id"]
         synced(limited, central)  # both instances know the network

@@ -253,3 +253,51 @@ def test_field_selection_and_sorting_leave_the_kept_views_whole(api: Api,
     picked = next(p for p in response.json()["ports"] if p["id"] == port["id"])
     assert picked == {"id": port["id"], "name": "whole"}
     assert listed(api)[port["id"]] == full
+
+
+def test_the_plain_list_equals_the_generic_one_after_changes(api: Api,
+                                                             central: Central) -> None:
+    """`GET /v2.0/ports` without a query is sent from per-port JSON kept with the views;
+    it must equal the generic path (any query: here the default sort spelt out) after
+    every kind of change."""
+    def same() -> None:
+        plain = api.get("/v2.0/ports")
+        generic = api.get("/v2.0/ports", params={"sort_key": "id", "sort_dir": "asc"})
+        assert plain.status_code == generic.status_code == 200
+        assert plain.json() == generic.json()
+        assert [p["id"] for p in plain.json()["ports"]] == sorted(
+            p["id"] for p in plain.json()["ports"])
+        head = api.http.head("/v2.0/ports")
+        assert head.status_code == 200 and head.content == b""
+        assert int(head.headers["content-length"]) == len(plain.content)
+
+    net = api.network(name="plain-list")
+    sub = api.subnet(net["id"], "10.116.0.0/24")
+    same()
+    port = api.port(net["id"], name="one", port_security_enabled=True)
+    same()
+    group = api.create("security-groups", "security_group", name="plain-list")
+    assert api.put(f"/v2.0/ports/{port['id']}", {"port": {
+        "security_groups": [group["id"]]}}).status_code == 200
+    same()
+    assert api.put(f"/v2.0/security-groups/{group['id']}", {"security_group": {
+        "name": "plain-list-2"}}).status_code == 200
+    same()
+    assert api.put(f"/v2.0/subnets/{sub['id']}", {"subnet": {
+        "name": "renamed"}}).status_code == 200
+    same()
+    assert api.put(f"/v2.0/ports/{port['id']}", {"port": {"name": "two"}}).status_code == 200
+    same()
+    assert [p["name"] for p in api.get("/v2.0/ports").json()["ports"]
+            if p["id"] == port["id"]] == ["two"]
+    central.nbctl("set", "Logical_Switch_Port", port["id"],
+                  "external_ids:ovirt_nic_name=three")
+    central.nbctl("--wait=sb", "sync")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+            p["name"] == "three" for p in api.get("/v2.0/ports").json()["ports"]):
+        time.sleep(0.05)
+    same()
+    assert api.delete(f"/v2.0/ports/{port['id']}").status_code == 204
+    same()
+    assert port["id"] not in {p["id"] for p in api.get("/v2.0/ports").json()["ports"]}

@@ -1,6 +1,7 @@
-"""Ports on a real NB: every field, default and error of compat spec 3.9, the LSP layout
+"""Ports on a real NB: every field, default and error of docs/compatibility.md, "Networks, subnets,
+ports", the LSP layout
 of 4.6, the engine's vNIC calls of 1.2, and the defects of section 8 that concern ports
-(D1, D4, D9, D14, D17, D19, D33, D34, D35, D37)."""
+."""
 
 from __future__ import annotations
 
@@ -17,36 +18,12 @@ import httpx
 import pytest
 
 from ovn_provider.ovn.central import Central
+from ovn_provider.schema import SCHEMAS
 from ovn_provider.server import Provider
+from tests.support.port_checks import LSP, _decode, error, lsp_row, nb_rows, setof, snapshot
 from tests.support.provider import Api, make_config, running
 
-LSP = "Logical_Switch_Port"
 _NET = itertools.count(1)
-
-
-# -- NB helpers (ovn-nbctl, independent of the provider's own replica) -----------------------
-def _decode(value: Any) -> Any:
-    if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str):
-        kind, inner = value
-        if kind == "uuid" or kind == "named-uuid":
-            return inner
-        if kind == "set":
-            return [_decode(v) for v in inner]
-        if kind == "map":
-            return {_decode(k): _decode(v) for k, v in inner}
-    return value
-
-
-def setof(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def nb_rows(central: Central, table: str, *where: str) -> list[dict[str, Any]]:
-    args = ["--format=json", "find", table, *where] if where else ["--format=json", "list",
-                                                                   table]
-    out = json.loads(central.nbctl(*args))
-    return [{h: _decode(v) for h, v in zip(out["headings"], row, strict=True)}
-            for row in out["data"]]
 
 
 def nb_row(central: Central, table: str, record: str) -> dict[str, Any]:
@@ -62,12 +39,6 @@ def nb_rows_of(central: Central, table: str, record: str) -> list[dict[str, Any]
             for row in out["data"]]
 
 
-def lsp_row(central: Central, name: str) -> dict[str, Any]:
-    found = nb_rows(central, LSP, f"name={name}")
-    assert len(found) == 1, f"LSP {name}: {found}"
-    return found[0]
-
-
 def pg_of_port(central: Central, port_name: str) -> set[str]:
     """Names of the Port_Groups an LSP belongs to."""
     row = lsp_row(central, port_name)
@@ -81,16 +52,6 @@ def pg_uuid(central: Central, name: str) -> str:
     return str(found[0]["_uuid"])
 
 
-def snapshot(central: Central) -> dict[str, Any]:
-    """The NB tables a port request may touch, after northd has caught up."""
-    central.nbctl("--wait=sb", "sync")
-    result = {}
-    for table in (LSP, "Logical_Switch", "Port_Group", "ACL", "DHCP_Options"):
-        rows = nb_rows(central, table)
-        result[table] = sorted(json.dumps(r, sort_keys=True) for r in rows)
-    return result
-
-
 def wait_until(predicate: Any, timeout: float = 10.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -98,13 +59,6 @@ def wait_until(predicate: Any, timeout: float = 10.0, what: str = "condition") -
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def error(response: httpx.Response, status: int) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()["error"]
-    assert body["code"] == status and body["message"]
-    return str(body["message"])
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +148,7 @@ def test_create_stores_given_fields(api: Api, central: Central, net4: dict[str, 
     port = api.port(net4["net"]["id"], name="nic1", device_id=device, device_owner="oVirt",
                     mac_address="00:1A:4A:16:01:51", admin_state_up=True,
                     tenant_id="whatever", project_id="x", description="d",
-                    **{"binding:vnic_type": "direct", "unknown_attr": 1})
+                    **{"binding:vnic_type": "direct"})
     assert port["name"] == "nic1"
     assert port["device_id"] == device and port["device_owner"] == "oVirt"
     assert port["mac_address"] == "00:1a:4a:16:01:51"
@@ -278,7 +232,7 @@ def test_generated_macs_are_unique_locally_administered_unicast(api: Api,
     assert set(macs) <= used
 
 
-# -- admin_state_up and status (D1, Q16) --------------------------------------------------------
+# -- admin_state_up and status  --------------------------------------------------------
 def test_admin_state_down_is_stored_on_create_and_update(api: Api, central: Central) -> None:
     net = api.network(name="admin")
     port = api.port(net["id"], admin_state_up=False)
@@ -322,7 +276,7 @@ def test_status_follows_binding_and_admin_state_follows_enabled(api: Api,
 
         wait_until(bound, what="ovn-northd to report the port up")
         shown = api.show("ports", "port", port["id"])
-        assert shown["admin_state_up"] is False  # D1: enabled, not `up`
+        assert shown["admin_state_up"] is False  # enabled, not `up`
         listed = api.get("/v2.0/ports", params={"id": port["id"]}).json()["ports"]
         assert listed[0]["status"] == "ACTIVE" and listed[0]["admin_state_up"] is False
     finally:
@@ -332,14 +286,14 @@ def test_status_follows_binding_and_admin_state_follows_enabled(api: Api,
                what="the port to go down")
 
 
-# -- port security and groups (Q14, Q25, Q26, Q27, D9, D33) -------------------------------------
+# -- port security and groups  -------------------------------------
 def test_port_security_defaults_from_the_network(api: Api, central: Central,
                                                  secure_net: dict[str, Any]) -> None:
     port = api.port(secure_net["id"])
     assert port["port_security_enabled"] is True
-    assert port["security_groups"] == ["Default"]  # Q26
+    assert port["security_groups"] == ["Default"]
     row = lsp_row(central, port["id"])
-    assert setof(row["port_security"]) == [port["mac_address"]]  # Q27: MAC only
+    assert setof(row["port_security"]) == [port["mac_address"]]  # MAC only
     assert pg_of_port(central, port["id"]) == {"DropAll", "Default"}
     assert row["external_ids"]["ovirt_security_groups"] == "Default"
     plain = api.network(name="plain", port_security_enabled=False)
@@ -386,7 +340,7 @@ def test_security_groups_explicit_empty_and_default(api: Api, central: Central,
     assert port["security_groups"] == ["Default"]
     default_id = pg_uuid(central, "Default")
     port = api.port(secure_net["id"], security_groups=[default_id])
-    assert port["security_groups"] == [default_id]  # Q25: echoed as supplied
+    assert port["security_groups"] == [default_id]  # echoed as supplied
     assert pg_of_port(central, port["id"]) == {"DropAll", "Default"}
     group_name = nb_row(central, "Port_Group", user_group)["name"]
     port = api.port(secure_net["id"], security_groups=[user_group, "Default"])
@@ -414,10 +368,16 @@ def test_groups_on_a_port_without_port_security(api: Api, central: Central,
 def test_unknown_security_group_is_404_and_writes_nothing(api: Api, central: Central,
                                                           secure_net: dict[str, Any],
                                                           groups: list[str]) -> None:
+    """A UUID or a Port_Group name that is no security group is 404; a malformed id (no
+    UUID, no group's name) is 400 (docs/compatibility.md, "Request bodies")."""
     before = snapshot(central)
     response = api.post("/v2.0/ports", {"port": {"network_id": secure_net["id"],
                                                  "security_groups": groups}})
     missing = groups[-1]
+    if missing == "nope":
+        assert "is not a valid UUID" in error(response, 400)
+        assert snapshot(central) == before
+        return
     assert error(response, 404) == f"Security group {missing} does not exist"
     assert snapshot(central) == before
     port = api.port(secure_net["id"])
@@ -468,7 +428,7 @@ def test_membership_equals_reported_groups_through_updates(api: Api, central: Ce
 
     check(["Default", user_group], True)
     assert api.put(path, {"port": {"port_security_enabled": False}}).status_code == 200
-    check(["Default", user_group], False)  # groups stay (D9)
+    check(["Default", user_group], False)  # groups stay
     assert api.put(path, {"port": {"port_security_enabled": True}}).status_code == 200
     check(["Default", user_group], True)
     assert api.put(path, {"port": {"security_groups": [user_group]}}).status_code == 200
@@ -501,7 +461,7 @@ def test_deleting_a_port_leaves_no_membership(api: Api, central: Central,
     assert api.delete(f"/v2.0/ports/{port['id']}").status_code == 404
 
 
-# -- binding:host_id (Q22) ----------------------------------------------------------------------
+# -- binding:host_id  ----------------------------------------------------------------------
 def test_binding_host_id_is_stored_and_reported(api: Api, central: Central) -> None:
     net = api.network(name="binding")
     port = api.port(net["id"], **{"binding:host_id": "host-a.example"})
@@ -548,7 +508,7 @@ def test_requested_chassis_only_with_ovs_29(central: Central) -> None:
             api.close()
 
 
-# -- fixed_ips (3.9, 9.4, D34, D35) ---------------------------------------------------------------
+# -- fixed_ips (3.9, 9.4) ---------------------------------------------------------------
 def test_fixed_ip_by_address_and_by_subnet(api: Api, central: Central,
                                            net4: dict[str, Any]) -> None:
     p, subnet_id = net4["p"], net4["subnet"]["id"]
@@ -712,7 +672,7 @@ def test_router_ip_is_taken_and_router_ports_are_listed(api: Api, central: Centr
     listed = api.get("/v2.0/ports", params={"device_id": router}).json()["ports"]
     assert [q["id"] for q in listed] == [lsp_name]
     shown = listed[0]
-    assert shown["mac_address"] == "0a:00:00:00:99:01"  # the LRP MAC (D17)
+    assert shown["mac_address"] == "0a:00:00:00:99:01"  # the LRP MAC
     assert shown["device_owner"] == "network:router_interface"
     assert shown["fixed_ips"] == [{"ip_address": f"{p}.0.99",
                                    "subnet_id": net4["subnet"]["id"]}]
@@ -722,7 +682,7 @@ def test_router_ip_is_taken_and_router_ports_are_listed(api: Api, central: Centr
 
 
 def _router_port(central: Central, ls_id: str, network: str) -> tuple[str, str]:
-    """A router interface laid out as the predecessor does (compat spec 4.7)."""
+    """A router interface laid out as the predecessor does (docs/routers.md)."""
     router = f"r-{uuid.uuid4().hex[:8]}"
     central.nbctl("lr-add", router)
     router_id = nb_rows(central, "Logical_Router", f"name={router}")[0]["_uuid"]
@@ -746,7 +706,7 @@ def test_router_owned_port_delete_is_409_naming_the_rest_id(api: Api, central: C
     assert error(response, 409) == (f"Port {lsp_name} cannot be deleted directly via the port "
                                     "API: has device owner network:router_interface")
     assert snapshot(central) == before
-    # PUT: name applies, address and ownership changes are 409, never 500 (D18)
+    # PUT: name applies, address and ownership changes are 409, never 500
     renamed = api.put(f"/v2.0/ports/{lsp_name}", {"port": {"name": "rname"}})
     assert renamed.status_code == 200 and renamed.json()["port"]["name"] == "rname"
     for change in ({"mac_address": "00:11:22:33:44:55"}, {"device_owner": "oVirt"},
@@ -800,7 +760,8 @@ def test_network_change_is_400(api: Api, central: Central, net4: dict[str, Any])
 
 def test_engine_vnic_update_bodies(api: Api, central: Central,
                                    secure_net: dict[str, Any], user_group: str) -> None:
-    """The PUTs of compat spec 1.2, as the engine sends them."""
+    """The PUTs of docs/compatibility.md, "What the oVirt engine sends", as the engine sends
+    them."""
     api.subnet(secure_net["id"], cidr4())
     vnic = str(uuid.uuid4())
     created = api.post("/v2.0/ports", {"port": {
@@ -860,7 +821,7 @@ def test_updates_that_fail_change_nothing(api: Api, central: Central,
     assert snapshot(central) == before
 
 
-# -- visibility (D17, D19) ------------------------------------------------------------------------
+# -- visibility  ------------------------------------------------------------------------
 def test_non_ovirt_lsp_is_invisible(api: Api, central: Central) -> None:
     net = api.network(name="foreignport")
     name = f"foreign-{uuid.uuid4()}"
@@ -1060,7 +1021,9 @@ def test_router_port_put_echoing_the_shown_port_is_accepted(api: Api,
     for shown in ports:
         path = f"/v2.0/ports/{shown['id']}"
         stored = lsp_row(central, shown["id"])["external_ids"]
-        echoed = api.put(path, {"port": shown})
+        # what a PUT may carry (read-only attributes such as `status` are 400)
+        writable = {k: v for k, v in shown.items() if SCHEMAS["ports"].attrs[k].put}
+        echoed = api.put(path, {"port": writable})
         assert echoed.status_code == 200, echoed.text
         # `status` is ovn-northd's to change, meanwhile
         assert {**echoed.json()["port"], "status": None} == {**shown, "status": None}

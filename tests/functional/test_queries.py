@@ -1,4 +1,4 @@
-"""Listing queries over HTTP (compat spec 3.5, 9.2, D16) and `/v2.0/extensions` (3.13)."""
+"""Listing queries over HTTP (docs/compatibility.md, "Listing") and `/v2.0/extensions` (3.13)."""
 
 from __future__ import annotations
 
@@ -248,10 +248,13 @@ def test_tech_is_never_filtered(api: Api, nets: dict[str, Any]) -> None:
     assert set(nets["ids"]) <= {n["id"] for n in body["networks"]}
 
 
-# -- extensions (3.13, Q12, Q13) ----------------------------------------------------------------
+# -- extensions (3.13) ----------------------------------------------------------------
 ALWAYS = {"extraroute", "provider", "net-mtu", "port-security", "binding", "pagination",
           "sorting", "fields", "project-id", "ip-substring-filtering",
-          "standard-attr-tag", "tag-creation", "allowed-address-pairs"}
+          "standard-attr-tag", "tag-creation", "allowed-address-pairs",
+          "standard-attr-timestamp", "standard-attr-revisions", "revision-if-match",
+          "standard-attr-description", "net-mtu-writable", "network-ip-availability",
+          "quotas"}
 
 
 def test_extensions_list_exactly_what_is_implemented(api: Api) -> None:
@@ -260,9 +263,9 @@ def test_extensions_list_exactly_what_is_implemented(api: Api) -> None:
     assert len(aliases) == len(set(aliases))
     expected = set(ALWAYS)
     if api.get("/v2.0/routers").status_code == 200:
-        expected |= {"router", "external-net"}
+        expected |= {"router", "external-net", "extraroute-atomic"}
     if api.get("/v2.0/security-groups").status_code == 200:
-        expected.add("security-group")
+        expected |= {"security-group", "stateful-security-group"}
     assert expected <= set(aliases)
     assert set(aliases) - expected <= {"ext-gw-mode"}
     for ext in body["extensions"]:
@@ -295,7 +298,7 @@ def test_configured_url_filter_exceptions_are_never_filters(central: Central) ->
                        "networks") == everything
             assert ids(client.get("/v2.0/networks", params={"name": "nobody"}),
                        "networks") == everything
-            # limit stays a paging control (spec 9.2), never a filter
+            # limit stays a paging control (docs/compatibility.md, "Listing"), never a filter
             assert len(ids(client.get("/v2.0/networks", params={"limit": "1"}),
                            "networks")) == 1
             assert ids(client.get("/v2.0/networks", params={"id": made["id"]}),

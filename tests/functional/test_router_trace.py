@@ -20,19 +20,17 @@ import pytest
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.daemons import run
 from ovn_provider.server import Provider
-from tests.functional.test_floating_ips import nat_config
-from tests.functional.test_routers import (
+from tests.support.nat import nat_config
+from tests.support.nb import as_list, nb_find, nb_row
+from tests.support.provider import Api, running
+from tests.support.router_checks import (
     add_interface,
-    as_list,
     gateway_info,
-    nb_find,
-    nb_row,
     net_with_subnet,
     remove_interface,
     router,
     router_ports,
 )
-from tests.support.provider import Api, running
 
 
 @dataclass

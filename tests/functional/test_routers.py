@@ -1,5 +1,4 @@
-"""Routers and router interfaces over a real NB (compat spec 3.6, 3.10, 4.7; Q8, Q9, Q17,
-Q30; D6, D7, D8, D17, D18, D31, D36, D37).
+"""Routers and router interfaces over a real NB (docs/compatibility.md, "Paths"; docs/routers.md).
 
 Every test creates its own networks and routers and reads back what the provider wrote
 with ovn-nbctl. Rejected requests are checked to leave the NB exactly as it was. The
@@ -9,11 +8,9 @@ tests are in test_floating_ips.py).
 
 from __future__ import annotations
 
-import html
 import ipaddress
 import re
 import threading
-import time
 import uuid
 from typing import Any
 
@@ -23,69 +20,29 @@ import pytest
 from ovn_provider.ovn.central import Central
 from tests.support.nb import as_list, nb_find, nb_row, nb_rows
 from tests.support.provider import Api, make_config, running
+from tests.support.router_checks import (
+    TENANT,
+    add_interface,
+    check,
+    eventually,
+    exclude_ips,
+    gateway_info,
+    lrp_named,
+    net_with_subnet,
+    rejected,
+    remove_interface,
+    router,
+    router_ports,
+)
+from tests.support.stamps import stamped, without_stamps
 
-TENANT = "00000000000000000000000000000001"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-ROUTER_TABLES = ("Logical_Router", "Logical_Router_Port", "Logical_Switch",
-                 "Logical_Switch_Port", "DHCP_Options", "Logical_Router_Static_Route", "NAT",
-                 "Gateway_Chassis", "Port_Group")
 
 
 # -- NB helpers (also used by test_floating_ips and test_router_trace) -------------------------
 def lsp_named(central: Central, name: str) -> dict[str, Any] | None:
     rows = nb_find(central, "Logical_Switch_Port", name=name)
     return rows[0] if rows else None
-
-
-def lrp_named(central: Central, name: str) -> dict[str, Any] | None:
-    rows = nb_find(central, "Logical_Router_Port", name=name)
-    return rows[0] if rows else None
-
-
-def snapshot(central: Central, tables: tuple[str, ...] = ROUTER_TABLES
-             ) -> dict[str, list[Any]]:
-    """Every row of `tables`, after ovn-northd has caught up, in a stable order."""
-    central.nbctl("--wait=sb", "sync")
-    return {t: sorted(nb_rows(central, t), key=lambda r: r["_uuid"]) for t in tables}
-
-
-def check(response: httpx.Response, status: int, message: str | None = None) -> str:
-    """The Neutron error envelope with `status`; `message` exact, or with a leading `~` a
-    text the message must contain."""
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == status and error["title"] and error["message"]
-    text = html.unescape(error["message"])
-    if message is not None:
-        if message.startswith("~"):
-            assert message[1:] in text, text
-        else:
-            assert text == message
-    return text
-
-
-def rejected(central: Central, response_fn: Any, status: int, message: str | None = None
-             ) -> str:
-    """Run a request that must fail, and assert that it changed nothing in the NB."""
-    before = snapshot(central)
-    text = check(response_fn(), status, message)
-    assert snapshot(central) == before
-    return text
-
-
-def eventually(fn: Any, timeout: float = 10.0) -> Any:
-    """`fn()` once it returns a truthy value: rows written with ovn-nbctl reach the
-    provider's replica asynchronously."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
-
-
-def router(api: Api, **attrs: Any) -> dict[str, Any]:
-    return api.create("routers", "router", **attrs)
 
 
 def routes_of(central: Central, router_id: str) -> set[tuple[str, str]]:
@@ -97,54 +54,6 @@ def routes_of(central: Central, router_id: str) -> set[tuple[str, str]]:
     return result
 
 
-def exclude_ips(central: Central, network_id: str) -> list[str]:
-    ls = nb_row(central, "Logical_Switch", network_id)
-    return ls["other_config"].get("exclude_ips", "").split()
-
-
-def add_interface(api: Api, router_id: str, **body: str) -> dict[str, Any]:
-    response = api.put(f"/v2.0/routers/{router_id}/add_router_interface", body)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def remove_interface(api: Api, router_id: str, **body: str) -> dict[str, Any]:
-    response = api.put(f"/v2.0/routers/{router_id}/remove_router_interface", body)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def net_with_subnet(api: Api, cidr: str, gateway: str | None = "auto", external: bool = False,
-                    **attrs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A network with one subnet; `external` makes it `router:external` (gateways need
-    that)."""
-    if external:
-        attrs["router:external"] = True
-    net = api.network(name=f"n-{cidr}", **attrs)
-    extra: dict[str, Any] = {}
-    if gateway == "auto":
-        extra["gateway_ip"] = str(next(ipaddress.ip_network(cidr).hosts()))
-    elif gateway is not None:
-        extra["gateway_ip"] = gateway
-    if ":" in cidr:
-        extra["ipv6_address_mode"] = "dhcpv6_stateful"
-    return net, api.subnet(net["id"], cidr, **extra)
-
-
-def gateway_info(net: dict[str, Any], subnet: dict[str, Any], ip: str | None = None,
-                 **extra: Any) -> dict[str, Any]:
-    fixed: dict[str, Any] = {"subnet_id": subnet["id"]}
-    if ip is not None:
-        fixed["ip_address"] = ip
-    return {"network_id": net["id"], "external_fixed_ips": [fixed], **extra}
-
-
-def router_ports(api: Api, router_id: str) -> list[dict[str, Any]]:
-    response = api.get("/v2.0/ports", params={"device_id": router_id})
-    assert response.status_code == 200, response.text
-    return response.json()["ports"]
-
-
 # -- CRUD ---------------------------------------------------------------------------------------
 def test_create_minimal_router(api: Api, central: Central) -> None:
     response = api.post("/v2.0/routers", {"router": {}})
@@ -152,11 +61,11 @@ def test_create_minimal_router(api: Api, central: Central) -> None:
     r = response.json()["router"]
     assert r == {"id": r["id"], "name": "", "admin_state_up": True, "status": "ACTIVE",
                  "tenant_id": TENANT, "project_id": TENANT, "external_gateway_info": None,
-                 "routes": [], "description": "", "tags": []}
+                 "routes": [], "description": "", "tags": [], **stamped(r)}
     lr = nb_row(central, "Logical_Router", r["id"])
     assert lr["name"] == "" and as_list(lr["enabled"]) == [True]
     assert as_list(lr["ports"]) == [] and as_list(lr["nat"]) == []
-    assert as_list(lr["static_routes"]) == [] and lr["external_ids"] == {}
+    assert as_list(lr["static_routes"]) == [] and without_stamps(lr["external_ids"]) == {}
     assert api.show("routers", "router", r["id"]) == r
     listed = api.get("/v2.0/routers").json()["routers"]
     assert r in listed
@@ -168,13 +77,13 @@ def test_create_with_fields_and_unknown_keys(api: Api, central: Central) -> None
                    {"destination": "192.168.50.0/24", "nexthop": "10.9.0.5"},
                    {"destination": "fd00:50::/64", "nexthop": "fd00::5"}])
     assert r["name"] == "r-full" and r["admin_state_up"] is False
-    assert r["status"] == "INACTIVE"  # D8
+    assert r["status"] == "INACTIVE"
     assert r["description"] == "edge" and r["tenant_id"] == TENANT
     assert sorted(map(tuple, (x.values() for x in r["routes"]))) == [
         ("192.168.50.0/24", "10.9.0.5"), ("fd00:50::/64", "fd00::5")]
     lr = nb_row(central, "Logical_Router", r["id"])
     assert lr["name"] == "r-full" and as_list(lr["enabled"]) == [False]
-    assert lr["external_ids"] == {"ovirt_description": "edge"}
+    assert without_stamps(lr["external_ids"]) == {"ovirt_description": "edge"}
     assert routes_of(central, r["id"]) == {("192.168.50.0/24", "10.9.0.5"),
                                            ("fd00:50::/64", "fd00::5")}
     for ref in as_list(lr["static_routes"]):
@@ -209,7 +118,7 @@ def test_create_rejects_bad_input(api: Api, central: Central, body: dict[str, An
 
 
 def test_create_without_root_key_or_json(api: Api, central: Central) -> None:
-    rejected(central, lambda: api.post("/v2.0/routers", {"network": {}}), 400)  # D15
+    rejected(central, lambda: api.post("/v2.0/routers", {"network": {}}), 400)
     rejected(central, lambda: api.http.post("/v2.0/routers", content=b"{nope"), 400)
 
 
@@ -244,7 +153,7 @@ def test_update_keeps_absent_fields_and_rename_keeps_lookup(api: Api, central: C
     response = api.put(f"/v2.0/routers/{r['id']}", {"router": {"name": "after"}})
     assert response.status_code == 200, response.text
     updated = response.json()["router"]
-    # D8: admin_state_up kept; routes kept; D31: the renamed router is still found by id
+    # admin_state_up kept; routes kept; : the renamed router is still found by id
     assert updated["name"] == "after" and updated["admin_state_up"] is False
     assert updated["status"] == "INACTIVE"
     assert updated["routes"] == [{"destination": "10.70.0.0/16", "nexthop": "10.9.0.1"}]
@@ -308,7 +217,7 @@ def test_router_with_gateway_layout(api: Api, central: Central) -> None:
     assert r["external_gateway_info"] == {
         "network_id": ext["id"], "enable_snat": False,
         "external_fixed_ips": [{"subnet_id": sub["id"], "ip_address": "172.30.1.10"}]}
-    assert r["routes"] == [{"destination": "0.0.0.0/0", "nexthop": "172.30.1.1"}]  # Q30
+    assert r["routes"] == [{"destination": "0.0.0.0/0", "nexthop": "172.30.1.1"}]
     lr = nb_row(central, "Logical_Router", r["id"])
     gw_name = lr["external_ids"]["ovirt_gateway_port"]
     assert lr["external_ids"]["ovirt_enable_snat"] == "False"
@@ -329,9 +238,9 @@ def test_router_with_gateway_layout(api: Api, central: Central) -> None:
     # ovn-northd log "Duplicate IP set"
     assert exclude_ips(central, ext["id"]) == []
     assert routes_of(central, r["id"]) == {("0.0.0.0/0", "172.30.1.1")}
-    # fully distributed: no NAT, no chassis (spec 4.7)
+    # fully distributed: no NAT, no chassis (docs/routers.md)
     assert as_list(lr["nat"]) == []
-    # the gateway port as an API port (Q17, D17): LRP MAC, router id, owner
+    # the gateway port as an API port : LRP MAC, router id, owner
     ports = router_ports(api, r["id"])
     assert [p["id"] for p in ports] == [gw_name]
     assert ports[0]["mac_address"] == lrp["mac"]
@@ -443,7 +352,7 @@ def test_gateway_default_route_is_protected(api: Api, central: Central) -> None:
         routes=[{"destination": "10.80.0.0/16", "nexthop": "172.30.7.2"}])
     default = ("0.0.0.0/0", "172.30.7.1")
     assert routes_of(central, r["id"]) == {default, ("10.80.0.0/16", "172.30.7.2")}
-    # D8/Q30: leaving the default route out keeps it
+    # leaving the default route out keeps it
     api.put(f"/v2.0/routers/{r['id']}", {"router": {"routes": [
         {"destination": "10.81.0.0/16", "nexthop": "172.30.7.2"}]}})
     assert routes_of(central, r["id"]) == {default, ("10.81.0.0/16", "172.30.7.2")}
@@ -531,7 +440,7 @@ def test_add_interface_by_subnet_layout(api: Api, central: Central) -> None:
     body = add_interface(api, r["id"], subnet_id=sub["id"])
     assert body == {"id": r["id"], "network_id": net["id"], "port_id": body["port_id"],
                     "subnet_id": sub["id"], "subnet_ids": [sub["id"]], "tenant_id": TENANT,
-                    "project_id": TENANT}  # Q9: unwrapped
+                    "project_id": TENANT}  # unwrapped
     lsp = lsp_named(central, body["port_id"])
     assert lsp is not None and UUID4.match(body["port_id"])
     assert lsp["type"] == "router" and lsp["addresses"] == "router"
@@ -547,22 +456,22 @@ def test_add_interface_by_subnet_layout(api: Api, central: Central) -> None:
     assert lrp["_uuid"] in as_list(nb_row(central, "Logical_Router", r["id"])["ports"])
     dhcp = nb_row(central, "DHCP_Options", sub["id"])
     assert dhcp["external_ids"]["gateway_router"] == r["id"]
-    # the API port (Q17, D17)
+    # the API port
     port = api.show("ports", "port", body["port_id"])
     assert port["mac_address"] == lrp["mac"] and port["device_id"] == r["id"]
     assert port["device_owner"] == "network:router_interface"
     assert port["fixed_ips"] == [{"ip_address": "10.31.1.1", "subnet_id": sub["id"]}]
     assert [p["id"] for p in router_ports(api, r["id"])] == [body["port_id"]]
-    # D37: router ports cannot be deleted through the port API; the message names the id
+    # router ports cannot be deleted through the port API; the message names the id
     check(api.delete(f"/v2.0/ports/{body['port_id']}"), 409,
           f"Port {body['port_id']} cannot be deleted directly via the port API: has device "
           "owner network:router_interface")
-    # D18: renaming is fine, an address change is a conflict, never 500
+    # renaming is fine, an address change is a conflict, never 500
     ok = api.put(f"/v2.0/ports/{body['port_id']}", {"port": {"name": "rp"}})
     assert ok.status_code == 200, ok.text
     check(api.put(f"/v2.0/ports/{body['port_id']}", {"port": {"mac_address":
                                                                "02:11:22:33:44:55"}}), 409)
-    # D7: the router has a port
+    # the router has a port
     rejected(central, lambda: api.delete(f"/v2.0/routers/{r['id']}"), 409,
              f"Router {r['id']} still has ports")
     # subnets attached to a router cannot be deleted
@@ -605,7 +514,7 @@ def test_add_interface_rejections(api: Api, central: Central) -> None:
              f"Subnet {missing} does not exist")
     rejected(central, lambda: api.put(url, {"port_id": missing}), 404,
              f"Port {missing} does not exist")
-    # D36: a subnet without gateway is a 400
+    # a subnet without gateway is a 400
     rejected(central, lambda: api.put(url, {"subnet_id": nogw["id"]}), 400,
              f"Unable to attach network {nogw_net['id']} to router {r['id']} by subnet "
              f"{nogw['id']}. Attaching by subnet requires the subnet to have a default gateway "
@@ -615,7 +524,7 @@ def test_add_interface_rejections(api: Api, central: Central) -> None:
              f"~Subnet is already connected to router {other['id']}")
     check(api.put(f"/v2.0/routers/{other['id']}/add_router_interface",
                   {"subnet_id": sub["id"]}), 400)
-    # by port: a port without IP (D36), a router port, a router already on the network
+    # by port: a port without IP, a router port, a router already on the network
     bare = api.port(nogw_net["id"], name="noip", fixed_ips=[])
     bare_net = api.network(name="nosubnet")
     no_subnet_port = api.port(bare_net["id"], name="nosub")
@@ -674,7 +583,7 @@ def test_remove_interface_by_subnet_answers_the_interface(api: Api, central: Cen
     net, sub = net_with_subnet(api, "10.31.7.0/24")
     r = router(api, name="r-rm")
     added = add_interface(api, r["id"], subnet_id=sub["id"])
-    removed = remove_interface(api, r["id"], subnet_id=sub["id"])  # D6
+    removed = remove_interface(api, r["id"], subnet_id=sub["id"])
     assert removed == added
     assert lsp_named(central, added["port_id"]) is None
     assert lrp_named(central, f"lrp{added['port_id']}") is None
@@ -707,11 +616,12 @@ def test_remove_interface_rejections(api: Api, central: Central) -> None:
     url = f"/v2.0/routers/{r['id']}/remove_router_interface"
     rejected(central, lambda: api.put(url, {}), 400,
              "Either subnet_id or port_id must be specified.")
-    rejected(central, lambda: api.put(url, {"subnet_id": sub2["id"]}), 400,
+    # not attached: 404, as Neutron (docs/compatibility.md, "Routers and floating IPs")
+    rejected(central, lambda: api.put(url, {"subnet_id": sub2["id"]}), 404,
              f"Subnet {sub2['id']} is not connected to router {r['id']}")
-    rejected(central, lambda: api.put(url, {"port_id": vm["id"]}), 400,
+    rejected(central, lambda: api.put(url, {"port_id": vm["id"]}), 404,
              f"Port {vm['id']} is not connected to a router")
-    rejected(central, lambda: api.put(url, {"port_id": on_other["port_id"]}), 400,
+    rejected(central, lambda: api.put(url, {"port_id": on_other["port_id"]}), 404,
              f"Port {on_other['port_id']} is not connected to router {r['id']}")
     rejected(central, lambda: api.put(url, {"subnet_id": sub2["id"],
                                             "port_id": added["port_id"]}), 409,
@@ -742,7 +652,7 @@ def test_delete_router_with_gateway_only(api: Api, central: Central) -> None:
         ext, sub, "172.30.11.10", enable_snat=False))
     gw = nb_row(central, "Logical_Router", r["id"])["external_ids"]["ovirt_gateway_port"]
     added = add_interface(api, r["id"], subnet_id=inner["id"])
-    # D7: 409 and nothing changed (the gateway is still there)
+    # 409 and nothing changed (the gateway is still there)
     rejected(central, lambda: api.delete(f"/v2.0/routers/{r['id']}"), 409,
              f"Router {r['id']} still has ports")
     remove_interface(api, r["id"], port_id=added["port_id"])
@@ -806,7 +716,7 @@ def test_predecessor_router_reads_back(api: Api, central: Central) -> None:
 
 
 def test_foreign_router_is_listed(api: Api, central: Central) -> None:
-    lr = central.nbctl("create", "Logical_Router", "name=foreign-lr").strip()  # Q8
+    lr = central.nbctl("create", "Logical_Router", "name=foreign-lr").strip()
     listed = eventually(lambda: {r["id"]: r for r in api.get("/v2.0/routers").json()["routers"]
                                  if r["id"] == lr})
     assert listed[lr]["name"] == "foreign-lr" and listed[lr]["external_gateway_info"] is None
@@ -853,7 +763,8 @@ def test_network_router_external_flag(api: Api, central: Central) -> None:
         "router:external": "yes"}}), 400, "router:external must be of type bool")
 
 
-# -- two providers at once (spec 9.8) ---------------------------------------------------------
+# -- two providers at once (docs/compatibility.md, "Concurrency")
+# ---------------------------------------------------------
 def _attach(client: Api, router_id: str, subnet_id: str, results: dict[str, httpx.Response],
             key: str) -> None:
     results[key] = client.put(f"/v2.0/routers/{router_id}/add_router_interface",

@@ -1,6 +1,6 @@
 """Security groups and rules on a real NB: every route, field and error of compat spec
-3.11/3.12, the PG/ACL layout of 4.2/4.3/4.8/4.9, Q14/Q18, and the defects D10, D11, D24,
-D39. Rejected requests must leave the NB unchanged; rows written by the predecessor (made
+3.11/3.12, the PG/ACL layout of 4.2/4.3/4.8/4.9, and the,
+. Rejected requests must leave the NB unchanged; rows written by the predecessor (made
 here with ovn-nbctl) must read back right."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ovn_provider.ovn.daemons import free_port, ovs_env, run, stop_pidfile, wait
 from ovn_provider.server import Provider
 from tests.support.nb import as_list, nb_exists, nb_row, nb_rows
 from tests.support.provider import Api, make_config, running
+from tests.support.stamps import stamped, without_stamps
 
 TENANT = "00000000000000000000000000000001"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -51,7 +52,7 @@ def snapshot(central: Central) -> dict[str, list[str]]:
 
 
 def error(response: httpx.Response, status: int, message: str | None = None) -> str:
-    """The error message (HTML-unescaped, Q10), checked against `message` if given."""
+    """The error message (HTML-unescaped), checked against `message` if given."""
     assert response.status_code == status, response.text
     body = response.json()["error"]
     assert body["code"] == status and body["message"]
@@ -95,7 +96,9 @@ def egress_rules(group_id: str, tenant: str = TENANT, project: str = TENANT
 
 
 def without_ids(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(({k: v for k, v in r.items() if k != "id"} for r in rules),
+    """The rules without their ids and timestamps (the automatic ones have none)."""
+    skip = ("id", "created_at", "updated_at", "revision_number")
+    return sorted(({k: v for k, v in r.items() if k not in skip} for r in rules),
                   key=lambda r: (r["direction"], r["ethertype"], str(r["protocol"])))
 
 
@@ -156,14 +159,16 @@ def test_same_name_twice_gives_two_groups(api: Api, central: Central) -> None:
 @pytest.mark.parametrize(("body", "status", "message"), [
     ({}, 400, "Mandatory data name is missing"),
     ({"name": None}, 400, "Mandatory data name is missing"),
-    ({"name": "x", "foo": 1, "bar": 2}, 400, "Invalid data found: bar, foo"),
-    ({"name": "x", "id": "abc"}, 400, "Invalid data found: id"),
-    ({"name": "x", "rules": []}, 400, "Invalid data found: rules"),
+    ({"name": "x", "foo": 1, "bar": 2}, 400, "Unrecognized attribute(s) 'bar, foo'"),
+    ({"name": "x", "id": "abc"}, 400, "Attribute 'id' not allowed in POST"),
+    ({"name": "x", "rules": []}, 400, "Unrecognized attribute(s) 'rules'"),
     ({"name": 5}, 400, None),
     ({"name": "x", "description": ["a"]}, 400, None),
     ({"name": "x", "tenant_id": 7}, 400, None),
     ({"name": "DropAll"}, 400, None),
-    ({"name": "Default"}, 409, None),
+    ({"name": "Default"}, 409, "Default security group already exists."),
+    ({"name": "default"}, 409, "Default security group already exists."),
+    ({"name": "DEFAULT"}, 409, "Default security group already exists."),
 ])
 def test_create_rejections_write_nothing(api: Api, central: Central, body: dict[str, Any],
                                           status: int, message: str | None) -> None:
@@ -183,8 +188,9 @@ def test_create_body_must_have_the_root_key(api: Api, central: Central) -> None:
 def test_show_by_uuid_default_and_errors(api: Api, central: Central) -> None:
     sg = group(api, name="shown")
     assert api.show("security-groups", "security_group", sg["id"]) == sg
-    default = api.show("security-groups", "security_group", "Default")  # Q14
-    assert default["id"] == default_id(central) and default["name"] == "Default"
+    default = api.show("security-groups", "security_group", "Default")
+    assert default["id"] == default_id(central) and default["name"] == "default"
+    assert api.show("security-groups", "security_group", "default") == default
     assert api.show("security-groups", "security_group", default["id"]) == default
     missing = str(uuid.uuid4())
     error(api.get(f"{SG}/{missing}"), 404, f"Security Group {missing} does not exist")
@@ -236,7 +242,7 @@ def test_list_shows_ovirt_groups_only_and_survives_foreign_pgs(api: Api,
         assert ids == sorted(ids)
         names = {g["name"] for g in groups}
         assert "DropAll" not in names and foreign not in names
-        assert {"listed", "Default", "odd"} <= names
+        assert {"listed", "default", "odd"} <= names and "Default" not in names
         assert next(g for g in groups if g["id"] == sg["id"]) == sg
         odd_row = next(g for g in groups if g["name"] == "odd")
         assert odd_row["revision_number"] == 0 and odd_row["created_at"] is None
@@ -289,7 +295,7 @@ def test_update_name_description_and_revision(api: Api, central: Central) -> Non
     assert row["external_ids"]["ovirt_sec_group_name"] == "after"
     assert row["external_ids"]["ovirt_created_at"] == created
     assert row["external_ids"]["ovirt_updated_at"] > created
-    # D11: no name keeps the name; every update bumps the revision.
+    # no name keeps the name; every update bumps the revision.
     updated = api.put(f"{SG}/{sg['id']}", {"security_group": {"description": "d2"}}
                       ).json()["security_group"]
     assert updated["name"] == "after" and updated["description"] == "d2"
@@ -308,11 +314,14 @@ def test_update_rejections_write_nothing(api: Api, central: Central) -> None:
     missing = str(uuid.uuid4())
     before = snapshot(central)
     cases: list[tuple[str, Any, int, str | None]] = [
-        (sg["id"], {"name": "x", "tenant_id": "t"}, 400, "Invalid data found: tenant_id"),
-        (sg["id"], {"id": sg["id"]}, 400, "Invalid data found: id"),
+        (sg["id"], {"name": "x", "tenant_id": "t"}, 400,
+         "Cannot update read-only attribute tenant_id"),
+        (sg["id"], {"id": "another"}, 400, "Cannot update read-only attribute id"),
         (sg["id"], {"name": 3}, 400, None),
         (sg["id"], {"name": "DropAll"}, 400, None),
-        (sg["id"], {"name": "Default"}, 400, None),
+        (sg["id"], {"name": "Default"}, 409, "Default security group already exists."),
+        (sg["id"], {"name": "default"}, 409, "Default security group already exists."),
+        ("default", {"name": "x"}, 400, "Updating default security group not allowed."),
         ("Default", {"name": "x"}, 400, "Updating default security group not allowed."),
         (default_id(central), {"description": "x"}, 400,
          "Updating default security group not allowed."),
@@ -395,8 +404,9 @@ def test_rule_create_response_acl_layout_and_revision(api: Api, central: Central
                  "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 80,
                  "port_range_max": 80, "remote_ip_prefix": "10.0.0.0/8",
                  "remote_group_id": None, "description": "web", "tenant_id": "t9",
-                 "project_id": "t9"}
+                 "project_id": "t9", **stamped(r, 0)}
     acl = nb_row(central, ACL, r["id"])
+    acl["external_ids"] = without_stamps(acl["external_ids"], 0)
     assert {k: acl[k] for k in ("direction", "priority", "match", "action", "log", "severity",
                                 "external_ids")} == {
         "direction": "to-lport", "priority": 1001, "action": "allow-related", "log": False,
@@ -430,25 +440,23 @@ MATCH_CASES: list[tuple[dict[str, Any], str, dict[str, Any]]] = [
      {"port_range_min": 1000, "port_range_max": 2000}),
     ({"protocol": "tcp", "port_range_min": "22", "port_range_max": "22"},
      _m("ingress", "ip4", "tcp", "tcp.dst == 22"),
-     {"port_range_min": 22, "port_range_max": 22}),  # Q18: numeric strings, ints back
+     {"port_range_min": 22, "port_range_max": 22}),  # numeric strings, ints back
     ({"protocol": "sctp", "port_range_min": 5000},
      _m("ingress", "ip4", "sctp", "sctp.dst >= 5000"), {"port_range_max": None}),
-    ({"protocol": "tcp", "port_range_max": 1023}, _m("ingress", "ip4", "tcp",
-                                                    "tcp.dst <= 1023"), {}),
     ({"protocol": "tcp", "port_range_min": -1, "port_range_max": -1},
      _m("ingress", "ip4", "tcp"), {"port_range_min": None, "port_range_max": None}),
     ({"protocol": 6, "port_range_min": 443, "port_range_max": 443},
-     _m("ingress", "ip4", "tcp", "tcp.dst == 443"), {"protocol": "6"}),  # D10
+     _m("ingress", "ip4", "tcp", "tcp.dst == 443"), {"protocol": "6"}),
     ({"protocol": "17"}, _m("ingress", "ip4", "udp"), {"protocol": "17"}),
     ({"protocol": "icmp"}, _m("ingress", "ip4", "icmp4"), {}),
     ({"protocol": "icmp", "port_range_min": -1, "port_range_max": None},
-     _m("ingress", "ip4", "icmp4"), {"port_range_min": None}),  # D10: -1 is any
+     _m("ingress", "ip4", "icmp4"), {"port_range_min": None}),  # -1 is any
     ({"protocol": "icmp", "port_range_min": 8}, _m("ingress", "ip4", "icmp4",
                                                   "icmp4.type == 8"),
      {"port_range_min": 8, "port_range_max": None}),
     ({"protocol": "icmp", "port_range_min": 0, "port_range_max": 0},
      _m("ingress", "ip4", "icmp4", "icmp4.type == 0", "icmp4.code == 0"),
-     {"port_range_min": 0, "port_range_max": 0}),  # D10: type/code 0
+     {"port_range_min": 0, "port_range_max": 0}),  # type/code 0
     ({"protocol": 1, "port_range_min": 3, "port_range_max": 4},
      _m("ingress", "ip4", "icmp4", "icmp4.type == 3", "icmp4.code == 4"), {"protocol": "1"}),
     ({"protocol": "ipv6-icmp", "ethertype": "IPv6", "port_range_min": 128},
@@ -464,7 +472,7 @@ MATCH_CASES: list[tuple[dict[str, Any], str, dict[str, Any]]] = [
      _m("ingress", "ip4", "tcp", "tcp.dst == 8080"), {"protocol": "TCP"}),
     ({"remote_ip_prefix": "192.168.7.9/24"},
      _m("ingress", "ip4", "ip4.src == 192.168.7.0/24"),
-     {"remote_ip_prefix": "192.168.7.0/24", "ethertype": "IPv4"}),  # D39
+     {"remote_ip_prefix": "192.168.7.0/24", "ethertype": "IPv4"}),
     ({"remote_ip_prefix": "192.168.7.0/24", "direction": "egress", "protocol": "udp",
       "port_range_min": 53, "port_range_max": 53},
      _m("egress", "ip4", "ip4.dst == 192.168.7.0/24", "udp", "udp.dst == 53"), {}),
@@ -505,7 +513,7 @@ def test_remote_group_by_uuid_name_and_default(api: Api, central: Central) -> No
     assert r6["remote_group_id"] == default_id(central)
     assert rule_match(central, r6["id"]) == (
         f"inport == @{pg_name} && ip6 && ip6.dst == $Default_ip6")
-    # Q14: Default as the group itself; a PG name (old port data) is accepted too.
+    # Default as the group itself; a PG name (old port data) is accepted too.
     d = rule(api, "Default", protocol="tcp", port_range_min=9999, port_range_max=9999)
     assert d["security_group_id"] == default_id(central)
     assert rule_match(central, d["id"]) == (
@@ -520,9 +528,13 @@ REJECTED: list[tuple[dict[str, Any], str]] = [
     ({"security_group_id": "SG"}, "Mandatory data direction is missing"),
     ({"security_group_id": "SG", "direction": None}, "Mandatory data direction is missing"),
     ({"security_group_id": "SG", "direction": "ingress", "foo": 1},
-     "Invalid data found: foo"),
+     "Unrecognized attribute(s) 'foo'"),
     ({"security_group_id": "SG", "direction": "ingress", "id": "x", "name": "y"},
-     "Invalid data found: id, name"),
+     "Unrecognized attribute(s) 'name'"),
+    ({"security_group_id": "SG", "direction": "ingress", "id": "x"},
+     "Attribute 'id' not allowed in POST"),
+    ({"security_group_id": "SG", "direction": "ingress", "protocol": "tcp",
+      "port_range_max": 1023}, "~port_range_max is given without port_range_min"),
     ({"security_group_id": "SG", "direction": "inbound"}, "~direction"),
     ({"security_group_id": "SG", "direction": 1}, "~direction"),
     ({"security_group_id": "SG", "direction": "ingress", "protocol": "foo"},
@@ -731,7 +743,8 @@ def test_predecessor_groups_and_rules_read_back(api: Api, central: Central) -> N
             "id": ssh, "security_group_id": pg_id, "direction": "ingress",
             "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22,
             "port_range_max": 22, "remote_ip_prefix": None, "remote_group_id": None,
-            "description": "ssh", "tenant_id": TENANT, "project_id": TENANT}
+            "description": "ssh", "tenant_id": TENANT, "project_id": TENANT,
+            "created_at": None, "updated_at": None, "revision_number": 0}  # not recorded
         assert rules[ping]["security_group_id"] == pg_id
         assert rules[ping]["remote_group_id"] == default_id(central)
         assert rules[ping]["port_range_min"] is None
@@ -780,7 +793,7 @@ def test_fresh_nb_groups_and_default_recreated_by_post(fresh_central: Central) -
             assert all(UUID4.match(a["name"]) for a in drop)
             _check_default_layout(fresh_central)
             listed = client.get(SG).json()["security_groups"]
-            assert [g["name"] for g in listed] == ["Default"]
+            assert [g["name"] for g in listed] == ["default"]
             assert listed[0]["revision_number"] == 1
             assert SHOWN_TS.match(listed[0]["created_at"])
 
@@ -790,7 +803,7 @@ def test_fresh_nb_groups_and_default_recreated_by_post(fresh_central: Central) -
                                                            "description": "again"}})
             assert response.status_code == 201, response.text
             default = response.json()["security_group"]
-            assert default["name"] == "Default" and default["description"] == "again"
+            assert default["name"] == "default" and default["description"] == "again"
             assert default["id"] == default_id(fresh_central)
             assert len(default["security_group_rules"]) == 4
             _check_default_layout(fresh_central)
@@ -805,7 +818,7 @@ def test_fresh_nb_groups_and_default_recreated_by_post(fresh_central: Central) -
             assert shown.status_code == 200, shown.text
             assert shown.json()["security_group"]["id"] == default_id(fresh_central)
             _check_default_layout(fresh_central)
-            # A rule naming Default creates it when it is missing (spec 4.8).
+            # A rule naming Default creates it when it is missing (docs/security-groups.md).
             fresh_central.nbctl("pg-del", "Default")
             r = rule(client, "Default", protocol="tcp")
             assert r["security_group_id"] == default_id(fresh_central)
@@ -832,7 +845,7 @@ def _check_default_layout(central: Central) -> None:
     assert all(UUID4.match(a["name"]) for a in acls)
 
 
-# -- an NB schema without Port_Group (D24) ------------------------------------------------------
+# -- an NB schema without Port_Group  ------------------------------------------------------
 @pytest.fixture()
 def no_pg_nb() -> Iterator[str]:
     """A bare NB ovsdb-server whose schema lacks Port_Group (as before OVN 2.10)."""
@@ -928,3 +941,35 @@ def test_two_providers_never_lose_a_bump_or_duplicate_a_rule(api: Api, central: 
         finally:
             for client in clients:
                 client.close()
+
+
+# -- the default group for Neutron clients (docs/security-groups.md, "The default group") --------
+def test_default_group_is_listed_as_default_and_the_engine_view_is_unchanged(
+        api: Api, central: Central) -> None:
+    did = default_id(central)
+    response = api.get(SG, params={"name": "default"})
+    assert response.status_code == 200, response.text
+    assert [g["id"] for g in response.json()["security_groups"]] == [did]
+    assert api.get(SG, params={"name": "Default"}).json()["security_groups"] == []
+    # The NB keeps the predecessor's layout: PG `Default`, ovirt_sec_group_name=Default.
+    row = nb_row(central, PG, "Default")
+    assert row["external_ids"]["ovirt_sec_group_name"] == "Default"
+    # `Default` and `default` name the same group wherever an id is taken; a port keeps
+    # `Default` as sent (the engine compares it with what it sent); `default` reads back as
+    # the stored `Default`.
+    net = api.network(name="sg-default")
+    for ident, shown in (("Default", "Default"), ("default", "Default"), (did, did)):
+        port = api.port(net["id"], security_groups=[ident], port_security_enabled=True)
+        assert port["security_groups"] == [shown]
+        members = as_list(nb_row(central, PG, "Default")["ports"])
+        assert str(nb_row(central, "Logical_Switch_Port", port["id"])["_uuid"]) in members
+    by_lower = api.show("security-groups", "security_group", "default")
+    assert by_lower["id"] == did and by_lower["name"] == "default"
+    rule = api.post("/v2.0/security-group-rules", {"security_group_rule": {
+        "security_group_id": "default", "direction": "ingress", "protocol": "tcp",
+        "port_range_min": 7777, "port_range_max": 7777, "ethertype": "IPv4"}})
+    assert rule.status_code == 201, rule.text
+    assert rule.json()["security_group_rule"]["security_group_id"] == did
+    error(api.delete(f"{SG}/default"), 400)
+    assert api.delete(f"/v2.0/security-group-rules/{rule.json()['security_group_rule']['id']}"
+                      ).status_code == 204

@@ -134,7 +134,7 @@ def test_icmp_any_type_matches_echo_and_removal_closes_it(api: Api, central: Cen
 
 
 def test_icmp_type_zero_is_a_real_term(api: Api, central: Central, lan: Lan) -> None:
-    """D10: type 0 (echo reply) is written, so an echo request is not let through."""
+    """: type 0 (echo reply) is written, so an echo request is not let through."""
     r = api.create("security-group-rules", "security_group_rule",
                    security_group_id=lan.group["id"], direction="ingress", protocol="icmp",
                    port_range_min=0)

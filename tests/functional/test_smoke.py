@@ -15,5 +15,5 @@ def test_port_gets_address_at_create_and_early_port_gets_one_with_subnet(api: Ap
     assert port["fixed_ips"][0]["ip_address"].startswith("10.20.0.")
     assert port["fixed_ips"][0]["ip_address"] != "10.20.0.1"
     again = api.show("ports", "port", early["id"])
-    assert len(again["fixed_ips"]) == 1  # D2: the early port got an address
+    assert len(again["fixed_ips"]) == 1  # the early port got an address
     assert again["fixed_ips"][0]["ip_address"] != port["fixed_ips"][0]["ip_address"]

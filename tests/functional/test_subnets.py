@@ -1,5 +1,5 @@
-"""Subnets over a real NB (compat spec 3.8, 4.3, 4.5, 9.3, 9.11; Q23, Q28, D2-D4, D12,
-D13, D27, D29, D34, D35, D38).
+"""Subnets over a real NB (docs/compatibility.md, "Networks, subnets, ports"; docs/nb-layout.md;
+docs/compatibility.md, "Beyond the predecessor").
 
 The DHCP_Options rows, the LS other_config and the ports' DHCP references are read back with
 ovn-nbctl and compared exactly.
@@ -17,19 +17,10 @@ import pytest
 
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
-from tests.functional.test_networks import (
-    RACES,
-    TENANT,
-    as_list,
-    assert_error,
-    at_once,
-    check,
-    nb_exists,
-    nb_row,
-    snapshot,
-    synced,
-)
+from tests.support.nb import as_list, nb_exists, nb_row
+from tests.support.net_checks import RACES, TENANT, assert_error, at_once, check, snapshot, synced
 from tests.support.provider import Api, make_config, running
+from tests.support.stamps import stamped, without_stamps
 
 SERVER_MAC = "02:00:00:00:00:00"
 
@@ -68,7 +59,7 @@ def test_ipv4_subnet_rows_and_response(api: Api, central: Central) -> None:
     response = api.post("/v2.0/subnets", {"subnet": {
         "network_id": net["id"], "cidr": "10.70.0.0/24", "ip_version": 4, "name": "s1",
         "gateway_ip": "10.70.0.1", "dns_nameservers": ["8.8.8.8"], "enable_dhcp": True,
-        "tenant_id": net["tenant_id"], "ipv6_ra_mode": None, "unknown": "ignored"}})
+        "tenant_id": net["tenant_id"], "ipv6_ra_mode": None}})
     assert response.status_code == 201, response.text
     subnet = response.json()["subnet"]
     assert subnet == {
@@ -76,12 +67,13 @@ def test_ipv4_subnet_rows_and_response(api: Api, central: Central) -> None:
         "ip_version": 4, "gateway_ip": "10.70.0.1", "enable_dhcp": True,
         "dns_nameservers": ["8.8.8.8"], "host_routes": [],
         "allocation_pools": [{"start": "10.70.0.2", "end": "10.70.0.254"}],
-        "tenant_id": TENANT, "project_id": TENANT, "description": "", "tags": []}
+        "tenant_id": TENANT, "project_id": TENANT, "description": "", "tags": [],
+        **stamped(subnet)}
     assert api.show("subnets", "subnet", subnet["id"]) == subnet
     row = dhcp(central, subnet["id"])
     assert row["cidr"] == "10.70.0.0/24"
-    assert row["external_ids"] == {"ovirt_network_id": net["id"], "ip_version": "4",
-                                   "ovirt_name": "s1"}
+    assert without_stamps(row["external_ids"]) == {"ovirt_network_id": net["id"],
+                                                   "ip_version": "4", "ovirt_name": "s1"}
     assert row["options"] == {"server_id": "10.70.0.0", "server_mac": SERVER_MAC,
                               "lease_time": "86400", "router": "10.70.0.1", "mtu": "1442",
                               "dns_server": "8.8.8.8"}
@@ -96,14 +88,15 @@ def test_ipv4_subnet_rows_and_response(api: Api, central: Central) -> None:
 
 
 def test_minimal_ipv4_subnet_has_no_gateway(api: Api, central: Central) -> None:
-    """Q23: no gateway_ip means no gateway, unlike Neutron."""
+    """: no gateway_ip means no gateway, unlike Neutron."""
     net = api.network(name="no-gw", mtu=1400)
     subnet = api.subnet(net["id"], "10.71.0.0/24")
     assert subnet["gateway_ip"] is None and subnet["name"] == ""
     assert subnet["dns_nameservers"] == [] and subnet["host_routes"] == []
     assert subnet["allocation_pools"] == [{"start": "10.71.0.1", "end": "10.71.0.254"}]
     row = dhcp(central, subnet["id"])
-    assert row["external_ids"] == {"ovirt_network_id": net["id"], "ip_version": "4"}
+    assert without_stamps(row["external_ids"]) == {"ovirt_network_id": net["id"],
+                                                   "ip_version": "4"}
     assert row["options"] == {"server_id": "10.71.0.0", "server_mac": SERVER_MAC,
                               "lease_time": "86400", "mtu": "1400"}  # the network's MTU
     null_gateway = api.subnet(api.network(name="null-gw")["id"], "10.71.1.0/24",
@@ -124,7 +117,7 @@ def test_minimal_ipv4_subnet_has_no_gateway(api: Api, central: Central) -> None:
 ])
 def test_computed_allocation_pools(api: Api, cidr: str, gateway: str | None,
                                    pools: list[dict[str, str]]) -> None:
-    """D38: broadcast excluded, key `end`, tiny CIDRs give []."""
+    """: broadcast excluded, key `end`, tiny CIDRs give []."""
     subnet = api.subnet(api.network(name="pools")["id"], cidr, gateway_ip=gateway)
     assert subnet["allocation_pools"] == pools
 
@@ -213,7 +206,7 @@ def test_allocation_pools_update_keeps_router_gateway_exclusions(
     net = api.network(name="pool-update")
     subnet = api.subnet(net["id"], "10.78.0.0/24", gateway_ip="10.78.0.1",
                         allocation_pools=[{"start": "10.78.0.10", "end": "10.78.0.50"}])
-    # a router gateway IP reserved by the routers module (spec 4.3)
+    # a router gateway IP reserved by the routers module (docs/nb-layout.md)
     excluded = other_config(central, net["id"])["exclude_ips"]
     central.nbctl("set", "Logical_Switch", net["id"],
                   f'other_config:exclude_ips="{excluded} 10.78.0.30"')
@@ -248,7 +241,7 @@ def test_enable_dhcp_false_gives_addresses_without_dhcp(api: Api, central: Centr
     early = api.port(net["id"])
     subnet = api.subnet(net["id"], "10.79.0.0/24", enable_dhcp=False)
     assert subnet["enable_dhcp"] is False
-    assert dhcp(central, subnet["id"])["external_ids"] == {
+    assert without_stamps(dhcp(central, subnet["id"])["external_ids"]) == {
         "ovirt_network_id": net["id"], "ip_version": "4", "ovirt_enable_dhcp": "False"}
     both = [api.port(net["id"]), api.show("ports", "port", early["id"])]
     for each in both:
@@ -374,11 +367,11 @@ def test_ipv6_stateful_subnet(api: Api, central: Central) -> None:
     assert subnet["ipv6_ra_mode"] is None
     row = dhcp(central, subnet["id"])
     assert row["cidr"] == "fd00:90::/64"
-    assert row["external_ids"] == {"ovirt_network_id": net["id"], "ip_version": "6",
-                                   "ovirt_name": "six",
+    assert without_stamps(row["external_ids"]) == {"ovirt_network_id": net["id"],
+                                                   "ip_version": "6", "ovirt_name": "six",
                                    "ovirt_ipv6_address_mode": "dhcpv6_stateful",
                                    "router": "fd00:90::1"}
-    # IPv6 rows never carry DHCPv4-only options (D29) nor an mtu key without an MTU (D27)
+    # IPv6 rows never carry DHCPv4-only options nor an mtu key without an MTU
     assert row["options"] == {"server_id": SERVER_MAC, "dns_server": "fd00:90::53"}
     assert other_config(central, net["id"]) == {"ipv6_prefix": "fd00:90::"}
     port = api.port(net["id"])
@@ -404,7 +397,7 @@ def test_ipv6_stateless_and_slaac(api: Api, central: Central, mode: str) -> None
     dashed = mode.replace("_", "-")
     assert subnet["ipv6_address_mode"] == dashed
     row = dhcp(central, subnet["id"])
-    assert row["options"] == {"server_id": SERVER_MAC, "dhcpv6_stateless": "true"}  # D13
+    assert row["options"] == {"server_id": SERVER_MAC, "dhcpv6_stateless": "true"}
     assert row["external_ids"]["ovirt_ipv6_address_mode"] == dashed.replace("-", "_")
     port = api.port(net["id"])
     assert ips(port) == [eui64("fd00:92::/64", port["mac_address"])]
@@ -427,14 +420,14 @@ def test_ipv6_ra_mode_is_stored_and_returned(api: Api, central: Central) -> None
     assert dhcp(central, subnet["id"])["external_ids"]["ovirt_ipv6_ra_mode"] == "slaac"
 
 
-# -- dual stack, D2 -----------------------------------------------------------------------------
+# -- dual stack,  -----------------------------------------------------------------------------
 def test_dual_stack_and_one_subnet_per_family(api: Api, central: Central) -> None:
     net = api.network(name="dual")
     early = api.port(net["id"])
     assert early["fixed_ips"] == []
     assert as_list(lsp(central, early["id"])["addresses"]) == [early["mac_address"]]
     v4 = api.subnet(net["id"], "10.95.0.0/24", gateway_ip="10.95.0.1")
-    after_v4 = api.show("ports", "port", early["id"])  # D2
+    after_v4 = api.show("ports", "port", early["id"])
     assert [ip["subnet_id"] for ip in after_v4["fixed_ips"]] == [v4["id"]]
     assert refs(lsp(central, early["id"])) == ([v4["id"]], [])
     v6 = api.subnet(net["id"], "fd00:95::/64")
@@ -498,7 +491,7 @@ def test_update_name_gateway_and_options(api: Api, central: Central,
 
 
 def test_ipv6_update_never_writes_dhcpv4_options(api: Api, central: Central) -> None:
-    """D29."""
+    """."""
     net = api.network(name="upd6", mtu=1400)
     subnet = api.subnet(net["id"], "fd00:99::/64", gateway_ip="fd00:99::1")
     response = api.put(f"/v2.0/subnets/{subnet['id']}", {"subnet": {
@@ -512,9 +505,10 @@ def test_ipv6_update_never_writes_dhcpv4_options(api: Api, central: Central) -> 
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ({"cidr": "10.0.0.0/8"}, "Invalid data found: cidr"),
-    ({"ip_version": 6, "network_id": "x"}, "Invalid data found: ip_version, network_id"),
-    ({"ipv6_address_mode": "slaac"}, "Invalid data found: ipv6_address_mode"),
+    ({"cidr": "10.0.0.0/8"}, "Cannot update read-only attribute cidr"),
+    ({"ip_version": 6, "network_id": "x"}, "Cannot update read-only attribute ip_version"),
+    ({"ipv6_address_mode": "slaac"}, "Cannot update read-only attribute ipv6_address_mode"),
+    ({"colour": "red"}, "Unrecognized attribute(s) 'colour'"),
     ({"gateway_ip": "10.99.1.1"}, "~10.99.1.1"),
     ({"gateway_ip": "fd00::1"}, "~fd00::1"),
     ({"enable_dhcp": "no"}, "enable_dhcp must be of type bool"),
@@ -555,7 +549,7 @@ def test_gateway_change_on_a_router_subnet_is_409(api: Api, central: Central,
 
 # -- delete, visibility ----------------------------------------------------------------------
 def test_delete_detaches_ports(api: Api, central: Central) -> None:
-    """D3: addresses go back to the bare MAC, DHCP references and LS keys go."""
+    """: addresses go back to the bare MAC, DHCP references and LS keys go."""
     net = api.network(name="detach")
     v4 = api.subnet(net["id"], "10.101.0.0/24", gateway_ip="10.101.0.1",
                     allocation_pools=[{"start": "10.101.0.10", "end": "10.101.0.20"}])
@@ -581,7 +575,7 @@ def test_delete_detaches_ports(api: Api, central: Central) -> None:
     assert api.show("networks", "network", net["id"])["subnets"] == []
     assert_error(api.get(f"/v2.0/subnets/{v4['id']}"), 404)
     assert_error(api.delete(f"/v2.0/subnets/{v4['id']}"), 404)
-    # a new subnet re-addresses them (D2)
+    # a new subnet re-addresses them
     again = api.subnet(net["id"], "10.102.0.0/24")
     assert api.show("ports", "port", static["id"])["fixed_ips"][0]["subnet_id"] == again["id"]
 
@@ -644,7 +638,8 @@ def test_predecessor_rows_read_back(api: Api, central: Central, provider: Provid
     assert api.delete(f"/v2.0/subnets/{row}").status_code == 204
 
 
-# -- two provider instances on one NB (spec 9.8) ------------------------------------------------
+# -- two provider instances on one NB (docs/compatibility.md, "Concurrency")
+# ------------------------------------------------
 @pytest.fixture(scope="module")
 def second(central: Central) -> Iterator[Provider]:
     with running(make_config(central.nb_remote)) as prov:
@@ -677,3 +672,27 @@ def test_overlapping_subnets_refused_across_instances(api: Api, second_api: Api,
         assert sorted(results) == [201, 400]
         winner = clients[results.index(201)]  # its own replica already has the subnet
         assert len(winner.show("networks", "network", net_id)["subnets"]) == 1
+
+
+# -- [NETWORK] subnet-default-gateway (docs/configuration.md) -----------------------------------
+def test_subnet_default_gateway_key(central: Central) -> None:
+    """Off (the session provider): no gateway without `gateway_ip`, as the engine expects.
+    On: Neutron's default, the first address, and pools after it; an explicit null still
+    means no gateway."""
+    cfg = make_config(central.nb_remote, **{"NETWORK/subnet-default-gateway": "true"})
+    with running(cfg) as provider:
+        api = Api(provider)
+        try:
+            net = api.network(name="default-gw")
+            v4 = api.subnet(net["id"], "10.72.0.0/24")
+            assert v4["gateway_ip"] == "10.72.0.1"
+            assert v4["allocation_pools"] == [{"start": "10.72.0.2", "end": "10.72.0.254"}]
+            assert dhcp(central, v4["id"])["options"]["router"] == "10.72.0.1"
+            v6 = api.subnet(net["id"], "fd00:72::/64")
+            assert v6["gateway_ip"] == "fd00:72::1"
+            other = api.network(name="null-gw-kept")
+            none = api.subnet(other["id"], "10.73.0.0/24", gateway_ip=None)
+            assert none["gateway_ip"] is None
+            assert "router" not in dhcp(central, none["id"])["options"]
+        finally:
+            api.close()

@@ -1,6 +1,6 @@
 """Write an NB exactly as ovirt-provider-ovn (the predecessor) left it, with ovn-nbctl only.
 
-The layout follows compat spec 4: switches named `ovirt-<name>-<uuid>`, DHCP_Options rows
+The layout follows docs/nb-layout.md: switches named `ovirt-<name>-<uuid>`, DHCP_Options rows
 with both spellings of the IPv6 address mode and an old IPv6 row whose `mtu` is the text
 `None`, ports with static and `dynamic` addresses (with `dynamic_addresses` as ovn-northd
 fills them), localnet ports (vlan and flat), a router port, the Default and DropAll groups
@@ -117,7 +117,7 @@ def seed(central: Central) -> Seed:
                            "dns_server": "8.8.8.8"}),
         "external_ids=" + omap({"ovirt_network_id": s.ls["a"], "ip_version": "4",
                                 "ovirt_name": "sub_a", "gateway_router": s.router}),
-        # an old IPv6 row: dashed mode, `mtu` written as the text None (D27), no name
+        # an old IPv6 row: dashed mode, `mtu` written as the text None, no name
         "--", "create", "DHCP_Options", f"cidr={q(B_PREFIX)}",
         "options=" + omap({"server_id": SERVER_MAC, "dns_server": "fd00:b::53"}),
         "external_ids=" + omap({"ovirt_network_id": s.ls["b"], "ip_version": "6",

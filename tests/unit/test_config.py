@@ -1,4 +1,4 @@
-"""Configuration files (compat spec 5.1, 5.2): order, defaults, syntax, errors, and the
+"""Configuration files (docs/configuration.md): order, defaults, syntax, errors, and the
 `ovn-provider check-config` command."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from ovn_provider import cli, config
 from ovn_provider.config import ConfigError, load
 
-# Every key of spec 5.2 (plus this project's own) with its built-in default, as parsed.
+# Every key of docs/configuration.md (plus this project's own) with its built-in default, as parsed.
 DEFAULTS = {
     ("PROVIDER", "neutron-port"): ("neutron_port", 9696),
     ("PROVIDER", "keystone-port"): ("keystone_port", 35357),
@@ -37,6 +37,7 @@ DEFAULTS = {
     ("NETWORK", "port-security-enabled-default"): ("port_security_default", False),
     ("NETWORK", "gateway-chassis"): ("gateway_chassis", ()),
     ("NETWORK", "max-allowed-address-pairs"): ("max_address_pairs", 10),
+    ("NETWORK", "subnet-default-gateway"): ("subnet_default_gateway", False),
     ("DHCP", "dhcp-server-mac"): ("dhcp_server_mac", "02:00:00:00:00:00"),
     ("DHCP", "dhcp-lease-time"): ("dhcp_lease_time", 86400),
     ("DHCP", "dhcp-enable-mtu"): ("dhcp_enable_mtu", True),
@@ -247,7 +248,7 @@ ovirt-auth-timeout = 110
     assert cfg.dhcp_server_mac == "02:aa:bb:cc:dd:ee"
     assert cfg.ipv6_default_mode == "dhcpv6-stateless"
     assert cfg.url_filter_exception == ("limit", "marker", "page_reverse")
-    assert cfg.ssl_cacert == "/etc/pki/ovirt-engine/ca.pem"  # D21: never the cert path
+    assert cfg.ssl_cacert == "/etc/pki/ovirt-engine/ca.pem"  # never the cert path
     assert cfg.ovirt_auth_timeout == 110.0
 
 
@@ -443,7 +444,7 @@ def test_check_config_usage_error() -> None:
 
 
 def test_engine_setup_file_shape(tmp_path: Path) -> None:
-    """What engine-setup writes into conf.d (spec 5.1, 5.2), over the shipped file."""
+    """What engine-setup writes into conf.d (docs/configuration.md), over the shipped file."""
     setup = write(tmp_path / "conf.d" / "10-setup-ovirt-provider-ovn.conf", """
 [OVN REMOTE]
 ovn-remote=ssl:127.0.0.1:6641

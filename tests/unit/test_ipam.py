@@ -21,7 +21,8 @@ def texts(pools: list[ipam.Pool]) -> list[tuple[str, str]]:
     return [(str(a), str(b)) for a, b in pools]
 
 
-# -- default pools (compat spec 3.8, D38) --------------------------------------------------
+# -- default pools (docs/compatibility.md, "Networks, subnets, ports")
+# --------------------------------------------------
 def test_ipv4_pool_excludes_network_and_broadcast() -> None:
     assert texts(ipam.default_pools(net("10.0.0.0/24"), None)) == [("10.0.0.1", "10.0.0.254")]
 
@@ -74,7 +75,7 @@ def test_pools_text_round_trip() -> None:
     assert ipam.parse_pools("fd00::2-fd00::9") == [(ip("fd00::2"), ip("fd00::9"))]
 
 
-# -- exclude_ips (D35) ---------------------------------------------------------------------
+# -- exclude_ips  ---------------------------------------------------------------------
 def test_exclude_ips_singles_and_ranges() -> None:
     ranges = ipam.parse_exclude_ips("10.0.0.5 10.0.0.10..10.0.0.20  bogus 1..2 10.0.0.30")
     assert ranges == [(int(ip("10.0.0.5")),) * 2,

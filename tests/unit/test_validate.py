@@ -185,10 +185,3 @@ def test_body_root() -> None:
         with pytest.raises(BadRequest, match="'network' must be a JSON object"):
             V.body_root({"network": inner}, "network")
 
-
-def test_only_keys() -> None:
-    V.only_keys({"name": "a", "gateway_ip": None}, {"name", "gateway_ip", "enable_dhcp"})
-    V.only_keys({}, {"name"})
-    with pytest.raises(BadRequest) as info:
-        V.only_keys({"name": "a", "cidr": "x", "ip_version": 4, "Zeta": 1}, {"name"})
-    assert info.value.message == "Invalid data found: Zeta, cidr, ip_version"

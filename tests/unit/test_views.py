@@ -143,3 +143,29 @@ def test_full_resync_forgets_everything() -> None:
     views = kept(a)
     views.clear()
     assert rerendered(views, a) == {a.uuid}
+
+
+def test_encoded_keeps_id_order_and_encodes_only_changed_views() -> None:
+    a, b, c = row(), row(), row()
+    views = kept(a, b, c)
+    calls: list[str] = []
+
+    def encode(view: Any) -> bytes:
+        calls.append(view["id"])
+        return view["id"].encode()
+
+    ids = sorted(str(r.uuid) for r in (a, b, c))
+    assert list(views.encoded(encode)) == [i.encode() for i in ids]
+    assert sorted(calls) == ids
+    calls.clear()
+    assert list(views.encoded(encode)) == [i.encode() for i in ids] and calls == []
+    views.notify("update", b, update(name="x"), "Logical_Switch_Port")
+    assert rerendered(views, a, b, c) == {b.uuid}
+    assert list(views.encoded(encode)) == [i.encode() for i in ids]
+    assert calls == [str(b.uuid)]
+    views.notify("delete", c, None, "Logical_Switch_Port")
+    assert rerendered(views, a, b) == set()
+    assert list(views.encoded(encode)) == [i.encode() for i in sorted(
+        str(r.uuid) for r in (a, b))]
+    views.clear()
+    assert list(views.encoded(encode)) == []

@@ -31,8 +31,14 @@ from ovn_provider.api.http import (
     send_response,
     split_path,
 )
-from ovn_provider.errors import ApiError, LengthRequired, PayloadTooLarge, ServiceUnavailable
-from ovn_provider.ovn.nb import NbCommitError, NbUnavailable
+from ovn_provider.errors import (
+    ApiError,
+    BadRequest,
+    LengthRequired,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
+from ovn_provider.ovn.nb import NbCommitError, NbMalformed, NbUnavailable
 
 LOG = logging.getLogger("ovn_provider.api")
 
@@ -45,7 +51,8 @@ class RequestObserver(Protocol):
     def request(self, api: str, route: str, method: str, status: int,
                 seconds: float) -> None: ...
 
-#: Answer before the engine's 30 s read timeout gives up (compat spec 1.3, 9.8).
+#: Answer before the engine's 30 s read timeout gives up (docs/compatibility.md, "What the oVirt
+#: engine sends"; docs/compatibility.md, "Concurrency").
 DEADLINE = 28.0
 
 
@@ -115,7 +122,8 @@ class App:
             elif self.name == "identity" and response.status < 400:
                 body = "<identity response not logged>"  # token material, catalogues
             else:
-                body = mask_body(orjson.dumps(response.body))
+                raw = response.body
+                body = mask_body(raw if isinstance(raw, bytes) else orjson.dumps(raw))
             LOG.debug("From: %s Response: %d %s", request.client if request else
                       client_of(scope), response.status, body)
 
@@ -126,6 +134,8 @@ class App:
             return self._error(exc, request, None)
         except NbUnavailable as exc:
             return self._error(ServiceUnavailable(str(exc)), request, None)
+        except NbMalformed as exc:
+            return self._error(BadRequest(str(exc)), request, None)
         except NbCommitError as exc:
             LOG.error("NB refused the transaction of %s %s: %s", request.method,
                       request.raw_path, exc)

@@ -1,8 +1,9 @@
-"""`/v2.0/extensions`: exactly the aliases this provider implements (compat spec 3.13).
+"""`/v2.0/extensions`: exactly the aliases this provider implements (docs/compatibility.md,
+"Paths").
 
 An alias tied to a collection (`router`, `security-group`, ...) is listed only while that
 collection is served, so the list follows the registry in api/resources.py. `extraroute`
-is always listed (Q12).
+is always listed.
 """
 
 from __future__ import annotations
@@ -45,6 +46,25 @@ ALIASES: dict[str, tuple[str, str]] = {
                           "Enables to set tag on resources with standard attribute."),
     "tag-creation": ("Tag support for resource creation", "Allows to set tags on a "
                      "resource when it is created."),
+    "standard-attr-timestamp": ("Resource timestamps", "Adds created_at and updated_at "
+                                "fields to all Neutron resources that have Neutron "
+                                "standard attributes."),
+    "standard-attr-revisions": ("Resource revision numbers", "This extension will display "
+                                "the revision number of neutron resources."),
+    "revision-if-match": ("If-Match constraints based on revision_number", "Extension "
+                          "indicating that If-Match based on revision_number is supported."),
+    "network-ip-availability": ("Network IP Availability", "Provides IP availability data "
+                                "for each network and subnet."),
+    "extraroute-atomic": ("Atomically add/remove extra routes", "Edit extra routes of a "
+                          "router on server side by atomically adding/removing extra routes"),
+    "standard-attr-description": ("standard-attr-description", "Extension to add "
+                                  "descriptions to standard attributes"),
+    "net-mtu-writable": ("Network MTU (writable)", "Provides a writable MTU attribute for "
+                         "a network resource."),
+    "stateful-security-group": ("Stateful security group", "Indicates if the security "
+                                "group is stateful or not"),
+    "quotas": ("Quota management support", "Expose functions for quotas management per "
+               "project"),
 }
 
 
@@ -79,6 +99,15 @@ REQUIRES: dict[str, Callable[[Served], bool]] = {
     "ip-substring-filtering": _always,
     "standard-attr-tag": _always,
     "tag-creation": _always,
+    "standard-attr-timestamp": _always,
+    "standard-attr-revisions": _always,
+    "revision-if-match": _always,
+    "network-ip-availability": _serves("network-ip-availabilities", "list_all"),
+    "quotas": _always,
+    "extraroute-atomic": _serves("routers", "create"),
+    "standard-attr-description": _always,
+    "net-mtu-writable": _always,
+    "stateful-security-group": _serves("security-groups", "create"),
 }
 
 

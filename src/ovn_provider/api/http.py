@@ -1,5 +1,6 @@
 """Minimal ASGI plumbing shared by both APIs: request object, body reading, JSON and error
-responses in the Neutron envelope (compat spec 3.1-3.3), the request log."""
+responses in the Neutron envelope (docs/compatibility.md, "Errors"; docs/compatibility.md,
+"Paths"), the request log."""
 
 from __future__ import annotations
 
@@ -42,9 +43,34 @@ class Request:
         if not self.body.strip():
             raise BadRequest("Request body is empty; a JSON object is required")
         try:
-            return orjson.loads(self.body)
+            data = orjson.loads(self.body)
         except orjson.JSONDecodeError as exc:
             raise BadRequest(f"Malformed JSON in request body: {exc}") from None
+        where = nul_in(data)
+        if where is not None:
+            raise BadRequest(f"Invalid input for {where}. Reason: NUL characters are not "
+                             "allowed in strings.")
+        return data
+
+
+def nul_in(value: Any, where: str = "the request body") -> str | None:
+    """The name of the first key whose value (or which itself) holds a NUL character: the NB
+    cannot store one (docs/architecture.md, "Malformed transactions")."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return "an attribute name"
+            found = nul_in(item, key)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = nul_in(item, where)
+            if found is not None:
+                return found
+    return None
 
 
 @dataclass
@@ -57,8 +83,8 @@ class Response:
 
 
 def split_path(path: str) -> list[str]:
-    """Drop a trailing `.json` (any case, Q2, also before trailing slashes) and empty
-    segments (Q3)."""
+    """Drop a trailing `.json` (any case, also before trailing slashes) and empty
+    segments."""
     path = path.rstrip("/")
     if path.lower().endswith(".json"):
         path = path[:-5]

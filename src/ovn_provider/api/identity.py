@@ -1,4 +1,4 @@
-"""Identity API: Keystone v2.0 and v3 tokens, tenants, version documents (compat spec 2)."""
+"""Identity API: Keystone v2.0 and v3 tokens, tenants, version documents (docs/auth.md)."""
 
 from __future__ import annotations
 
@@ -187,7 +187,7 @@ class Identity:
         raise NotFound(f"The resource {req.raw_path} could not be found")
 
     def _caller_token(self, req: Request) -> None:
-        """No identity call requires a token (Q19); one that is sent must be valid."""
+        """No identity call requires a token; one that is sent must be valid."""
         token = req.header("x-auth-token")
         if token:
             self.check(token)

@@ -1,19 +1,38 @@
-"""Networking API v2.0 routing (compat spec 3.3, 3.6)."""
+"""Networking API v2.0 routing (docs/compatibility.md, "Paths")."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ovn_provider.api import extensions, query
+from ovn_provider.api import extensions, openapi, query, quotas
 from ovn_provider.api.http import Request, Response
 from ovn_provider.api.identity import Identity
 from ovn_provider.api.resources import Resource, all_resources
-from ovn_provider.errors import MethodNotAllowed, NotFound, Unauthorized
-from ovn_provider.neutron import tags
+from ovn_provider.errors import BadRequest, MethodNotAllowed, NotFound, Unauthorized
+from ovn_provider.neutron import tag_targets, tags
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.neutron.validate import body_root
+from ovn_provider.neutron.validate import body_list, body_root
+from ovn_provider.ovn.nb import IF_MATCH
+from ovn_provider.schema import check
 
 Body = dict[str, Any]
+
+
+def if_match_revision(header: str | None) -> int | None:
+    """The revision an `If-Match: revision_number=N` header requires (revision-if-match);
+    other entries (entity tags) are ignored, as Neutron does."""
+    if not header:
+        return None
+    for entry in header.split(","):
+        key, _, value = entry.strip().partition("=")
+        if key.strip() != "revision_number":
+            continue
+        text = value.strip()
+        if not text.isdigit():
+            raise BadRequest(f"Invalid revision_number in If-Match: {text!r} is not a "
+                             "non-negative integer")
+        return int(text)
+    return None
 
 
 class Networking:
@@ -22,6 +41,7 @@ class Networking:
         self.ctx = ctx
         self.identity = identity
         self.resources = {r.path: r for r in [*all_resources(), *(extra or [])]}
+        self._openapi: Body | None = None
 
     def versions(self) -> Body:
         return {"versions": [{"status": "CURRENT", "id": "v2.0", "links": [
@@ -33,6 +53,19 @@ class Networking:
             {"name": r.root, "collection": r.collection,
              "links": [{"rel": "self", "href": f"{base}{r.path}"}]}
             for r in self.resources.values()]}
+
+    def openapi(self) -> Body:
+        """The OpenAPI document of what this instance serves (api/openapi.py)."""
+        if self._openapi is None:
+            served = list(self.resources.values())
+            self._openapi = openapi.document(
+                [r.schema for r in served],
+                {r.path: sorted(r.actions) for r in served},
+                {r.path for r in served if r.path in tag_targets.FINDERS},
+                {r.path: {m for m, fn in (("POST", r.create), ("PUT", r.update),
+                                          ("DELETE", r.delete)) if fn is not None}
+                 for r in served})
+        return self._openapi
 
     def _authenticate(self, req: Request) -> None:
         token = req.header("x-auth-token")
@@ -51,6 +84,9 @@ class Networking:
         if seg[0] != "v2.0":
             raise NotFound(f"The resource {req.raw_path} could not be found")
         rest = seg[1:]
+        if rest == ["openapi"]:  # /v2.0/openapi.json: ".json" is dropped from every path
+            self._only(req, ("GET", "HEAD"))
+            return Response(200, self.openapi())
         if not rest:
             self._only(req, ("GET", "HEAD"))
             if req.header("x-auth-token"):
@@ -60,6 +96,8 @@ class Networking:
         name = rest[0]
         if name == "extensions":
             return self._extensions(req, rest[1:])
+        if name == "quotas":
+            return Response(200, quotas.handle(req.method, rest[1:], req.raw_path))
         if name == "tech":
             self._only(req, ("GET", "HEAD"))
             return Response(200, {r: self.resources[r].list_all(self.ctx)
@@ -67,7 +105,7 @@ class Networking:
                                   if r in self.resources})
         resource = self.resources.get(name)
         if resource is not None and len(rest) >= 3 and rest[2] == "tags" \
-                and resource.path in tags.COLLECTIONS:
+                and resource.path in tag_targets.FINDERS:
             return self._tags(req, resource, rest[1], rest[3:])
         if resource is None or len(rest) > 3:
             raise NotFound(f"The resource {req.raw_path} could not be found")
@@ -88,21 +126,40 @@ class Networking:
 
     def _collection(self, req: Request, r: Resource) -> Response:
         if req.method in ("GET", "HEAD"):
+            if not req.query and r.list_serialized is not None:
+                return Response(200, r.list_serialized(self.ctx),
+                                {"Content-Type": "application/json; charset=UTF-8"})
             items = r.list_all(self.ctx)
             return Response(200, query.apply(items, req.query, r.collection,
                                              self.ctx.cfg.url_filter_exception,
                                              f"{self.ctx.cfg.neutron_url}v2.0/", r.path))
         if req.method == "POST" and r.create is not None:
-            return Response(201, {r.root: r.create(self.ctx, body_root(req.json(), r.root))})
+            body = req.json()
+            if r.bulk is not None and isinstance(body, dict) and r.collection in body \
+                    and r.root not in body:
+                items = [check.body(r.schema, item, "POST")
+                         for item in body_list(body, r.collection)]
+                return Response(201, {r.collection: r.bulk(self.ctx, items)})
+            data = check.body(r.schema, body_root(body, r.root), "POST")
+            return Response(201, {r.root: r.create(self.ctx, data)})
         raise MethodNotAllowed(f"Method {req.method} is not allowed on {req.raw_path}")
 
     def _item(self, req: Request, r: Resource, ident: str) -> Response:
+        if req.method in ("PUT", "DELETE"):
+            token = IF_MATCH.set(if_match_revision(req.header("if-match")))
+            try:
+                return self._item_call(req, r, ident)
+            finally:
+                IF_MATCH.reset(token)
+        return self._item_call(req, r, ident)
+
+    def _item_call(self, req: Request, r: Resource, ident: str) -> Response:
         if req.method in ("GET", "HEAD") and r.show is not None:
             item = query.select_fields(r.show(self.ctx, ident), query.fields_of(req.query))
             return Response(200, {r.root: item})
         if req.method == "PUT" and r.update is not None:
-            return Response(200, {r.root: r.update(self.ctx, ident,
-                                                   body_root(req.json(), r.root))})
+            data = check.body(r.schema, body_root(req.json(), r.root), "PUT", ident)
+            return Response(200, {r.root: r.update(self.ctx, ident, data)})
         if req.method == "DELETE" and r.delete is not None:
             r.delete(self.ctx, ident)
             return Response(204)
@@ -111,28 +168,29 @@ class Networking:
     def _tags(self, req: Request, r: Resource, ident: str, rest: list[str]) -> Response:
         """`/{collection}/{id}/tags[/{tag}]` (standard-attr-tag). A tag may hold `/`
         (sent as %2F, which the server decodes): the rest of the path is the tag."""
+        find = tag_targets.FINDERS[r.path]
         if not rest:
             if req.method in ("GET", "HEAD"):
-                return Response(200, {"tags": tags.get(self.ctx, r.path, ident)})
+                return Response(200, {"tags": tags.get(self.ctx, find, ident)})
             if req.method == "PUT":
-                return Response(200, {"tags": tags.replace(self.ctx, r.path, ident,
+                return Response(200, {"tags": tags.replace(self.ctx, find, ident,
                                                            req.json())})
             if req.method == "POST":
-                return Response(201, {"tags": tags.add_many(self.ctx, r.path, ident,
+                return Response(201, {"tags": tags.add_many(self.ctx, find, ident,
                                                             req.json())})
             if req.method == "DELETE":
-                tags.clear(self.ctx, r.path, ident)
+                tags.clear(self.ctx, find, ident)
                 return Response(204)
         else:
             tag = "/".join(rest)
             if req.method in ("GET", "HEAD"):
-                tags.check(self.ctx, r.path, ident, tag)
+                tags.check(self.ctx, find, ident, tag)
                 return Response(204)
             if req.method == "PUT":
-                tags.add(self.ctx, r.path, ident, tag)
+                tags.add(self.ctx, find, ident, tag)
                 return Response(201)
             if req.method == "DELETE":
-                tags.remove(self.ctx, r.path, ident, tag)
+                tags.remove(self.ctx, find, ident, tag)
                 return Response(204)
         raise MethodNotAllowed(f"Method {req.method} is not allowed on {req.raw_path}")
 

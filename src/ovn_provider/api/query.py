@@ -1,4 +1,4 @@
-"""Listing controls (compat spec 3.5, 9.2): typed filters, fields, sorting, paging.
+"""Listing controls (docs/compatibility.md, "Listing"): typed filters, fields, sorting, paging.
 
 - A query key naming a top-level attribute is an equality filter, compared by the
   attribute's JSON type (integers as integers, booleans case-insensitively, strings
@@ -8,7 +8,7 @@
   `tags` (has all), `tags-any` (has one), `not-tags` (lacks one), `not-tags-any` (has
   none). A resource without tags has `[]`; an empty value is no constraint.
 - `fields`, `limit`, `marker`, `page_reverse`, `sort_key`, `sort_dir` and the configured
-  `url_filter_exception` keys are controls, never filters (D16).
+  `url_filter_exception` keys are controls, never filters.
 - The default order is by `id`, so paging is stable; `id` is always the last tie-breaker.
 
 The item dicts may be shared with a render cache: nothing here mutates them.
@@ -22,39 +22,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ovn_provider.errors import BadRequest
+from ovn_provider.schema import SCHEMAS
 
 Item = dict[str, Any]
 
 CONTROLS = frozenset({"fields", "limit", "marker", "page_reverse", "sort_key", "sort_dir"})
 
 #: Scalar attributes each collection reports (sort keys that are valid even on an empty
-#: list, or when an optional attribute such as `binding:host_id` is absent from a row).
-KNOWN_SCALARS: dict[str, frozenset[str]] = {
-    "networks": frozenset({
-        "id", "name", "tenant_id", "project_id", "status", "admin_state_up", "mtu",
-        "port_security_enabled", "shared", "router:external", "description",
-        "provider:network_type", "provider:physical_network", "provider:segmentation_id"}),
-    "subnets": frozenset({
-        "id", "name", "network_id", "cidr", "ip_version", "gateway_ip", "enable_dhcp",
-        "tenant_id", "project_id", "ipv6_address_mode", "ipv6_ra_mode", "description"}),
-    "ports": frozenset({
-        "id", "name", "network_id", "tenant_id", "project_id", "mac_address",
-        "port_security_enabled", "admin_state_up", "status", "device_id", "device_owner",
-        "description", "binding:host_id", "binding:vnic_type", "binding:vif_type"}),
-    "routers": frozenset({
-        "id", "name", "tenant_id", "project_id", "status", "admin_state_up",
-        "description"}),
-    "security_groups": frozenset({
-        "id", "name", "tenant_id", "project_id", "description", "created_at", "updated_at",
-        "revision_number", "stateful"}),
-    "security_group_rules": frozenset({
-        "id", "security_group_id", "direction", "ethertype", "protocol", "port_range_min",
-        "port_range_max", "remote_ip_prefix", "remote_group_id", "tenant_id", "project_id",
-        "description", "created_at", "updated_at", "revision_number"}),
-    "floatingips": frozenset({
-        "id", "floating_ip_address", "floating_network_id", "port_id", "fixed_ip_address",
-        "router_id", "status", "tenant_id", "project_id", "description"}),
-}
+#: list, or when an optional attribute such as `binding:host_id` is absent from a row): the
+#: sortable attributes of its schema.
+KNOWN_SCALARS: dict[str, frozenset[str]] = {s.collection: s.sortable for s in SCHEMAS.values()}
 
 FIXED_IP_KEYS = ("ip_address", "subnet_id", "ip_address_substr")
 TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from ovn_provider.neutron import tags
+from ovn_provider.neutron import tag_targets
 
 OTHER = "other"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
@@ -43,6 +43,10 @@ def networking(segments: list[str], actions: Mapping[str, Collection[str]]) -> s
         return {1: "/v2.0/extensions", 2: "/v2.0/extensions/{alias}"}.get(size, OTHER)
     if name == "tech":
         return "/v2.0/tech" if size == 1 else OTHER
+    if name == "quotas":
+        if size == 3 and rest[2] == "default":
+            return "/v2.0/quotas/{project_id}/default"
+        return {1: "/v2.0/quotas", 2: "/v2.0/quotas/{project_id}"}.get(size, OTHER)
     if name not in actions:
         return OTHER
     base = f"/v2.0/{name}"
@@ -50,7 +54,7 @@ def networking(segments: list[str], actions: Mapping[str, Collection[str]]) -> s
         return base
     if size == 2:
         return base + "/{id}"
-    if rest[2] == "tags" and name in tags.COLLECTIONS:
+    if rest[2] == "tags" and name in tag_targets.FINDERS:
         return base + ("/{id}/tags" if size == 3 else "/{id}/tags/{tag}")
     if size == 3 and rest[2] in actions[name]:
         return f"{base}/{{id}}/{rest[2]}"

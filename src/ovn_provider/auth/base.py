@@ -1,4 +1,6 @@
-"""The auth plugin interface (compat spec 1.4, 5.3) and the token-check cache (9.9)."""
+"""The auth plugin interface (docs/compatibility.md, "What the oVirt engine sends";
+docs/configuration.md) and the token-check cache (docs/compatibility.md, "Beyond the
+predecessor")."""
 
 from __future__ import annotations
 
@@ -6,8 +8,6 @@ import hashlib
 import threading
 import time
 from typing import Protocol
-
-from ovn_provider.config import Config
 
 
 class AuthPlugin(Protocol):
@@ -21,10 +21,6 @@ class AuthPlugin(Protocol):
     def create_token(self, user: str, password: str) -> str: ...
 
     def validate_token(self, token: str) -> bool: ...
-
-
-class PluginFactory(Protocol):
-    def __call__(self, cfg: Config) -> AuthPlugin: ...
 
 
 class TokenCache:

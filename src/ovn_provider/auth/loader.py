@@ -1,4 +1,4 @@
-"""Load the plugin named by `[AUTH] auth-plugin` (compat spec 5.3)."""
+"""Load the plugin named by `[AUTH] auth-plugin` (docs/configuration.md)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
-"""oVirt engine SSO auth plugins (compat spec 1.4, 5.3; defects D22, D23 fixed).
+"""oVirt engine SSO auth plugins (docs/compatibility.md, "What the oVirt engine sends";
+docs/configuration.md).
 
 `create_token` exchanges the user's password for an engine SSO token. `validate_token`
 asks SSO about the token: an inactive token is 401 "Token is not active.", a user who
 fails the plugin's authorisation check is 403 (never 401, so the engine does not retry).
-The caller (api/identity.py) caches successful checks only (compat spec 9.9).
+The caller (api/identity.py) caches successful checks only (docs/compatibility.md, "Beyond the
+predecessor").
 """
 
 from __future__ import annotations

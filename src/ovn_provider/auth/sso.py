@@ -1,8 +1,10 @@
-"""HTTP client for the oVirt engine's SSO and REST API (compat spec 1.4).
+"""HTTP client for the oVirt engine's SSO and REST API (docs/compatibility.md, "What the oVirt
+engine sends").
 
 Every call verifies TLS against `[OVIRT] ovirt-ca-file`, uses `[OVIRT] ovirt-auth-timeout`
 as the connect and the read timeout, and turns each failure into the status the engine
-expects (compat spec 1.1): a JSON `error` from SSO is 401, a timeout 504, any other
+expects (docs/compatibility.md, "What the oVirt engine sends"): a JSON `error` from SSO is 401, a
+timeout 504, any other
 transport, TLS or non-JSON failure 502. Passwords and tokens are never logged.
 
 Only the standard library is used (urllib + ssl). Environment proxies are ignored and

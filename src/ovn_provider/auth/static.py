@@ -1,4 +1,4 @@
-"""Static-token plugins (compat spec 5.3): for tests and trials, never for production."""
+"""Static-token plugins (docs/configuration.md): for tests and trials, never for production."""
 
 from __future__ import annotations
 

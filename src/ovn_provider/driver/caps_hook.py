@@ -1,4 +1,4 @@
-"""vdsm `after_get_caps` hook (compat spec 6.2): report the OVS system-id to the engine.
+"""vdsm `after_get_caps` hook (docs/driver.md): report the OVS system-id to the engine.
 
 The engine reads `openstack_binding_host_ids.OVIRT_PROVIDER_OVN` from the host's
 capabilities and sends it as the port's `binding:host_id`. The hook must never break
@@ -22,7 +22,7 @@ PLUGIN_TYPE = "OVIRT_PROVIDER_OVN"
 TEST_HOST_ID = "6bba738b-58be-4b4b-9ee1-c822113606c9"
 JSON_ENV = "_hook_json"
 OVS_CTL = "/usr/share/openvswitch/scripts/ovs-ctl"
-# Exactly what the sudoers rule of spec 6.3 permits.
+# Exactly what the sudoers rule of docs/driver.md permits.
 SYSTEM_ID_CMD = ("sudo", "-n", "/usr/bin/ovs-vsctl", "get", "Open_vSwitch", ".",
                  "external_ids:system-id")
 

@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="timeout of each database command (default 10)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    cfg = sub.add_parser("configure", help="write the ovn-controller settings (spec 6.4)")
+    cfg = sub.add_parser("configure", help="write the ovn-controller settings (docs/driver.md)")
     cfg.add_argument("--central-ip", required=True, metavar="IP[,IP...]",
                      help="OVN central (SB) address; several for a clustered SB")
     tunnel = cfg.add_mutually_exclusive_group(required=True)

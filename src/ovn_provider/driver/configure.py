@@ -4,7 +4,7 @@ Restart modes:
 - `controller` (default): restart ovn-controller through the service manager when
   something changed; without one, say so (a running ovn-controller follows the OVS
   database by itself, so the new settings still take effect).
-- `host`: the full sequence of `vdsm-tool ovn-config` (spec 6.4): restart ovsdb-server
+- `host`: the full sequence of `vdsm-tool ovn-config` (docs/driver.md): restart ovsdb-server
   before the keys are written, then enable and restart openvswitch, openvswitch-ipsec and
   ovn-controller, in that order, whether or not anything changed.
 - `none`: touch no service.

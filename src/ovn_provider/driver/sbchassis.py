@@ -1,4 +1,4 @@
-"""`remove-chassis`: delete a stale chassis from the Southbound database (spec 6.5).
+"""`remove-chassis`: delete a stale chassis from the Southbound database (docs/driver.md).
 
 A chassis matches when its `name` (the host's system-id) or its `hostname` equals the
 argument. Its Chassis_Private row goes in the same transaction; its Encap rows are not
@@ -22,7 +22,7 @@ SB_SOCKETS = ("/var/run/ovn/ovnsb_db.sock", "/var/run/openvswitch/ovnsb_db.sock"
 
 def default_sb_remote(environ: Mapping[str, str],
                       exists: Callable[[str], bool] = os.path.exists) -> str:
-    """$OVN_SB_DB, else the modern socket, else the predecessor's socket (D26)."""
+    """$OVN_SB_DB, else the modern socket, else the predecessor's socket."""
     if environ.get("OVN_SB_DB"):
         return environ["OVN_SB_DB"]
     for path in SB_SOCKETS:

@@ -1,4 +1,4 @@
-"""What `configure` writes: the OVS settings of compat spec section 6.4, computed purely.
+"""What `configure` writes: the OVS settings of docs/driver.md, computed purely.
 
 No I/O here: `desired_settings(config)` turns validated options into the exact
 `(column, key) -> value` map that the plan compares with the database.
@@ -60,7 +60,7 @@ PRIVATE_KEY = other("private_key")
 CERTIFICATE = other("certificate")
 CA_CERT = other("ca_cert")
 
-# The eight keys `vdsm-tool ovn-config` sets and `ovn-unconfigure` removes (spec 6.4).
+# The eight keys `vdsm-tool ovn-config` sets and `ovn-unconfigure` removes (docs/driver.md).
 LEGACY_KEYS = (OVN_REMOTE, ENCAP_TYPE, ENCAP_IP, REMOTE_PROBE, OPENFLOW_PROBE,
                PRIVATE_KEY, CERTIFICATE, CA_CERT)
 
@@ -179,7 +179,7 @@ def desired_settings(config: ControllerConfig) -> dict[Key, str]:
 
 
 def controller_opts(pki: Pki) -> str:
-    """The content of /etc/sysconfig/ovn-controller (spec 6.4 step 4)."""
+    """The content of /etc/sysconfig/ovn-controller (docs/driver.md)."""
     return (f'OVN_CONTROLLER_OPTS="--ovn-controller-ssl-key={pki.key} '
             f'--ovn-controller-ssl-cert={pki.cert} '
             f'--ovn-controller-ssl-ca-cert={pki.ca_cert}"\n')

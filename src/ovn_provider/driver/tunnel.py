@@ -1,4 +1,4 @@
-"""The tunnel address: an IP as given, or the address of a vdsm network (spec 6.4).
+"""The tunnel address: an IP as given, or the address of a vdsm network (docs/driver.md).
 
 vdsm reports its networks in the host capabilities (`vdsm-client Host getCapabilities`):
 `networks.<name>.addr` (IPv4) and `networks.<name>.ipv6addrs` (`addr/prefix` strings).

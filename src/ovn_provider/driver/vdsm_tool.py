@@ -1,4 +1,4 @@
-"""`vdsm-tool ovn-config` / `vdsm-tool ovn-unconfigure` (compat spec 6.4).
+"""`vdsm-tool ovn-config` / `vdsm-tool ovn-unconfigure` (docs/driver.md).
 
 packaging/vdsm/tool/ovn_config.py is installed as `<sitelib>/vdsm/tool/ovn_config.py`
 (replacing the predecessor's module) and re-exports the two commands below. vdsm-tool

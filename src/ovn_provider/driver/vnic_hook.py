@@ -1,4 +1,4 @@
-"""vdsm `before_device_create` / `before_nic_hotplug` hook (compat spec 6.1).
+"""vdsm `before_device_create` / `before_nic_hotplug` hook (docs/driver.md).
 
 vdsm runs the hook with the vNIC's custom properties in the environment and the device
 XML in the file named by `_hook_domxml`; the hook rewrites that file in place.

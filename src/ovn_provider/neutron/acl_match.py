@@ -1,5 +1,5 @@
 """The pure part of security group rules: validating a rule request and turning it into
-an OVN ACL match string (compat spec 3.12, 4.9, D10, D39).
+an OVN ACL match string (docs/security-groups.md).
 
 Nothing here touches the NB. `parse_rule` checks and normalises a request body and
 returns a `Rule`; `Rule.match(pg_name, remote_pg_name)` builds the exact match string
@@ -28,11 +28,12 @@ PORT_TERM = {INGRESS: "outport", EGRESS: "inport"}
 REMOTE_FIELD = {INGRESS: "src", EGRESS: "dst"}
 ETHER_TERM = {IPV4: "ip4", IPV6: "ip6"}
 
-#: Every rule ACL: priority and action (spec 4.9).
+#: Every rule ACL: priority and action (docs/security-groups.md).
 RULE_PRIORITY = 1001
 RULE_ACTION = "allow-related"
+STATELESS_ACTION = "allow-stateless"  # the rules of a group with stateful: false
 
-#: Protocol names Neutron accepts, with their IP protocol numbers (spec 4.9 table).
+#: Protocol names Neutron accepts, with their IP protocol numbers (docs/security-groups.md table).
 PROTOCOLS: dict[str, int] = {
     "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "icmp": 1, "igmp": 2,
     "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58, "icmpv6": 58,
@@ -43,10 +44,6 @@ PROTOCOLS: dict[str, int] = {
 PORT_PROTOCOLS = {6: "tcp", 17: "udp", 132: "sctp"}
 ICMP_NUMBERS = (1, 58)
 
-CREATE_KEYS = frozenset({
-    "security_group_id", "direction", "protocol", "ethertype", "port_range_min",
-    "port_range_max", "remote_ip_prefix", "remote_group_id", "description", "tenant_id",
-    "project_id"})
 MANDATORY = ("security_group_id", "direction")
 
 _NUMBER = re.compile(r"^\s*[-+]?\d+\s*$")
@@ -69,7 +66,8 @@ class Rule:
     description: str | None = None
 
     def match(self, pg_name: str, remote_pg_name: str | None = None) -> str:
-        """The ACL match (spec 4.9): direction, ethertype, remote prefix, remote group,
+        """The ACL match (docs/security-groups.md): direction, ethertype, remote prefix, remote
+        group,
         protocol terms, joined with ` && `."""
         ether = ETHER_TERM[self.ethertype]
         side = REMOTE_FIELD[self.direction]
@@ -110,7 +108,7 @@ class Rule:
 # -- field validators ------------------------------------------------------------------------
 def protocol_number(value: Any) -> tuple[str, int] | None:
     """(protocol as stored/echoed, IP protocol number) for a request value; None when no
-    protocol is given. Integers are echoed as decimal strings (spec 3.12)."""
+    protocol is given. Integers are echoed as decimal strings (docs/security-groups.md)."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -140,7 +138,7 @@ def _unsupported(value: Any) -> BadRequest:
 
 
 def port_value(value: Any, key: str) -> int | None:
-    """An integer or numeric string; None and -1 mean unset ("any", D10)."""
+    """An integer or numeric string; None and -1 mean unset ("any")."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -173,7 +171,7 @@ def direction(value: Any) -> str:
 
 
 def remote_prefix(value: Any, ether: str) -> str | None:
-    """The CIDR in its network form; its family must match the ethertype (D39)."""
+    """The CIDR in its network form; its family must match the ethertype."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -201,6 +199,9 @@ def _check_ports(proto: int | None, low: int | None, high: int | None) -> None:
             if port is not None and not 0 <= port <= 65535:
                 raise BadRequest(f"Invalid value for port {port}: {key} must be between 0 "
                                  "and 65535, or -1 for any")
+        if high is not None and low is None:
+            raise BadRequest("For TCP/UDP/SCTP protocols, port_range_max is given without "
+                             "port_range_min")
         if low is not None and high is not None and low > high:
             raise BadRequest("For TCP/UDP/SCTP protocols, port_range_min must be <= "
                              "port_range_max")
@@ -230,9 +231,6 @@ def _text(value: Any, key: str, max_len: int = 255) -> str:
 
 def parse_rule(data: dict[str, Any]) -> Rule:
     """Validate a rule POST body (the object under `security_group_rule`)."""
-    extra = sorted(set(data) - CREATE_KEYS)
-    if extra:
-        raise BadRequest(f"Invalid data found: {', '.join(extra)}")
     for key in MANDATORY:
         if data.get(key) is None:
             raise BadRequest(f"Mandatory data {key} is missing")

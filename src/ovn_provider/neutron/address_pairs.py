@@ -1,11 +1,11 @@
-"""Allowed address pairs of a port (compat spec 9.6, the `allowed-address-pairs` alias).
+"""Allowed address pairs of a port (docs/nb-layout.md, the `allowed-address-pairs` alias).
 
 A pair is an IP address or CIDR, optionally with a MAC; without one it is the port's own
 MAC, whatever that MAC is later. Pairs are recorded in the LSP's
 `external_ids:ovirt_allowed_address_pairs` as "ip[,mac] ip[,mac] ..." (a MAC is recorded
 only when it was given). What OVN enforces (docs/nb-layout.md):
 
-- port security is MAC-only (Q27), so a pair with the port's own MAC needs nothing more:
+- port security is MAC-only, so a pair with the port's own MAC needs nothing more:
   the VM may already use any IP from its MAC;
 - a pair with a foreign MAC adds the `port_security` entry "<mac> <ip> ..." (that MAC,
   only from and to those IPs) and the `addresses` entry `unknown`: OVN floods frames
@@ -124,7 +124,7 @@ def foreign(pairs: Sequence[Pair], port_mac: str) -> dict[str, list[str]]:
 
 
 def port_security(port_mac: str, pairs: Sequence[Pair], security: bool) -> list[str]:
-    """The LSP `port_security` column: the port's MAC (Q27) and one entry per foreign MAC."""
+    """The LSP `port_security` column: the port's MAC and one entry per foreign MAC."""
     if not security:
         return []
     return [port_mac, *(" ".join([mac, *ips]) for mac, ips in foreign(pairs, port_mac).items())]

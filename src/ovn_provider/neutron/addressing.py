@@ -1,6 +1,6 @@
 """A port's addresses on its network: which IPs it gets and how they are written to the LSP.
 
-Layout (compat spec 4.6, 9.4):
+Layout (docs/nb-layout.md; docs/compatibility.md, "Beyond the predecessor"):
 - no subnet on the network, or `fixed_ips: []`: `addresses = ["<mac>"]`;
 - only automatic addresses: `addresses = ["<mac> dynamic"]`, and the provider writes the
   address it picked into `dynamic_addresses` in the same transaction (ovn-northd keeps a
@@ -23,7 +23,7 @@ from ovn_provider.neutron import ipam, subnet_order, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.validate import IPAddress, IPNetwork
-from ovn_provider.ovn.index import NbIdl, set_contains, set_uuids, verify
+from ovn_provider.ovn.index import NbIdl, committed_data, lsp_ips, set_contains, set_uuids, verify
 
 
 @dataclass
@@ -76,10 +76,6 @@ class Plan:
     dhcpv4: Any | None = None
     dhcpv6: Any | None = None
 
-    @property
-    def fixed_subnets(self) -> str:
-        return " ".join(f"{ip}={row.uuid}" for ip, row in self.ips)
-
 
 def lock_switch(idl: NbIdl, ls: Any) -> None:
     """Make the address and MAC checks of the open transaction on `ls` race-free against
@@ -114,7 +110,8 @@ class Allocator:
         self.ignore = ignore
         tokens = ls.other_config.get(L.LS_EXCLUDE_IPS, "").split()
         # The ranges that keep OVN's allocation inside a subnet's allocation_pools reserve
-        # nothing: fixed IPs outside the pools are allowed, as in Neutron (spec 9.11).
+        # nothing: fixed IPs outside the pools are allowed, as in Neutron (docs/compatibility.md,
+        # "Beyond the predecessor").
         pooled: set[str] = set()
         for row in view.subnets_of(idl, ls):
             pools = ipam.parse_pools(row.external_ids.get(L.DHCP_POOLS))
@@ -123,6 +120,11 @@ class Allocator:
                 pooled.update(ipam.exclude_text_for_pools(info.net, pools).split())
         self.exclude = ipam.parse_exclude_ips(" ".join(t for t in tokens if t not in pooled))
         self.claimed: set[str] = set()
+        # Claims of earlier ports in this transaction (a bulk create), by owner: a port
+        # being updated (`ignore`) keeps its own; a new port is its own owner.
+        self.owner: Any = ignore if ignore is not None else object()
+        self.shared: dict[str, Any] = \
+            idl.txn_claims.setdefault(f"ip:{ls.uuid}", {}) if idl.txn is not None else {}
 
     def owner_on_switch(self, ip: IPAddress) -> bool:
         owners = self.idl.addresses.by_ip.get(str(ip), ())
@@ -145,15 +147,17 @@ class Allocator:
         return False
 
     def taken(self, ip: IPAddress, gateway: IPAddress | None) -> bool:
-        return (str(ip) in self.claimed or ip == gateway or ipam.excluded(ip, self.exclude)
+        text = str(ip)
+        return (text in self.claimed or self.shared.get(text, self.owner) != self.owner
+                or ip == gateway or ipam.excluded(ip, self.exclude)
                 or self.owner_on_switch(ip))
 
     def claim(self, ip: IPAddress) -> None:
         self.claimed.add(str(ip))
+        self.shared[str(ip)] = self.owner
 
 
 def _row_ips(lsp: Any) -> set[str]:
-    from ovn_provider.ovn.index import lsp_ips
 
     return lsp_ips(lsp)[0]
 
@@ -380,7 +384,7 @@ def fixed_ips(idl: NbIdl, lsp: Any, ips: list[str], find: Callable[[str], Any | 
 
 
 def _dhcp_refs(idl: NbIdl, lsp: Any) -> list[Any]:
-    if lsp._data is None or lsp._changes or lsp._mutations:  # written in this transaction
+    if committed_data(lsp) is None:  # written in this transaction
         return [*lsp.dhcpv4_options, *lsp.dhcpv6_options]
     table = view.rows(idl, L.DHCP)
     return [table.get(ref) for ref in

@@ -1,4 +1,4 @@
-"""The `Default` and `DropAll` port groups and their standard ACLs (compat spec 4.8).
+"""The `Default` and `DropAll` port groups and their standard ACLs (docs/security-groups.md).
 
 They must exist before the first port with port security is written; existing groups are
 never rewritten. `ensure(w)` creates whichever is missing inside the caller's transaction.

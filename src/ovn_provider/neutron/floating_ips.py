@@ -1,4 +1,4 @@
-"""Floating IPs (compat spec 9.5, Q11).
+"""Floating IPs (docs/routers.md).
 
 Layout (docs/routers.md):
 - the floating IP itself is a record on the floating network's LS,
@@ -21,7 +21,7 @@ from typing import Any
 
 from ovn_provider.config import Config
 from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFeature
-from ovn_provider.neutron import addressing, ipam, tags, view
+from ovn_provider.neutron import addressing, ipam, networks, stamps, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
@@ -77,6 +77,7 @@ def render(ctx: Ctx, rec: Record, assoc: tuple[Any, Any] | None) -> dict[str, An
         "project_id": ctx.cfg.tenant_id,
         "description": rec.description,
         "tags": tags.of(rec.ls.external_ids, L.LS_FIP_TAGS_PREFIX + rec.id),
+        **stamps.fip_shown(rec.ls.external_ids, rec.id),
     }
 
 
@@ -92,6 +93,11 @@ def _get(idl: NbIdl, fip_id: str) -> Record:
     if rec is None:
         raise NotFound(f"Floating IP {fip_id} could not be found")
     return rec
+
+
+def records(idl: NbIdl) -> dict[str, Record]:
+    """Every floating IP by id (the replica locked by the caller)."""
+    return view.cached(idl, "fip_records", _records)
 
 
 def record(idl: NbIdl, fip_id: str) -> Record | None:
@@ -158,9 +164,7 @@ def release_port(w: Writer, cfg: Config, port_id: str) -> None:
 
 
 def _associate(ctx: Ctx, w: Writer, rec: Record, port_id: str, wanted: str | None) -> None:
-    from ovn_provider.neutron import ports
-
-    lsp = ports.find(w.idl, port_id)
+    lsp = view.api_port(w.idl, port_id)
     if lsp is None:
         raise BadRequest(f"Port {port_id} does not exist")
     if lsp.type == "router":
@@ -237,7 +241,6 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         raise BadRequest("fixed_ip_address cannot be specified without a port_id")
 
     def write(w: Writer) -> str:
-        from ovn_provider.neutron import networks
 
         ls = networks.find(w.idl, v["network_id"])
         if ls is None:
@@ -275,6 +278,8 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             ls.setkey("external_ids", L.LS_FIP_DESCRIPTION_PREFIX + fid, v["description"])
         if tag_list:
             ls.setkey("external_ids", L.LS_FIP_TAGS_PREFIX + fid, tags.encode(tag_list))
+        for key, value in stamps.fip_new(fid).items():
+            ls.setkey("external_ids", key, value)
         RC.exclude_add(ls, rec.ip)
         if v.get("port_id"):
             _associate(ctx, w, rec, v["port_id"], v.get("fixed_ip"))
@@ -290,6 +295,8 @@ def update(ctx: Ctx, fip_id: str, data: dict[str, Any]) -> dict[str, Any]:
     def write(w: Writer) -> None:
         rec = _get(w.idl, fip_id)
         verify(rec.ls, "external_ids")  # the floating IP deleted meanwhile: TRY_AGAIN
+        stamps.fip_check(w, rec.ls, fip_id)
+        stamps.fip_touch(w, rec.ls, fip_id)
         current = _nats(w.idl).get(fip_id)
         current_port = current[0].external_ids.get(L.NAT_FIP_PORT) if current else None
         if "port_id" in v:
@@ -327,10 +334,12 @@ def update(ctx: Ctx, fip_id: str, data: dict[str, Any]) -> dict[str, Any]:
 def delete(ctx: Ctx, fip_id: str) -> None:
     def write(w: Writer) -> None:
         rec = _get(w.idl, fip_id)
+        stamps.fip_check(w, rec.ls, fip_id)
         _disassociate(ctx, w, fip_id)
         RC.exclude_remove(rec.ls, rec.ip)
         rec.ls.delkey("external_ids", L.LS_FIP_PREFIX + fip_id)
-        for prefix in (L.LS_FIP_DESCRIPTION_PREFIX, L.LS_FIP_TAGS_PREFIX):
+        for prefix in (L.LS_FIP_DESCRIPTION_PREFIX, L.LS_FIP_TAGS_PREFIX,
+                       L.LS_FIP_STAMP_PREFIX):
             if prefix + fip_id in rec.ls.external_ids:
                 rec.ls.delkey("external_ids", prefix + fip_id)
 

@@ -1,4 +1,4 @@
-"""The NB layout contract shared with ovirt-provider-ovn (compat spec section 4).
+"""The NB layout contract shared with ovirt-provider-ovn (docs/nb-layout.md).
 
 Every external_ids / options / other_config key and naming rule the provider reads or
 writes is defined here, so the compatibility surface is visible in one place. Keys this
@@ -25,8 +25,10 @@ STATIC_ROUTE = "Logical_Router_Static_Route"
 LS_NAME = "ovirt_network_name"
 LS_MTU = "mtu"
 LS_PORT_SECURITY = "ovirt_port_security"
-LS_DESCRIPTION = "ovirt_description"  # NEW (spec 9.10/9.11): network description
-# NEW (spec 9.8): a counter bumped by every transaction that hands out or checks addresses
+# NEW (docs/compatibility.md, "Beyond the predecessor"): network description
+LS_DESCRIPTION = "ovirt_description"
+# NEW (docs/compatibility.md, "Concurrency"): a counter bumped by every transaction that hands out
+# or checks addresses
 # or MACs on the switch, which verifies it: concurrent writers (other provider instances)
 # then retry on the fresh replica instead of handing out one address twice.
 LS_ADDRESS_SERIAL = "ovirt_address_serial"
@@ -40,11 +42,11 @@ LSP_NIC_NAME = "ovirt_nic_name"  # presence marks an oVirt port
 LSP_DEVICE_ID = "ovirt_device_id"
 LSP_DEVICE_OWNER = "ovirt_device_owner"
 LSP_SECURITY_GROUPS = "ovirt_security_groups"
-LSP_BINDING_HOST = "ovirt_binding_host_id"  # NEW in the spec (4.3)
+LSP_BINDING_HOST = "ovirt_binding_host_id"  # NEW (docs/nb-layout.md)
 LSP_NETWORK_ID = "ovirt_network_id"  # NEW: owning LS UUID, a lookup hint only
 LSP_DESCRIPTION = "ovirt_description"  # NEW: port description
 LSP_FIXED_SUBNETS = "ovirt_fixed_subnets"  # NEW: "ip=subnet_uuid ..." for fixed IPs
-# NEW (spec 9.6): allowed address pairs, "ip[,mac] ..." (ip: address or CIDR; no mac: the
+# NEW (docs/nb-layout.md): allowed address pairs, "ip[,mac] ..." (ip: address or CIDR; no mac: the
 # port's own). Foreign MACs also appear in port_security / addresses (address_pairs.py).
 LSP_ADDRESS_PAIRS = "ovirt_allowed_address_pairs"
 # Logical_Switch_Port.options
@@ -74,10 +76,10 @@ DHCP_DESCRIPTION = "ovirt_description"  # NEW
 
 # Logical_Router.external_ids
 LR_GATEWAY_PORT = "ovirt_gateway_port"
-LR_ENABLE_SNAT = "ovirt_enable_snat"  # NEW (spec 9.5): "True"/"False"; absent means False
+LR_ENABLE_SNAT = "ovirt_enable_snat"  # NEW (docs/routers.md): "True"/"False"; absent means False
 LR_DESCRIPTION = "ovirt_description"  # NEW: router description
 
-# Routers, NAT and floating IPs (spec 9.5; docs/routers.md)
+# Routers, NAT and floating IPs (docs/routers.md)
 GATEWAY_CHASSIS = "Gateway_Chassis"
 LS_ROUTER_EXTERNAL = "ovirt_router_external"  # NEW: LS.external_ids, "True" = router:external
 # NEW: LS.external_ids of the floating network, one key per floating IP:
@@ -97,16 +99,20 @@ LS_FIP_TAGS_PREFIX = "ovirt_floating_ip_tags:"  # NEW: "<prefix><fip id>" = tags
 
 # Port_Group
 PG_DEFAULT = "Default"
+#: The name Neutron clients look for: the `Default` group is shown under it
+#: (docs/security-groups.md, "The default group").
+PG_DEFAULT_SHOWN = "default"
 PG_DROP_ALL = "DropAll"
 PG_NAME = "ovirt_sec_group_name"
-# Port_Group.external_ids (spec 4.3)
+# Port_Group.external_ids (docs/nb-layout.md)
 PG_DESCRIPTION = "ovirt_description"
 PG_TENANT = "ovirt_tenant_id"
 PG_PROJECT = "ovirt_project_id"
 PG_CREATED = "ovirt_created_at"  # naive UTC ISO-8601 with microseconds; a trailing Z is read
 PG_UPDATED = "ovirt_updated_at"
+PG_STATEFUL = "ovirt_stateful"  # "False" for a stateless group (allow-stateless ACLs)
 PG_REVISION = "ovirt_revision_number"  # decimal, from 1, +1 on any change to group or rules
-# ACL.external_ids (spec 4.3, 4.9)
+# ACL.external_ids (docs/nb-layout.md; docs/security-groups.md)
 ACL_GROUP = "ovirt_port_group_id"  # owning PG name (old data: PG name or UUID)
 ACL_REMOTE_GROUP = "ovirt_remote_group_id"  # remote PG name (old data: name or UUID)
 ACL_ETHERTYPE = "ovirt_ethertype"
@@ -172,3 +178,12 @@ def ipv6_mode(text: str | None) -> str | None:
     if not text:
         return None
     return text.strip().replace("_", "-")
+
+# Standard attributes of every other resource (docs/nb-layout.md, "Timestamps and
+# revisions"): the same keys as a Port_Group's, in the external_ids of the LS (network),
+# DHCP_Options (subnet), LSP (port), LR (router) and ACL (rule). A floating IP keeps
+# "<revision> <created> <updated>" under "<prefix><fip id>" on its floating network's LS.
+STAMP_CREATED = PG_CREATED
+STAMP_UPDATED = PG_UPDATED
+STAMP_REVISION = PG_REVISION
+LS_FIP_STAMP_PREFIX = "ovirt_floating_ip_stamp:"

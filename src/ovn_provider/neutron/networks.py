@@ -1,11 +1,13 @@
-"""Networks: Logical_Switch rows (compat spec 3.7, 4.4)."""
+"""Networks: Logical_Switch rows (docs/compatibility.md, "Networks, subnets, ports"; docs/nb-
+layout.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict
-from ovn_provider.neutron import addressing, ipam, tags, view
+from ovn_provider.neutron import addressing, bulk, ipam, stamps, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
@@ -35,6 +37,7 @@ def render(ctx: Ctx, ls: Any, subnets: list[Any], localnet: Any | None) -> dict[
         "router:external": L.parse_bool(ext.get(L.LS_ROUTER_EXTERNAL), False),
         "description": ext.get(L.LS_DESCRIPTION, ""),
         "tags": tags.of(ext),
+        **stamps.shown(ext),
     }
     if localnet is not None:
         tag = localnet.tag[0] if localnet.tag else None
@@ -152,7 +155,7 @@ KEEP: Any = object()
 def _provider_change(data: dict[str, Any], creating: bool
                      ) -> tuple[str, str, int | None] | None | Any:
     """The wanted physical network: a (type, physnet, vlan) triple, None for "none" (an
-    overlay), or KEEP. Keys that are absent keep the current state (D5); only an explicit
+    overlay), or KEEP. Keys that are absent keep the current state; only an explicit
     null `provider:physical_network` or `provider:network_type` removes it."""
     given = {key: data[key] for key in PROVIDER_KEYS if key in data}
     if any(value is not None for value in given.values()):
@@ -186,13 +189,16 @@ def _set_localnet(w: Writer, ls: Any, existing: Any | None,
 
 
 # -- writes ----------------------------------------------------------------------------
-def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
+    """Validate a POST body; the returned write function inserts the object into an
+    open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
+    (or a callable giving it after the commit)."""
     values = _validate(ctx, data, creating=True)
     tagged = tags.create_ext(data)
 
     def write(w: Writer) -> Any:
         ext = {L.LS_NAME: values["name"], L.LS_PORT_SECURITY: L.true_text(values["port_security"]),
-               **tagged}
+               **tagged, **stamps.new()}
         if "mtu" in values:
             ext[L.LS_MTU] = str(values["mtu"])
         if values.get("description"):
@@ -204,8 +210,11 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             _set_localnet(w, ls, None, values["provider"])
         return w.real_uuid(ls)
 
-    resolve = ctx.nb.transact(write)
-    return show(ctx, str(resolve()))
+    return write
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return bulk.create_one(ctx, prepare_create, show, data)
 
 
 def update(ctx: Ctx, network_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -213,6 +222,7 @@ def update(ctx: Ctx, network_id: str, data: dict[str, Any]) -> dict[str, Any]:
 
     def write(w: Writer) -> None:
         ls = _get(w.idl, network_id)
+        stamps.check(w, ls)
         ext = dict(ls.external_ids)
         if "name" in values:
             ext[L.LS_NAME] = values["name"]
@@ -231,6 +241,7 @@ def update(ctx: Ctx, network_id: str, data: dict[str, Any]) -> dict[str, Any]:
             ls.external_ids = ext
         if "provider" in values:
             _set_localnet(w, ls, view.localnet_of(w.idl, ls), values["provider"])
+        stamps.touch(w, ls)
 
     ctx.nb.transact(write)
     return show(ctx, network_id)
@@ -277,6 +288,7 @@ def router_ports(idl: NbIdl, ls: Any) -> list[tuple[Any, Any]]:
 def delete(ctx: Ctx, network_id: str) -> None:
     def write(w: Writer) -> None:
         ls = _get(w.idl, network_id)
+        stamps.check(w, ls)
         localnet = view.localnet_of(w.idl, ls)
         ls.verify("ports")  # a port added meanwhile by another instance: TRY_AGAIN, recheck
         if set_size(ls, "ports") - (1 if localnet is not None else 0) > 0:

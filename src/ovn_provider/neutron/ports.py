@@ -1,273 +1,44 @@
-"""Ports: Logical_Switch_Port rows (compat spec 3.9, 4.6, 8 D1/D9/D14/D17-D19/D33/D37)."""
+"""Ports: Logical_Switch_Port rows (docs/compatibility.md, "Networks, subnets, ports"; docs/nb-
+layout.md; docs/compatibility.md, "Beyond the predecessor")."""
 
 from __future__ import annotations
 
-import ipaddress
 import random
-import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
 from ovn_provider.neutron import address_pairs as AP
-from ovn_provider.neutron import addressing, default_groups, floating_ips, ipam, tags, view
+from ovn_provider.neutron import (
+    addressing,
+    bulk,
+    floating_ips,
+    ipam,
+    networks,
+    port_groups,
+    port_view,
+    stamps,
+    tags,
+    view,
+)
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.neutron.validate import IPNetwork
-from ovn_provider.ovn.index import NbIdl, verify
+from ovn_provider.neutron.port_view import render_one
+from ovn_provider.ovn.index import NbIdl, set_contains
 from ovn_provider.ovn.nb import Writer
 
 ROUTER_FIXED = ("mac_address", "fixed_ips", "device_owner", "device_id")
 
 
-# -- reading --------------------------------------------------------------------------------
-def col(row: Any, column: str) -> Any:
-    """`getattr(row, column)` for a column of strings, integers or booleans (maps and sets
-    of them included), read straight from the replica's datum. python-ovs rebuilds and
-    re-validates a datum on every attribute access (~50 us), which made listing 5,000
-    ports take seconds. Rows with pending changes take the exact, slow path. Reference
-    columns must not be read this way (they would give UUIDs, not rows)."""
-    return columns(row, (column,))[column]
-
-
-def columns(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    """Several columns at once, as `col` reads them."""
-    data = row._data
-    if data is None or row._changes or row._mutations:
-        return {name: getattr(row, name) for name in names}
-    out: dict[str, Any] = {}
-    for name in names:
-        datum = data.get(name)
-        if datum is None:
-            out[name] = getattr(row, name)
-            continue
-        values = datum.values
-        kind = datum.type
-        if kind.value is not None:  # a map
-            out[name] = {k.value: v.value for k, v in values.items()}
-        elif kind.n_min == 1 and kind.n_max == 1:  # a scalar
-            out[name] = next(iter(values)).value if values else kind.key.default()
-        elif len(values) < 2:
-            out[name] = [atom.value for atom in values]
-        else:
-            out[name] = sorted(atom.value for atom in values)
-    return out
-
-
-LSP_COLUMNS = ("external_ids", "type", "name", "addresses", "dynamic_addresses",
-               "port_security", "enabled", "up", "options")
-
-
-def _ipv4_int(text: str) -> int | None:
-    """A dotted-quad IPv4 address as an integer, ~50x faster than ipaddress."""
-    if text.count(".") != 3:
-        return None
-    try:
-        return int.from_bytes(socket.inet_aton(text), "big")
-    except OSError:
-        return None
-
-
-class Relations:
-    """What rendering a port needs besides its own row, computed once per list."""
-
-    def __init__(self, idl: NbIdl, single: Any | None = None) -> None:
-        self.idl = idl
-        self.owners: dict[uuid.UUID, Any] | None
-        if single is None:
-            self.groups_by_lsp: dict[uuid.UUID, list[Any]] = view.groups_by_lsp(idl)
-            self.owners = view.lsp_to_ls(idl)
-        else:
-            self.groups_by_lsp = {single.uuid: view.groups_of(idl, single)}
-            self.owners = None
-        self.subnets = view.subnets_by_ls(idl)
-        self._nets: dict[str, tuple[list[tuple[int, int, Any]],
-                                    list[tuple[IPNetwork, Any]]]] = {}
-        self._pgs: dict[uuid.UUID, tuple[str, str]] = {}
-        self._ids: dict[uuid.UUID, str] = {}
-
-    def network(self, lsp: Any) -> Any | None:
-        if self.owners is not None:
-            return self.owners.get(lsp.uuid)
-        return view.network_of(self.idl, lsp)
-
-    def key(self, row: Any) -> str:
-        """str(row.uuid), converted once per list."""
-        text = self._ids.get(row.uuid)
-        if text is None:
-            text = self._ids[row.uuid] = str(row.uuid)
-        return text
-
-    def groups(self, lsp: Any) -> list[tuple[str, str]]:
-        """(PG uuid text, PG name) of every group the port belongs to."""
-        result = []
-        for pg in self.groups_by_lsp.get(lsp.uuid, []):
-            known = self._pgs.get(pg.uuid)
-            if known is None:
-                known = self._pgs[pg.uuid] = (str(pg.uuid), col(pg, "name"))
-            result.append(known)
-        return result
-
-    def subnet_for_ip(self, ls_key: str, ip: str) -> Any | None:
-        """The subnet of the network `ls_key` whose CIDR holds `ip` (CIDRs parsed once)."""
-        nets = self._nets.get(ls_key)
-        if nets is None:
-            v4: list[tuple[int, int, Any]] = []
-            other: list[tuple[IPNetwork, Any]] = []
-            for row in self.subnets.get(ls_key, []):
-                try:
-                    net = ipaddress.ip_network(col(row, "cidr"), strict=False)
-                except ValueError:
-                    continue
-                if net.version == 4:
-                    v4.append((int(net.network_address), int(net.netmask), row))
-                else:
-                    other.append((net, row))
-            nets = self._nets[ls_key] = (v4, other)
-        value = _ipv4_int(ip)
-        if value is not None:
-            return next((row for base, mask, row in nets[0] if value & mask == base), None)
-        address = ipam.ip_of(ip)
-        if address is None:
-            return None
-        return next((row for net, row in nets[1] if address in net), None)
-
-
-def security_group_ids(recorded: list[str], groups: list[tuple[str, str]]) -> list[str]:
-    """The port's groups, (PG uuid, name) pairs, shown under the identifiers recorded in
-    `ovirt_security_groups` (Q25), in recorded order; DropAll is never shown."""
-    result = []
-    for pg_id, pg_name in groups:
-        if pg_name == L.PG_DROP_ALL:
-            continue
-        match = next((ident for ident in recorded if ident == pg_id or ident == pg_name),
-                     None)
-        if match is None:
-            match = L.PG_DEFAULT if pg_name == L.PG_DEFAULT else pg_id
-        result.append(match)
-    if len(result) > 1:
-        order = {ident: i for i, ident in enumerate(recorded)}
-        result.sort(key=lambda ident: order.get(ident, len(order)))
-    return result
-
-
-def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
-           ) -> dict[str, Any]:
-    """The REST view of an API port; `c`: its LSP_COLUMNS, when already read.
-
-    Lists keep this view until ovn/views.py drops it: anything read here besides the
-    LSP row must be listed there (today: LS / PG membership, PG names, DHCP_Options,
-    and LRP / LR rows for router ports)."""
-    if c is None:
-        c = columns(lsp, LSP_COLUMNS)
-    ext: dict[str, str] = c["external_ids"]
-    lsp_type = c["type"]
-    ls = rel.network(lsp)
-    ls_key = rel.key(ls) if ls is not None else ""
-    subnets = rel.subnets.get(ls_key, [])
-    owner = ext.get(L.LSP_DEVICE_OWNER, "")
-    pairs: list[dict[str, str]] = []
-    if lsp_type == "router":
-        mac, fixed = _router_port_addresses(rel.idl, lsp, subnets)
-        # Stored owner/id, else derived from the LR holding the LRP (a gateway port
-        # created together with its router cannot record the router's UUID).
-        owner, device_id = RC.router_port_device(rel.idl, lsp)
-        ext = {**ext, L.LSP_DEVICE_ID: device_id}
-    else:
-        address, static, dynamic = ipam.parse_lsp_addresses(c["addresses"])
-        mac = address or ""
-        ips = ipam.parse_dynamic(c["dynamic_addresses"]) if dynamic else static
-        fixed = addressing.fixed_ips(rel.idl, lsp, ips,
-                                     lambda ip: rel.subnet_for_ip(ls_key, ip), rel.key)
-        if L.LSP_ADDRESS_PAIRS in ext:
-            pairs = AP.render(AP.stored(ext), mac)
-    result: dict[str, Any] = {
-        "id": c["name"],
-        "name": ext.get(L.LSP_NIC_NAME, ""),
-        "network_id": ls_key,
-        "tenant_id": ctx.cfg.tenant_id,
-        "project_id": ctx.cfg.tenant_id,
-        "mac_address": mac,
-        "fixed_ips": fixed,
-        "security_groups": security_group_ids(
-            ext.get(L.LSP_SECURITY_GROUPS, "").split(), rel.groups(lsp)),
-        "port_security_enabled": bool(c["port_security"]),
-        "admin_state_up": c["enabled"] != [False],
-        "status": "ACTIVE" if c["up"] == [True] else "DOWN",
-        "device_id": ext.get(L.LSP_DEVICE_ID, ""),
-        "device_owner": owner,
-        "description": ext.get(L.LSP_DESCRIPTION, ""),
-        "binding:vnic_type": "normal",
-        "allowed_address_pairs": pairs,
-        "tags": tags.of(ext),
-    }
-    # The predecessor recorded the host only in options:requested-chassis (with
-    # ovs-version-2.9); ports it wrote still report it.
-    # Always present, as in Neutron: "" and vif_type "unbound" while no host is set.
-    host = ext.get(L.LSP_BINDING_HOST, c["options"].get(L.LSP_REQUESTED_CHASSIS)) or ""
-    result["binding:host_id"] = host
-    result["binding:vif_type"] = "ovs" if host else "unbound"
-    result["binding:vif_details"] = {"port_filter": bool(c["port_security"])} if host else {}
-    return result
-
-
-def _router_port_addresses(idl: NbIdl, lsp: Any, subnets: list[Any]
-                           ) -> tuple[str, list[dict[str, str]]]:
-    """A router port's MAC and fixed_ips, as shown: those of its LRP (Q17, D17)."""
-    lrp = view.lrp_by_name(idl, lsp.options.get(L.LSP_ROUTER_PORT, ""))
-    if lrp is None:
-        return "", []
-    fixed = [{"ip_address": str(ipam.ip_of(n)),
-              "subnet_id": str(getattr(view.subnet_for_ip(subnets, n.split("/")[0]),
-                                       "uuid", ""))}
-             for n in lrp.networks]
-    return lrp.mac, fixed
-
-
-def list_all(ctx: Ctx) -> list[dict[str, Any]]:
-    with ctx.nb.read() as idl:
-        return view.cached(idl, "ports_rendered", lambda i: _render_all(ctx, i))
-
-
-def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
-    """Each port is rendered once and kept in `idl.lsp_views` until an IDL notification
-    drops it (ovn/views.py lists what `render` may read). Callers must not change the
-    returned dicts: later lists share them."""
-    lsps = view.rows(idl, L.LSP)
-    if not idl.can_keep_views:  # inside a write: keep nothing built from pending changes
-        return [shown for _, shown, _ in _render_rows(ctx, idl, list(lsps.values()))
-                if shown is not None]
-    return idl.lsp_views.collect(lsps, lambda missing: _render_rows(ctx, idl, missing))
-
-
-def _render_rows(ctx: Ctx, idl: NbIdl, lsps: list[Any]
-                 ) -> Iterator[tuple[Any, dict[str, Any] | None, bool]]:
-    """(LSP, its REST view or None if it is no API port, whether it is a router port)
-    for each of `lsps`."""
-    rel = Relations(idl) if len(lsps) > 64 else None  # whole-list maps pay off
-    for lsp in lsps:
-        c = columns(lsp, LSP_COLUMNS)
-        shown = None
-        # the same test as layout.is_api_port
-        if L.LSP_NIC_NAME in c["external_ids"] and c["type"] != "localnet":
-            shown = render(ctx, rel or Relations(idl, single=lsp), lsp, c)
-        yield lsp, shown, c["type"] == "router"
-
-
 def find(idl: NbIdl, port_id: str) -> Any | None:
-    lsp = view.lsp_by_name(idl, port_id)
-    return lsp if lsp is not None and L.is_api_port(lsp) else None
+    return view.api_port(idl, port_id)
 
 
 def _get(idl: NbIdl, port_id: str) -> Any:
     return view.require(find(idl, port_id), "Port", port_id)
-
-
-def render_one(ctx: Ctx, idl: NbIdl, lsp: Any) -> dict[str, Any]:
-    return render(ctx, Relations(idl, single=lsp), lsp)
 
 
 def show(ctx: Ctx, port_id: str) -> dict[str, Any]:
@@ -312,37 +83,6 @@ def _validate(data: dict[str, Any], creating: bool, max_pairs: int) -> dict[str,
     return out
 
 
-def _resolve_groups(w: Writer, idents: list[str]) -> tuple[list[Any], list[str]]:
-    """PG rows for the requested identifiers (PG UUID, `Default`, or a PG name), and the
-    identifiers to record: one per group, as first given (two names for one group would
-    make the recorded list differ from the membership, D9)."""
-    result: list[Any] = []
-    kept: list[str] = []
-    if not w.has_table(L.PG):
-        return result, kept
-    pgs = view.rows(w.idl, L.PG)
-    for ident in dict.fromkeys(idents):
-        pg = None
-        if ident == L.PG_DEFAULT:
-            pg = default_groups.ensure(w)[1]
-        else:
-            key = view.parse_uuid(ident)
-            pg = pgs.get(key) if key is not None else view.pg_by_name(w.idl, ident)
-            if pg is not None and not _is_security_group(pg):
-                pg = None
-        if pg is None:
-            raise NotFound(f"Security group {ident} does not exist")
-        if all(pg.uuid != other.uuid for other in result):
-            result.append(pg)
-            kept.append(ident)
-    return result, kept
-
-
-def _is_security_group(pg: Any) -> bool:
-    """oVirt groups only (compat spec 4.1): never DropAll or a foreign Port_Group."""
-    return pg.name == L.PG_DEFAULT or L.PG_NAME in pg.external_ids
-
-
 def _unique_mac(idl: NbIdl) -> str:
     rng = random.SystemRandom()
     for _ in range(64):
@@ -350,32 +90,6 @@ def _unique_mac(idl: NbIdl) -> str:
         if mac not in idl.addresses.by_mac and mac not in idl.addresses.by_pair_mac:
             return mac
     raise Conflict("Unable to generate a unique MAC address")
-
-
-def _set_membership(w: Writer, lsp: Any, security: bool, groups: list[Any],
-                    idents: list[str], current: list[Any]) -> None:
-    """Make the LSP's PG membership exactly `groups` (+ DropAll with port security) and
-    record `idents` (D9)."""
-    wanted: list[Any] = list(groups)
-    if security:
-        drop, _ = default_groups.ensure(w)
-        if drop is not None:
-            wanted.append(drop)
-    wanted_ids = {pg.uuid for pg in wanted}
-    current_ids = {pg.uuid for pg in current}
-    for pg in current:
-        if pg.uuid not in wanted_ids:
-            pg.delvalue("ports", lsp)
-    for pg in wanted:
-        if pg.uuid not in current_ids:
-            # a group deleted meanwhile by another writer: TRY_AGAIN, then "not found"
-            # (a mutation of a deleted row would be dropped without an error)
-            verify(pg, "name")
-            pg.addvalue("ports", lsp)
-    if idents:
-        lsp.setkey("external_ids", L.LSP_SECURITY_GROUPS, " ".join(dict.fromkeys(idents)))
-    elif L.LSP_SECURITY_GROUPS in lsp.external_ids:
-        lsp.delkey("external_ids", L.LSP_SECURITY_GROUPS)
 
 
 def _check_pairs(w: Writer, ls: Any, lsp_uuid: uuid.UUID | None, mac: str,
@@ -395,7 +109,6 @@ def _check_pairs(w: Writer, ls: Any, lsp_uuid: uuid.UUID | None, mac: str,
 
 
 def _network(w: Writer, network_id: str) -> Any:
-    from ovn_provider.neutron import networks
 
     ls = networks.find(w.idl, network_id)
     if ls is None:
@@ -407,7 +120,10 @@ def _network(w: Writer, network_id: str) -> Any:
 
 
 # -- writes -----------------------------------------------------------------------------
-def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
+    """Validate a POST body; the returned write function inserts the object into an
+    open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
+    (or a callable giving it after the commit)."""
     v = _validate(data, creating=True, max_pairs=ctx.cfg.max_address_pairs)
     tagged = tags.create_ext(data)
     cfg = ctx.cfg
@@ -417,20 +133,25 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         security = v.get("security", L.parse_bool(ls.external_ids.get(L.LS_PORT_SECURITY),
                                                  cfg.port_security_default))
         mac = v.get("mac")
+        claimed = w.idl.txn_claims.setdefault("mac", {})  # MACs of a bulk's earlier ports
         if mac is None:
             mac = _unique_mac(w.idl)
-        elif _mac_in_use(w.idl, ls, mac, None):
+            while mac in claimed:
+                mac = _unique_mac(w.idl)
+        elif _mac_in_use(w.idl, ls, mac, None) or claimed.get(mac) == ls.uuid:
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
                            f"address {mac} is in use.")
+        claimed[mac] = ls.uuid
         idents = v.get("groups")
         if idents is None:
             idents = [L.PG_DEFAULT] if security and w.has_table(L.PG) else []
-        groups, idents = _resolve_groups(w, idents)
+        groups, idents = port_groups.resolve(w, idents)
         pairs = v.get("pairs", [])
         _check_pairs(w, ls, None, mac, pairs, security)
         p = addressing.plan(w.idl, ls, mac, v.get("fixed_ips"))
         name = L.new_id()
-        ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid), **tagged}
+        ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid), **tagged,
+               **stamps.new()}
         AP.record(ext, pairs)
         for attr, key in (("device_id", L.LSP_DEVICE_ID), ("device_owner", L.LSP_DEVICE_OWNER),
                           ("description", L.LSP_DESCRIPTION)):
@@ -445,18 +166,20 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
                        enabled=[v.get("enabled", True)])
         addressing.apply(lsp, p, security, pairs)
         ls.addvalue("ports", lsp)
-        _set_membership(w, lsp, security, groups, idents, [])
+        port_groups.set_membership(w, lsp, security, groups, idents, [])
         return name
 
-    name = ctx.nb.transact(write)
-    return show(ctx, name)
+    return write
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return bulk.create_one(ctx, prepare_create, show, data)
 
 
 def _mac_in_use(idl: NbIdl, ls: Any, mac: str, ignore: uuid.UUID | None,
                 pair_macs: bool = True) -> bool:
     """Another port of `ls` has `mac` as its own, or (`pair_macs`) as the foreign MAC of
     an allowed address pair: OVN would deliver that MAC to the port owning it only."""
-    from ovn_provider.ovn.index import set_contains
 
     owners = idl.addresses.by_mac.get(mac, ())
     if pair_macs:
@@ -475,6 +198,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
 
     def write(w: Writer) -> None:
         lsp = _get(w.idl, port_id)
+        stamps.check(w, lsp)
         ls = view.network_of(w.idl, lsp)
         if ls is None:
             raise NotFound(f"Port {port_id} does not exist")
@@ -482,6 +206,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
             raise BadRequest("Unable to change network of existing port")
         if lsp.type == "router":
             _update_router_port(w, ls, lsp, v, data)
+            stamps.touch(w, lsp)
             return
         ext = dict(lsp.external_ids)
         pairs = v.get("pairs", AP.stored(ext))
@@ -532,12 +257,14 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
             idents = v["groups"]
             if idents is None:
                 idents = [L.PG_DEFAULT] if security and w.has_table(L.PG) else []
-            _set_membership(w, lsp, security, *_resolve_groups(w, idents), current)
+            groups, idents = port_groups.resolve(w, idents)
+            port_groups.set_membership(w, lsp, security, groups, idents, current)
         elif security != was_secure:
-            # Port security on/off: only DropAll changes, other groups stay (D9).
+            # Port security on/off: only DropAll changes, other groups stay.
             kept = [pg for pg in current if pg.name != L.PG_DROP_ALL]
             idents = lsp.external_ids.get(L.LSP_SECURITY_GROUPS, "").split()
-            _set_membership(w, lsp, security, kept, idents, current)
+            port_groups.set_membership(w, lsp, security, kept, idents, current)
+        stamps.touch(w, lsp)
 
     ctx.nb.transact(write)
     return show(ctx, port_id)
@@ -546,10 +273,10 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
 def _update_router_port(w: Writer, ls: Any, lsp: Any, v: dict[str, Any],
                         data: dict[str, Any]) -> None:
     """A router port takes only a new name; its MAC, addresses and owner belong to the
-    router (409 on a change, D18). Values equal to what the port shows are no change, so
+    router (409 on a change). Values equal to what the port shows are no change, so
     a PUT echoing a GET is accepted."""
     owner, device_id = RC.router_port_device(w.idl, lsp)
-    mac, fixed = _router_port_addresses(w.idl, lsp, view.subnets_of(w.idl, ls))
+    mac, fixed = port_view.router_port_addresses(w.idl, lsp, view.subnets_of(w.idl, ls))
     shown = {"device_owner": owner, "device_id": device_id}
     changed = []
     for key in ROUTER_FIXED:
@@ -569,7 +296,7 @@ def _update_router_port(w: Writer, ls: Any, lsp: Any, v: dict[str, Any],
     if changed:
         raise Conflict(f"Port {lsp.name} is owned by a router: {', '.join(changed)} cannot be "
                        "changed")
-    if "name" in v:
+    if "name" in v and lsp.external_ids.get(L.LSP_NIC_NAME) != v["name"]:
         lsp.setkey("external_ids", L.LSP_NIC_NAME, v["name"])
 
 
@@ -630,6 +357,7 @@ def readdress(w: Writer, ls: Any, lsp: Any) -> None:
 def delete(ctx: Ctx, port_id: str) -> None:
     def write(w: Writer) -> None:
         lsp = _get(w.idl, port_id)
+        stamps.check(w, lsp)
         owner = lsp.external_ids.get(L.LSP_DEVICE_OWNER, "")
         if owner in L.ROUTER_OWNERS or lsp.type == "router":
             raise Conflict(f"Port {lsp.name} cannot be deleted directly via the port API: has "

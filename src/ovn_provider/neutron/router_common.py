@@ -1,5 +1,5 @@
 """Shared router plumbing: finding routers, their ports and gateway, `exclude_ips`
-reservations, and keeping NAT rows and gateway chassis in step (compat spec 3.10, 4.7, 9.5).
+reservations, and keeping NAT rows and gateway chassis in step (docs/routers.md).
 
 Used by routers.py, router_interfaces.py and floating_ips.py, and by ports.py to render
 router ports. Functions taking a Writer run inside the caller's one NB transaction; rows
@@ -23,10 +23,11 @@ from ovn_provider.neutron import addressing, view
 from ovn_provider.neutron import gateway_scheduler as GS
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
+from ovn_provider.neutron.reservations import exclude_add as exclude_add  # used as RC.exclude_add
+from ovn_provider.neutron.reservations import exclude_remove
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
 
-DEFAULT_ROUTES = ("0.0.0.0/0", "::/0")
 CHASSIS_PRIORITY_TOP = GS.CHASSIS_PRIORITY_TOP
 
 
@@ -189,26 +190,6 @@ def lrp_ls(idl: NbIdl, lrp: Any, w: Writer | None = None) -> Any | None:
     return view.network_of(idl, lsp)
 
 
-# -- exclude_ips ---------------------------------------------------------------------------
-def exclude_add(ls: Any, ip: str) -> None:
-    text = ls.other_config.get(L.LS_EXCLUDE_IPS, "")
-    tokens = text.split()
-    if ip in tokens:
-        return
-    ls.setkey("other_config", L.LS_EXCLUDE_IPS, " ".join([*tokens, ip]))
-
-
-def exclude_remove(ls: Any, ip: str) -> None:
-    tokens = ls.other_config.get(L.LS_EXCLUDE_IPS, "").split()
-    kept = [token for token in tokens if token != ip]
-    if kept == tokens:
-        return
-    if kept:
-        ls.setkey("other_config", L.LS_EXCLUDE_IPS, " ".join(kept))
-    else:
-        ls.delkey("other_config", L.LS_EXCLUDE_IPS)
-
-
 # -- creating router ports -------------------------------------------------------------------
 def unique_mac(idl: NbIdl, claimed: set[str]) -> str:
     rng = random.SystemRandom()
@@ -221,7 +202,7 @@ def unique_mac(idl: NbIdl, claimed: set[str]) -> str:
 
 
 def ra_configs(ls: Any, subnet: Any) -> dict[str, str]:
-    """`ipv6_ra_configs` of an IPv6 router interface (spec 4.7)."""
+    """`ipv6_ra_configs` of an IPv6 router interface (docs/routers.md)."""
     info = addressing.subnet_info(subnet)
     mode = (info.mode if info is not None and info.mode else "dhcpv6-stateful")
     configs = {"address_mode": mode.replace("-", "_"), "send_periodic": "true"}
@@ -232,7 +213,7 @@ def ra_configs(ls: Any, subnet: Any) -> dict[str, str]:
 
 
 def add_router_lsp(w: Writer, ls: Any, lr_id: str | None, owner: str) -> Any:
-    """A new router-type LSP on `ls` (spec 4.7); its LRP is named `lrp<name>`."""
+    """A new router-type LSP on `ls` (docs/routers.md); its LRP is named `lrp<name>`."""
     name = L.new_id()
     ext = {L.LSP_NIC_NAME: L.NIC_NAME_ROUTER, L.LSP_DEVICE_OWNER: owner,
            L.LSP_NETWORK_ID: str(ls.uuid)}
@@ -312,7 +293,7 @@ def fips_on_router(lr: Any) -> list[Any]:
 
 def remove_gateway(w: Writer, lr: Any, gw: Gateway) -> None:
     """Drop the external gateway: its LSP and LRP, `ovirt_gateway_port`, the default
-    routes and the `exclude_ips` reservation (spec 3.10)."""
+    routes and the `exclude_ips` reservation (docs/routers.md)."""
     delete_router_port(w, lr, gw.lrp, gw.lsp, gw.ls)
     if L.LR_GATEWAY_PORT in lr.external_ids:
         lr.delkey("external_ids", L.LR_GATEWAY_PORT)
@@ -333,7 +314,7 @@ def refresh_nat(w: Writer, cfg: Config, lr: Any) -> None:
     - one `snat` row per internal subnet (the CIDR of each interface network of the
       gateway's IP family) with `external_ip` = the gateway IP, when SNAT is enabled;
     - the gateway LRP is a distributed gateway port (`gateway_chassis`) exactly while
-      the router has NAT rows; routers without NAT stay fully distributed (spec 4.7).
+      the router has NAT rows; routers without NAT stay fully distributed (docs/routers.md).
     """
     gw = gateway_of(w.idl, lr, w)
     wanted: set[str] = set()
@@ -394,14 +375,6 @@ def sync_chassis(w: Writer, cfg: Config, lrp: Any, needed: bool,
                       priority=priority, external_ids={L.GW_CHASSIS_MARK: "True"})
         lrp.addvalue("gateway_chassis", gc)
     return True
-
-
-def drop_chassis(lrp: Any) -> None:
-    """Remove the provider's gateway chassis from an LRP that is no longer a gateway."""
-    for gc in list(lrp.gateway_chassis):
-        if gc.external_ids.get(L.GW_CHASSIS_MARK) == "True":
-            lrp.delvalue("gateway_chassis", gc)
-            gc.delete()
 
 
 def networks_of_lrps(lrps: Iterable[Any]) -> list[ipaddress.IPv4Interface |

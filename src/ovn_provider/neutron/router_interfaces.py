@@ -1,5 +1,5 @@
 """`PUT /v2.0/routers/{id}/add_router_interface` and `.../remove_router_interface`
-(compat spec 3.10, 4.7; Q9, D6, D36). Both answer 200 with an unwrapped body, and each call
+(docs/routers.md). Both answer 200 with an unwrapped body, and each call
 is one NB transaction.
 """
 
@@ -9,7 +9,7 @@ import ipaddress
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
-from ovn_provider.neutron import addressing, ipam, view
+from ovn_provider.neutron import addressing, ipam, networks, ports, stamps, subnets, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
@@ -40,7 +40,6 @@ def _answer(ctx: Ctx, router_id: str, network_id: str, port_id: str,
 
 
 def _subnet(w: Writer, subnet_id: str) -> tuple[Any, Any]:
-    from ovn_provider.neutron import networks, subnets
 
     row = subnets.find(w.idl, subnet_id)
     if row is None:
@@ -53,7 +52,6 @@ def _subnet(w: Writer, subnet_id: str) -> tuple[Any, Any]:
 
 
 def _port(w: Writer, port_id: str) -> Any:
-    from ovn_provider.neutron import ports
 
     lsp = ports.find(w.idl, port_id)
     if lsp is None:
@@ -78,7 +76,8 @@ def add(ctx: Ctx, router_id: str, body: Any) -> dict[str, Any]:
 
     def write(w: Writer) -> dict[str, Any]:
         lr = RC.get_router(w.idl, router_id)
-        # spec 9.8: a concurrent interface add or router delete by another provider
+        # docs/compatibility.md, "Concurrency": a concurrent interface add or router delete by
+        # another provider
         # instance makes this transaction retry and re-check on the fresh replica
         lr.verify("ports")
         if subnet_id:
@@ -87,6 +86,7 @@ def add(ctx: Ctx, router_id: str, body: Any) -> dict[str, Any]:
             assert port_id is not None
             result = _add_by_port(ctx, w, lr, router_id, port_id)
         RC.refresh_nat(w, ctx.cfg, lr)
+        stamps.touch(w, lr)
         return result
 
     return ctx.nb.transact(write)
@@ -157,7 +157,7 @@ def _add_by_port(ctx: Ctx, w: Writer, lr: Any, router_id: str, port_id: str
         networks.append(f"{entry['ip_address']}/{net.prefixlen}")
         if net.version == 6 and ra is None:
             ra = RC.ra_configs(ls, row)
-    # The LSP becomes the router port and keeps its name (spec 3.10): no addresses of its
+    # The LSP becomes the router port and keeps its name (docs/routers.md): no addresses of its
     # own, no DHCP, no port security and no security groups (ACLs must not filter routed
     # traffic).
     for pg in view.groups_of(w.idl, lsp):
@@ -202,6 +202,7 @@ def remove(ctx: Ctx, router_id: str, body: Any) -> dict[str, Any]:
             assert row is not None and ls is not None and subnet_id is not None
             result = _remove_by_subnet(ctx, w, lr, router_id, row, ls, subnet_id)
         RC.refresh_nat(w, ctx.cfg, lr)
+        stamps.touch(w, lr)
         return result
 
     return ctx.nb.transact(write)
@@ -210,10 +211,10 @@ def remove(ctx: Ctx, router_id: str, body: Any) -> dict[str, Any]:
 def _remove_by_port(ctx: Ctx, w: Writer, lr: Any, router_id: str, lsp: Any,
                     subnet: Any | None) -> dict[str, Any]:
     if lsp.type != "router":
-        raise BadRequest(f"Port {lsp.name} is not connected to a router")
+        raise NotFound(f"Port {lsp.name} is not connected to a router")
     lrp = RC.lrp_named(w.idl, lsp.options.get(L.LSP_ROUTER_PORT, ""), w)
     if lrp is None or not any(p.uuid == lrp.uuid for p in lr.ports):
-        raise BadRequest(f"Port {lsp.name} is not connected to router {router_id}")
+        raise NotFound(f"Port {lsp.name} is not connected to router {router_id}")
     ls = view.network_of(w.idl, lsp)
     name = lsp.name  # the row is gone once removed
     subnet_ids = _remove_interface(w, lr, router_id, lrp, lsp, ls)
@@ -226,7 +227,7 @@ def _remove_by_subnet(ctx: Ctx, w: Writer, lr: Any, router_id: str, row: Any, ls
                       subnet_id: str) -> dict[str, Any]:
     found = [lrp for lrp in list(lr.ports) if _on_switch(w, lrp, ls)]
     if not found:
-        raise BadRequest(f"Subnet {subnet_id} is not connected to router {router_id}")
+        raise NotFound(f"Subnet {subnet_id} is not connected to router {router_id}")
     removed = ""
     for lrp in found:
         lsp = RC.peer_lsp(w.idl, lrp, w)

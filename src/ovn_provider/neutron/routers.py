@@ -1,42 +1,34 @@
 """Routers: Logical_Router rows, their external gateway, static routes and SNAT
-(compat spec 3.10, 4.7, 9.5; defects D7, D8, D31 not reproduced).
+(docs/routers.md).
 
-Every LR is a router (Q8). Lookups go by LR UUID only (D31). A create, update or delete is
+Every LR is a router. Lookups go by LR UUID only. A create, update or delete is
 one NB transaction; all validation that needs the NB happens inside it, so a rejected
 request writes nothing.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotImplementedFeature
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import router_gateway as GW
-from ovn_provider.neutron import tags, view
+from ovn_provider.neutron import stamps, tags, view
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
+from ovn_provider.neutron.router_routes import GATEWAY_DEFAULT_ROUTE_MSG, Route
+from ovn_provider.neutron.router_routes import default_route_check as _default_route_check
+from ovn_provider.neutron.router_routes import listed_routes as _listed_routes
+from ovn_provider.neutron.router_routes import normal_route as _normal_route
+from ovn_provider.neutron.router_routes import parse_routes as _routes
+from ovn_provider.neutron.router_routes import route_order as _route_order
+from ovn_provider.neutron.router_routes import set_routes as _set_routes
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
 
-Route = GW.Route  # (normalised destination CIDR, normalised nexthop)
-GATEWAY_DEFAULT_ROUTE_MSG = ("A default static route can not be added when an external "
-                             "gateway is defined on a router.")
-
 
 # -- reading -----------------------------------------------------------------------------
-def _route_order(route: Any) -> tuple[bool, str, str]:
-    return (RC.is_default(route.ip_prefix), route.ip_prefix, route.nexthop)
-
-
-def _listed_routes(lr: Any) -> list[Any]:
-    """Destination-based routes of the main table: the ones the API shows and manages."""
-    return [r for r in lr.static_routes
-            if (not r.policy or r.policy == ["dst-ip"]) and not getattr(r, "route_table", "")]
-
-
 def render(ctx: Ctx, idl: NbIdl, lr: Any) -> dict[str, Any]:
     ext = lr.external_ids
     enabled = lr.enabled != [False]
@@ -54,6 +46,7 @@ def render(ctx: Ctx, idl: NbIdl, lr: Any) -> dict[str, Any]:
         "routes": [{"destination": r.ip_prefix, "nexthop": r.nexthop} for r in routes],
         "description": ext.get(L.LR_DESCRIPTION, ""),
         "tags": tags.of(ext),
+        **stamps.shown(ext),
     }
 
 
@@ -68,24 +61,6 @@ def show(ctx: Ctx, router_id: str) -> dict[str, Any]:
 
 
 # -- validation (no NB access) -------------------------------------------------------------
-def _routes(value: Any) -> list[Route]:
-    if not isinstance(value, list):
-        raise BadRequest("Invalid input for routes. Reason: a list of {destination, nexthop} "
-                         "is expected.")
-    result: list[Route] = []
-    for item in value:
-        if not isinstance(item, dict) or item.get("destination") is None \
-                or item.get("nexthop") is None:
-            raise BadRequest("Static route must have destination and nexthop specified.")
-        dest = V.cidr(item["destination"], "destination")
-        hop = V.ip_address(item["nexthop"], "nexthop")
-        if dest.version != hop.version:
-            raise BadRequest(f"Invalid route {item['destination']} via {item['nexthop']}: "
-                             "destination and nexthop are of different IP versions")
-        route = (str(dest), str(hop))
-        if route not in result:
-            result.append(route)
-    return result
 
 
 def _validate(data: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -110,7 +85,7 @@ def _validate(data: dict[str, Any], creating: bool) -> dict[str, Any]:
 # -- the external gateway ------------------------------------------------------------------
 def _snat_setting(ctx: Ctx, requested: bool | None, current: bool | None) -> bool:
     """The SNAT flag a router with a gateway ends up with. Absent keeps the current
-    value; a new gateway defaults to SNAT when NAT is available (spec 9.5)."""
+    value; a new gateway defaults to SNAT when NAT is available (docs/routers.md)."""
     available = RC.nat_available(ctx)
     if requested is True and not available:
         raise NotImplementedFeature(f"enable_snat must set be false: {RC.NO_CHASSIS}")
@@ -119,12 +94,6 @@ def _snat_setting(ctx: Ctx, requested: bool | None, current: bool | None) -> boo
     if current is not None:
         return current
     return available
-
-
-def _default_route_check(routes: list[Route], gateway_routes: set[Route]) -> None:
-    for route in routes:
-        if RC.is_default(route[0]) and route not in gateway_routes:
-            raise BadRequest(GATEWAY_DEFAULT_ROUTE_MSG)
 
 
 # -- writes --------------------------------------------------------------------------------
@@ -141,7 +110,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             gw = GW.resolve(w, req)
             snat = _snat_setting(ctx, req.enable_snat, None)
             _default_route_check(routes, set())
-        ext = dict(tagged)
+        ext = {**tagged, **stamps.new()}
         if v.get("description"):
             ext[L.LR_DESCRIPTION] = v["description"]
         if gw is not None:
@@ -166,6 +135,7 @@ def update(ctx: Ctx, router_id: str, data: dict[str, Any]) -> dict[str, Any]:
 
     def write(w: Writer) -> None:
         lr = RC.get_router(w.idl, router_id)
+        stamps.check(w, lr)
         current = RC.gateway_of(w.idl, lr, w)
         gateway_routes = GW.current_routes(w.idl, current)
         if "gateway" in v:
@@ -194,6 +164,7 @@ def update(ctx: Ctx, router_id: str, data: dict[str, Any]) -> dict[str, Any]:
                         and key not in gateway_routes:
                     raise BadRequest(GATEWAY_DEFAULT_ROUTE_MSG)
         RC.refresh_nat(w, ctx.cfg, lr)
+        stamps.touch(w, lr)
 
     ctx.nb.transact(write)
     return show(ctx, router_id)
@@ -234,42 +205,14 @@ def _fip_gateway_msg(router_id: str, gw: RC.Gateway) -> str:
             f"network {network} is required by one or more floating IPs.")
 
 
-def _set_routes(w: Writer, lr: Any, routes: list[Route], gateway_routes: set[Route],
-                has_gateway: bool) -> None:
-    """`routes` is the full set of user routes; the gateway's default route stays."""
-    if has_gateway:
-        _default_route_check(routes, gateway_routes)
-    wanted = [r for r in routes if not (has_gateway and r in gateway_routes)]
-    existing: dict[Route, Any] = {}
-    for row in _listed_routes(lr):
-        key = _normal_route(row.ip_prefix, row.nexthop)
-        if has_gateway and RC.is_default(row.ip_prefix) and (
-                not gateway_routes or key in gateway_routes):
-            continue  # the gateway's default route is protected (D8, Q30)
-        if key in existing or key not in wanted:
-            lr.delvalue("static_routes", row)
-            row.delete()
-        else:
-            existing[key] = row
-    for prefix, hop in wanted:
-        if (prefix, hop) not in existing:
-            RC.add_route(w, lr, prefix, hop)
-
-
-def _normal_route(prefix: str, nexthop: str) -> Route:
-    try:
-        return (str(ipaddress.ip_network(prefix, strict=False)),
-                str(ipaddress.ip_address(nexthop)))
-    except ValueError:
-        return (prefix, nexthop)
-
-
 def delete(ctx: Ctx, router_id: str) -> None:
     def write(w: Writer) -> None:
         lr = RC.get_router(w.idl, router_id)
+        stamps.check(w, lr)
         gw = RC.gateway_of(w.idl, lr, w)
         gw_lrp = gw.lrp.name if gw is not None else None
-        lr.verify("ports")  # spec 9.8: an interface added meanwhile by another instance
+        # docs/compatibility.md, "Concurrency": an interface added meanwhile by another instance
+        lr.verify("ports")
         if any(lrp.name != gw_lrp for lrp in lr.ports):
             raise Conflict(f"Router {router_id} still has ports")
         if gw is not None:

@@ -1,5 +1,5 @@
-"""Security group rules: one ACL per rule on its group's PG (compat spec 3.12, 4.3, 4.9,
-D10, D39).
+"""Security group rules: one ACL per rule on its group's PG (docs/security-groups.md; docs/nb-
+layout.md).
 
 Creating or deleting a rule also bumps the group's revision and `updated_at`, in the
 same transaction. The REST id is the ACL row UUID; group ids are PG UUIDs resolved from
@@ -8,13 +8,15 @@ the PG names the ACL stores. Validation and the match grammar are in acl_match.p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import Conflict, NotFound
-from ovn_provider.neutron import acl_match, view
+from ovn_provider.neutron import acl_match, bulk, stamps, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import security_groups as SG
 from ovn_provider.neutron.context import Ctx
+from ovn_provider.neutron.sg_stateful import acl_action, is_stateful
 from ovn_provider.ovn.index import (
     NbIdl,
     committed,
@@ -111,7 +113,7 @@ def _group(w: Writer, ident: str) -> Any:
 
 def external_ids(rule: acl_match.Rule, pg_name: str, remote_name: str | None
                  ) -> dict[str, str]:
-    """The ACL keys of spec 4.3: names of the groups, and the request as supplied."""
+    """The ACL keys of docs/nb-layout.md: names of the groups, and the request as supplied."""
     ext = {L.ACL_GROUP: pg_name, L.ACL_ETHERTYPE: rule.ethertype}
     optional = ((L.ACL_REMOTE_GROUP, remote_name), (L.ACL_PROTOCOL, rule.protocol),
                 (L.ACL_MIN_PORT, rule.port_min), (L.ACL_MAX_PORT, rule.port_max),
@@ -123,7 +125,10 @@ def external_ids(rule: acl_match.Rule, pg_name: str, remote_name: str | None
     return ext
 
 
-def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
+    """Validate a POST body; the returned write function inserts the object into an
+    open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
+    (or a callable giving it after the commit)."""
     rule = acl_match.parse_rule(data)
 
     def write(w: Writer) -> Any:
@@ -142,20 +147,25 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         if same is not None:
             raise Conflict(f"Security group rule already exists. Rule id is {same.uuid}.")
         acl = w.insert(L.ACL, direction=direction, priority=acl_match.RULE_PRIORITY,
-                       match=match, action=acl_match.RULE_ACTION, log=False,
+                       match=match, action=acl_action(is_stateful(pg)), log=False,
                        severity=["alert"], name=[L.new_id()],
-                       external_ids=external_ids(rule, pg.name, remote_name))
+                       external_ids={**external_ids(rule, pg.name, remote_name),
+                                     **stamps.new(revision=0)})
         pg.addvalue("acls", acl)
         SG.bump(pg)
         return w.real_uuid(acl)
 
-    committed = ctx.nb.transact(write)
-    return show(ctx, str(committed()))
+    return write
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return bulk.create_one(ctx, prepare_create, show, data)
 
 
 def delete(ctx: Ctx, rule_id: str) -> None:
     def write(w: Writer) -> None:
         acl, owner = _get(w.idl, rule_id)
+        stamps.check(w, acl)
         owner.delvalue("acls", acl)
         acl.delete()
         SG.bump(owner)

@@ -1,8 +1,8 @@
-"""Security groups: Port_Group rows (compat spec 3.11, 4.2, 4.3, 4.8, Q14, D11, D24).
+"""Security groups: Port_Group rows (docs/security-groups.md; docs/nb-layout.md).
 
 A PG is an oVirt security group when it has `ovirt_sec_group_name` or is named
 `Default`; `DropAll` and foreign PGs are never shown and never break a listing. The REST
-id is the PG row UUID; `Default` is accepted wherever an id is expected (Q14). ACLs name
+id is the PG row UUID; `Default` is accepted wherever an id is expected. ACLs name
 their group (and any remote group) by PG name, so PG names are never changed after
 creation. Reading the rules of a group (its non-`drop` ACLs) lives here too, since a
 group renders its rules; creating and deleting rules is in security_group_rules.py.
@@ -11,22 +11,20 @@ group renders its rules; creating and deleting rules is in security_group_rules.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFeature
-from ovn_provider.neutron import acl_match, default_groups, tags, view
+from ovn_provider.neutron import acl_match, bulk, default_groups, stamps, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
+from ovn_provider.neutron.sg_stateful import acl_action, is_stateful, set_stateful
+from ovn_provider.neutron.stamps import now_text, shown_time
 from ovn_provider.ovn.index import NbIdl, map_get, set_size, set_uuids
 from ovn_provider.ovn.nb import Writer
 
-CREATE_KEYS = frozenset({"name", "description", "tenant_id", "project_id", "tags"})
-UPDATE_KEYS = frozenset({"name", "description"})
 NO_SCHEMA = "Security groups are not supported by this OVN Northbound schema"
-STORED_TS = "%Y-%m-%dT%H:%M:%S.%f"
-SHOWN_TS = "%Y-%m-%dT%H:%M:%SZ"
 
 
 # -- names, timestamps, revisions ----------------------------------------------------------
@@ -36,27 +34,17 @@ def pg_name_for_new_group() -> str:
     return "ovirt_" + str(uuid.uuid4()).replace("-", "_")
 
 
-def now_text() -> str:
-    return datetime.now(UTC).strftime(STORED_TS)
+DEFAULT_EXISTS = "Default security group already exists."
 
 
-def shown_time(text: str | None) -> str | None:
-    """A stored timestamp (with or without microseconds or a trailing `Z`) as
-    `YYYY-MM-DDTHH:MM:SSZ`; None when unset or unreadable."""
-    if not text:
-        return None
-    value = text.strip()
-    if value.endswith("Z"):
-        value = value[:-1]
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.strftime(SHOWN_TS)
+def is_default_name(name: str) -> bool:
+    """`Default` (the predecessor's group) or any spelling of Neutron's `default`: a second
+    group under that name would make clients pick the wrong one."""
+    return name.lower() == L.PG_DEFAULT_SHOWN
 
 
 def is_group(pg: Any) -> bool:
-    """An oVirt security group (spec 4.1); DropAll never is."""
+    """An oVirt security group (docs/nb-layout.md); DropAll never is."""
     if pg.name == L.PG_DROP_ALL:
         return False
     return pg.name == L.PG_DEFAULT or map_get(pg, "external_ids", L.PG_NAME) is not None
@@ -152,6 +140,8 @@ def find(idl: NbIdl, ident: str) -> Any | None:
     """A listed group by PG UUID, `Default`, or PG name (old port data records names)."""
     if L.PG not in idl.tables:
         return None
+    if ident == L.PG_DEFAULT_SHOWN:
+        ident = L.PG_DEFAULT
     key = view.parse_uuid(ident)
     pg = view.rows(idl, L.PG).get(key) if key is not None else view.pg_by_name(idl, ident)
     return pg if pg is not None and is_group(pg) else None
@@ -167,8 +157,8 @@ def _get(idl: NbIdl, ident: str) -> Any:
 
 def resolve_for_write(w: Writer, ident: str) -> Any | None:
     """The group `ident` names, creating Default (and DropAll) if `ident` is `Default`
-    and they are missing (spec 4.8)."""
-    if ident == L.PG_DEFAULT:
+    and they are missing (docs/security-groups.md)."""
+    if ident in (L.PG_DEFAULT, L.PG_DEFAULT_SHOWN):
         return default_groups.ensure(w)[1]
     return find(w.idl, ident)
 
@@ -191,7 +181,7 @@ def _ethertype(acl: Any) -> str:
 
 def _port(text: str | None) -> int | None:
     value = L.parse_int(text)
-    return value if value is not None and value >= 0 else None  # -1: any (D10)
+    return value if value is not None and value >= 0 else None  # -1: any
 
 
 def render_rule(ctx: Ctx, index: _Resolver, acl: Any, owner: Any
@@ -214,6 +204,7 @@ def render_rule(ctx: Ctx, index: _Resolver, acl: Any, owner: Any
         "description": description,
         "tenant_id": tenant,
         "project_id": project,
+        **stamps.shown(ext),
     }
 
 
@@ -230,7 +221,7 @@ def render(ctx: Ctx, index: Groups, pg: Any) -> dict[str, Any]:
     revision = L.parse_int(ext.get(L.PG_REVISION))
     return {
         "id": str(pg.uuid),
-        "name": ext.get(L.PG_NAME, pg.name),
+        "name": L.PG_DEFAULT_SHOWN if pg.name == L.PG_DEFAULT else ext.get(L.PG_NAME, pg.name),
         "description": ext.get(L.PG_DESCRIPTION, ""),
         "tenant_id": tenant,
         "project_id": project,
@@ -238,7 +229,7 @@ def render(ctx: Ctx, index: Groups, pg: Any) -> dict[str, Any]:
         "tags": tags.of(ext),
         "created_at": shown_time(ext.get(L.PG_CREATED)),
         "updated_at": shown_time(ext.get(L.PG_UPDATED)),
-        "stateful": True,
+        "stateful": is_stateful(pg),
         "security_group_rules": rules_of(ctx, index, pg),
     }
 
@@ -246,7 +237,7 @@ def render(ctx: Ctx, index: Groups, pg: Any) -> dict[str, Any]:
 def list_all(ctx: Ctx) -> list[dict[str, Any]]:
     with ctx.nb.read() as idl:
         if L.PG not in idl.tables:
-            return []  # D24
+            return []
         return view.cached(idl, "security_groups_rendered", lambda i: _render_all(ctx, i))
 
 
@@ -256,10 +247,10 @@ def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
 
 
 def show(ctx: Ctx, ident: str) -> dict[str, Any]:
-    if ident == L.PG_DEFAULT:
+    if ident in (L.PG_DEFAULT, L.PG_DEFAULT_SHOWN):
         with ctx.nb.read() as idl:
             missing = L.PG in idl.tables and find(idl, ident) is None
-        if missing:  # spec 4.8: Default exists before any call that refers to it
+        if missing:  # docs/security-groups.md: Default exists before any call that refers to it
             ctx.nb.transact(lambda w: default_groups.ensure(w) and None)
     with ctx.nb.read() as idl:
         return render(ctx, groups(idl), _get(idl, ident))
@@ -275,15 +266,11 @@ def _text(value: Any, key: str, max_len: int = 255) -> str:
     return value
 
 
-def _only(data: dict[str, Any], allowed: frozenset[str]) -> None:
-    extra = sorted(set(data) - allowed)
-    if extra:
-        raise BadRequest(f"Invalid data found: {', '.join(extra)}")
-
-
 # -- writes ---------------------------------------------------------------------------------------
-def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
-    _only(data, CREATE_KEYS)
+def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
+    """Validate a POST body; the returned write function inserts the object into an
+    open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
+    (or a callable giving it after the commit)."""
     if data.get("name") is None:
         raise BadRequest("Mandatory data name is missing")
     name = _text(data["name"], "name")
@@ -294,6 +281,9 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     owners = {key: _text(data[key], key) for key in ("tenant_id", "project_id")
               if data.get(key) is not None}
     tagged = tags.create_ext(data)
+    stateful = data.get("stateful", True)
+    if not isinstance(stateful, bool):
+        raise BadRequest("stateful must be of type bool")
 
     def write(w: Writer) -> Any:
         require_schema(w.idl)
@@ -306,46 +296,63 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             ext[L.PG_TENANT] = owners["tenant_id"]
         if "project_id" in owners:
             ext[L.PG_PROJECT] = owners["project_id"]
-        if name == L.PG_DEFAULT:
+        if not stateful:
+            ext[L.PG_STATEFUL] = "False"
+        if is_default_name(name):
             if view.pg_by_name(w.idl, L.PG_DEFAULT) is not None:
-                raise Conflict("Security group Default already exists")
+                raise Conflict(DEFAULT_EXISTS)
+            if not stateful:
+                raise BadRequest("The default security group is stateful")
+            ext[L.PG_NAME] = L.PG_DEFAULT  # the predecessor's layout (docs/nb-layout.md)
             pg = default_groups.ensure(w)[1]
             assert pg is not None  # the schema has Port_Group
             pg.external_ids = {**pg.external_ids, **ext}
             return w.real_uuid(pg)
         pg = w.insert(L.PG, name=pg_name_for_new_group(), external_ids=ext)
         pg.acls = default_groups.egress_acls(w, pg.name)
+        for acl in pg.acls:
+            acl.action = acl_action(stateful)
         return w.real_uuid(pg)
 
-    committed = ctx.nb.transact(write)
-    return show(ctx, str(committed()))
+    return write
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return bulk.create_one(ctx, prepare_create, show, data)
 
 
 def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
-    _only(data, UPDATE_KEYS)
     name = data.get("name")
     if name is not None:
         name = _text(name, "name")
-        if name in (L.PG_DEFAULT, L.PG_DROP_ALL):
+        if is_default_name(name):
+            raise Conflict(DEFAULT_EXISTS)
+        if name == L.PG_DROP_ALL:
             raise BadRequest(f"Security group name {name} is reserved")
     description = data.get("description", None)
     if description is not None:
         description = _text(description, "description")
+    stateful = data.get("stateful")
+    if stateful is not None and not isinstance(stateful, bool):
+        raise BadRequest("stateful must be of type bool")
 
     def write(w: Writer) -> str:
         require_schema(w.idl)
-        if ident == L.PG_DEFAULT:
+        if ident in (L.PG_DEFAULT, L.PG_DEFAULT_SHOWN):
             raise BadRequest("Updating default security group not allowed.")
         pg = _get(w.idl, ident)
         if pg.name == L.PG_DEFAULT:
             raise BadRequest("Updating default security group not allowed.")
-        if name is not None:  # D11: no name keeps the name
+        stamps.check(w, pg)
+        if name is not None:  # no name keeps the name
             pg.setkey("external_ids", L.PG_NAME, name)
         if "description" in data:
             if description:
                 pg.setkey("external_ids", L.PG_DESCRIPTION, description)
             elif L.PG_DESCRIPTION in pg.external_ids:
                 pg.delkey("external_ids", L.PG_DESCRIPTION)
+        if stateful is not None and stateful != is_stateful(pg):
+            set_stateful(pg, stateful)
         bump(pg)
         return str(pg.uuid)
 
@@ -355,11 +362,12 @@ def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
 def delete(ctx: Ctx, ident: str) -> None:
     def write(w: Writer) -> None:
         require_schema(w.idl)
-        if ident == L.PG_DEFAULT:
+        if ident in (L.PG_DEFAULT, L.PG_DEFAULT_SHOWN):
             raise BadRequest("Cannot delete the 'Default' security group")
         pg = _get(w.idl, ident)
         if pg.name == L.PG_DEFAULT:
             raise BadRequest("Cannot delete the 'Default' security group")
+        stamps.check(w, pg)
         pg.verify("ports")
         if set_size(pg, "ports"):
             raise Conflict(f"Security Group {ident} in use")

@@ -11,12 +11,24 @@ which the provider allocates itself.
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from ovn_provider.neutron import layout as L
 
-if TYPE_CHECKING:  # addressing imports this module
-    from ovn_provider.neutron.addressing import SubnetInfo
+
+class Subnet(Protocol):
+    """What this module reads of addressing.SubnetInfo (addressing imports this module, so
+    it names the shape instead of importing the class)."""
+
+    @property
+    def row(self) -> Any: ...
+    @property
+    def net(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network: ...
+    @property
+    def version(self) -> int: ...
+
+
+SubnetInfo = TypeVar("SubnetInfo", bound=Subnet)
 
 
 def _named_by_switch(ls: Any, info: SubnetInfo) -> bool:

@@ -1,25 +1,36 @@
 """Subnets: DHCP_Options rows plus the LS other_config that drives OVN addressing
-(compat spec 3.8, 4.5, 9.3, 9.11)."""
+(docs/compatibility.md, "Networks, subnets, ports"; docs/nb-layout.md; docs/compatibility.md,
+"Beyond the predecessor")."""
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict
-from ovn_provider.neutron import addressing, ipam, subnet_order, subnet_switch, tags, view
+from ovn_provider.neutron import (
+    addressing,
+    bulk,
+    ipam,
+    networks,
+    ports,
+    stamps,
+    subnet_order,
+    subnet_switch,
+    tags,
+    view,
+)
 from ovn_provider.neutron import layout as L
+from ovn_provider.neutron import subnet_values as SV
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import IPAddress, IPNetwork
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
 
-IPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless", "slaac")
-UPDATE_KEYS = {"name", "enable_dhcp", "dns_nameservers", "allocation_pools", "gateway_ip",
-               "host_routes", "description"}
 #: DHCP_Options.options keys the provider owns. Any other key (an operator's ntp_server,
-#: domain_name, ...) is foreign and survives updates (spec 4.1).
+#: domain_name, ...) is foreign and survives updates (docs/nb-layout.md).
 OWNED_OPTIONS = ("server_id", "server_mac", "lease_time", "router", "mtu", "dns_server",
                  "classless_static_route", "dhcpv6_stateless")
 
@@ -62,6 +73,7 @@ def render(ctx: Ctx, row: Any) -> dict[str, Any]:
         "project_id": ctx.cfg.tenant_id,
         "description": ext.get(L.DHCP_DESCRIPTION, ""),
         "tags": tags.of(ext),
+        **stamps.shown(ext),
     }
     if version == 6:
         result["ipv6_address_mode"] = info.mode if info else None
@@ -89,146 +101,10 @@ def show(ctx: Ctx, subnet_id: str) -> dict[str, Any]:
         return render(ctx, _get(idl, subnet_id))
 
 
-# -- validation ----------------------------------------------------------------------------
-def _dns_list(value: Any, version: int) -> list[str]:
-    items = V.list_of(value, "dns_nameservers")
-    result: list[str] = []
-    for item in items:
-        ip = V.ip_address(item, "dns_nameservers")
-        if ip.version != version:
-            # DHCPv4 and DHCPv6 carry only addresses of their own family.
-            raise BadRequest(f"Invalid input for dns_nameservers. Reason: '{item}' is not an "
-                             f"IPv{version} address.")
-        if str(ip) in result:
-            raise BadRequest(f"Duplicate nameserver '{ip}' in dns_nameservers")
-        result.append(str(ip))
-    return result
-
-
-def _gateway(value: Any, net: IPNetwork, version: int, cidr_text: str) -> IPAddress | None:
-    if value is None or value == "":
-        return None
-    gw = V.ip_address(value, "gateway_ip")
-    if gw.version != version:
-        raise BadRequest(f"The provided ip_version [{version}] does not match the supplied "
-                         f"cidr={cidr_text} or gateway={value}")
-    if gw not in net or gw == net.network_address or (
-            version == 4 and net.prefixlen < 31 and gw == net.broadcast_address):
-        raise BadRequest(f"Gateway IP {gw} is not a valid host address of subnet {net}")
-    return gw
-
-
-def _pools(value: Any, net: IPNetwork, gateway: IPAddress | None) -> list[ipam.Pool]:
-    items = V.list_of(value, "allocation_pools")
-    pools: list[ipam.Pool] = []
-    for item in items:
-        if not isinstance(item, dict) or "start" not in item or ("end" not in item and
-                                                                 "stop" not in item):
-            raise BadRequest("Invalid allocation pool: each needs start and end")
-        start = V.ip_address(item["start"], "allocation_pools")
-        end = V.ip_address(item.get("end", item.get("stop")), "allocation_pools")
-        if start not in net or end not in net or int(start) > int(end):
-            raise BadRequest(f"The allocation pool {start}-{end} spans beyond the subnet cidr "
-                             f"{net} or is reversed")
-        if start == net.network_address or (net.version == 4 and end == net.broadcast_address
-                                            and net.prefixlen < 31):
-            raise BadRequest(f"The allocation pool {start}-{end} includes the network or "
-                             "broadcast address")
-        if gateway is not None and int(start) <= int(gateway) <= int(end):
-            raise BadRequest(f"Gateway ip {gateway} conflicts with allocation pool "
-                             f"{start}-{end}")
-        pools.append((start, end))
-    ordered = sorted(pools, key=lambda p: int(p[0]))
-    for (_, end1), (start2, _) in zip(ordered, ordered[1:], strict=False):
-        if int(start2) <= int(end1):
-            raise BadRequest("Found overlapping allocation pools")
-    return ordered
-
-
-def _routes(value: Any, version: int) -> list[tuple[str, str]]:
-    items = V.list_of(value, "host_routes")
-    routes = []
-    for item in items:
-        if not isinstance(item, dict) or "destination" not in item or "nexthop" not in item:
-            raise BadRequest("Invalid host route: each needs destination and nexthop")
-        dest = V.cidr(item["destination"], "host_routes")
-        hop = V.ip_address(item["nexthop"], "host_routes")
-        if dest.version != version or hop.version != version:
-            raise BadRequest(f"Host route {dest} via {hop} is not IPv{version}")
-        routes.append((str(dest), str(hop)))
-    return routes
-
-
-def _ipv6_mode(ctx: Ctx, data: dict[str, Any], version: int, net: IPNetwork) -> str | None:
-    raw = data.get("ipv6_address_mode")
-    if version == 4:
-        if raw is not None:
-            raise BadRequest("ipv6_address_mode can only be set on IPv6 subnets")
-        return None
-    mode = ctx.cfg.ipv6_default_mode if raw is None else raw
-    if not isinstance(mode, str) or mode.replace("_", "-") not in IPV6_MODES:
-        raise BadRequest(f"Invalid ipv6_address_mode '{raw}'. Allowed values: "
-                         + ", ".join(IPV6_MODES))
-    mode = mode.replace("_", "-")
-    if mode != "dhcpv6-stateful" and net.prefixlen != 64:
-        raise BadRequest(f"Invalid CIDR {net} for IPv6 address mode. OVN uses the EUI-64 "
-                         "address format, which requires the prefix to be /64")
-    return mode
-
-
-def _validate_create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
-    if data.get("network_id") is None:
-        raise BadRequest("network_id is a required parameter")
-    if "ip_version" not in data or data["ip_version"] is None:
-        raise BadRequest("Missing 'ip_version' attribute")
-    version = data["ip_version"]
-    if isinstance(version, str) and version in ("4", "6"):
-        version = int(version)
-    if version not in (4, 6) or isinstance(version, bool):
-        raise BadRequest("'ip_version' must be either 4 or 6")
-    if data.get("cidr") is None:
-        raise BadRequest("Missing 'cidr' attribute")
-    net = V.cidr(data["cidr"], require_prefix=True)
-    if net.version != version:
-        raise BadRequest(f"The provided ip_version [{version}] does not match the supplied "
-                         f"cidr={data['cidr']} or gateway={data.get('gateway_ip')}")
-    gateway = _gateway(data.get("gateway_ip"), net, version, data["cidr"])
-    values: dict[str, Any] = {
-        "network_id": V.string(data["network_id"], "network_id"),
-        "version": version, "net": net, "gateway": gateway,
-        "name": V.string(data["name"], "name") if data.get("name") is not None else "",
-        "description": V.string(data["description"], "description")
-        if data.get("description") is not None else "",
-        "dns": _dns_list(data["dns_nameservers"], version)
-        if data.get("dns_nameservers") is not None else [],
-        "dhcp": V.boolean(data["enable_dhcp"], "enable_dhcp")
-        if data.get("enable_dhcp") is not None else True,
-        "mode": _ipv6_mode(ctx, data, version, net),
-        "routes": _routes(data["host_routes"], version)
-        if data.get("host_routes") is not None else [],
-        "pools": _pools(data["allocation_pools"], net, gateway)
-        if data.get("allocation_pools") else None,
-        "ra_mode": None,
-    }
-    ra = data.get("ipv6_ra_mode")
-    if ra is not None:
-        if version != 6 or not isinstance(ra, str) or ra.replace("_", "-") not in IPV6_MODES:
-            raise BadRequest(f"Invalid ipv6_ra_mode '{ra}'. Allowed values: "
-                             + ", ".join(IPV6_MODES))
-        values["ra_mode"] = ra.replace("_", "-")
-        given = data.get("ipv6_address_mode")
-        if isinstance(given, str) and given.replace("_", "-") != values["ra_mode"]:
-            # as Neutron: when both are given they must agree
-            raise BadRequest(f"Invalid input for operation: ipv6_ra_mode set to '{ra}' with "
-                             f"ipv6_address_mode set to '{given}' is not valid. If both "
-                             "attributes are set, they must be the same value.")
-    return values
-
-
 # -- NB rows -----------------------------------------------------------------------------
 def _options(ctx: Ctx, ls: Any, version: int, net: IPNetwork, gateway: IPAddress | None,
              dns: list[str], mode: str | None, routes: list[tuple[str, str]]) -> dict[str, str]:
-    """The provider-owned DHCP options of a subnet (spec 4.5)."""
+    """The provider-owned DHCP options of a subnet (docs/nb-layout.md)."""
     cfg = ctx.cfg
     dns_text = None
     if dns:
@@ -283,8 +159,7 @@ def _set_exclusions(ls: Any, net: IPNetwork, old: list[ipam.Pool] | None,
 
 def _relink_ports(w: Writer, ls: Any) -> None:
     """Give every oVirt VM port of `ls` the addresses and DHCP of the current subnets
-    (D2 on create, enable_dhcp changes)."""
-    from ovn_provider.neutron import ports
+    (on create, and when enable_dhcp changes)."""
 
     for lsp in ls.ports:
         if not L.is_ovirt_port(lsp) or lsp.type in ("router", "localnet"):
@@ -292,19 +167,22 @@ def _relink_ports(w: Writer, ls: Any) -> None:
         ports.readdress(w, ls, lsp)
 
 
-def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
-    v = _validate_create(ctx, data)
+def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
+    """Validate a POST body; the returned write function inserts the object into an
+    open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
+    (or a callable giving it after the commit)."""
+    v = SV.validate_create(ctx, data)
     tagged = tags.create_ext(data)
 
     def write(w: Writer) -> Any:
-        from ovn_provider.neutron import networks
 
         ls = networks.find(w.idl, v["network_id"])
         if ls is None:
             raise BadRequest(f"Subnet can not be created, network {v['network_id']} does not "
                              "exist")
         # Another provider instance creating a subnet on this network changes other_config
-        # too: the server then answers TRY_AGAIN and this check runs again (spec 9.8).
+        # too: the server then answers TRY_AGAIN and this check runs again (docs/compatibility.md,
+        # "Concurrency").
         ls.verify("other_config")
         first_of_family = True
         for other in view.subnets_of(w.idl, ls):
@@ -316,7 +194,8 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
                 raise BadRequest(f"Invalid input for operation: Requested subnet with cidr: "
                                  f"{v['net']} for network: {v['network_id']} overlaps with "
                                  "another subnet.")
-        ext = {L.DHCP_NETWORK_ID: str(ls.uuid), L.DHCP_IP_VERSION: str(v["version"]), **tagged}
+        ext = {L.DHCP_NETWORK_ID: str(ls.uuid), L.DHCP_IP_VERSION: str(v["version"]), **tagged,
+               **stamps.new()}
         if v["name"]:
             ext[L.DHCP_NAME] = v["name"]
         if v["description"]:
@@ -346,13 +225,16 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             _set_exclusions(ls, v["net"], None, v["pools"])
         else:
             ls.setkey("other_config", L.LS_IPV6_PREFIX, str(v["net"].network_address))
-        # The new row must be visible to the address planning of existing ports (D2).
+        # The new row must be visible to the address planning of existing ports.
         _set_subnets(w, ls, [*view.subnets_of(w.idl, ls), row])
         _relink_ports(w, ls)
         return w.real_uuid(row)
 
-    resolve = ctx.nb.transact(write)
-    return show(ctx, str(resolve()))
+    return write
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return bulk.create_one(ctx, prepare_create, show, data)
 
 
 def _set_subnets(w: Writer, ls: Any, rows: list[Any]) -> None:
@@ -362,12 +244,11 @@ def _set_subnets(w: Writer, ls: Any, rows: list[Any]) -> None:
 
 
 def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    V.only_keys(data, UPDATE_KEYS)
 
     def write(w: Writer) -> None:
-        from ovn_provider.neutron import networks
 
         row = _get(w.idl, subnet_id)
+        stamps.check(w, row)
         info = addressing.subnet_info(row)
         if info is None:
             raise BadRequest(f"Subnet {subnet_id} has an invalid CIDR and cannot be updated")
@@ -375,7 +256,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
         ext = dict(row.external_ids)
         gateway = info.gateway
         if "gateway_ip" in data:
-            gateway = _gateway(data["gateway_ip"], info.net, info.version, str(info.net))
+            gateway = SV.gateway_ip(data["gateway_ip"], info.net, info.version, str(info.net))
             if gateway != info.gateway and ext.get(L.DHCP_GATEWAY_ROUTER):
                 raise Conflict(f"Unable to change the gateway of subnet {subnet_id}: it is "
                                f"connected to router {ext[L.DHCP_GATEWAY_ROUTER]}")
@@ -388,10 +269,10 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
                     ext.pop(ext_key, None)
         dns = _dns(row)
         if "dns_nameservers" in data:
-            dns = _dns_list(data["dns_nameservers"] or [], info.version)
+            dns = SV.dns_list(data["dns_nameservers"] or [], info.version)
         routes = [(r["destination"], r["nexthop"]) for r in _host_routes(row)]
         if "host_routes" in data:
-            routes = _routes(data["host_routes"] or [], info.version)
+            routes = SV.routes(data["host_routes"] or [], info.version)
             if routes:
                 ext[L.DHCP_HOST_ROUTES] = " ".join(f"{d},{h}" for d, h in routes)
             else:
@@ -407,7 +288,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
         old_pools = ipam.parse_pools(ext.get(L.DHCP_POOLS))
         pools = None
         if data.get("allocation_pools"):
-            pools = _pools(data["allocation_pools"], info.net, gateway)
+            pools = SV.pools(data["allocation_pools"], info.net, gateway)
             ext[L.DHCP_POOLS] = ipam.pools_text(pools)
         elif gateway is not None and old_pools and gateway != info.gateway and any(
                 int(a) <= int(gateway) <= int(b) for a, b in old_pools):
@@ -425,7 +306,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
                     L.parse_int(ls.external_ids.get(L.LS_MTU)) is None:
                 owned["mtu"] = row.options["mtu"]  # keep an MTU an operator set
             # Foreign keys stay; owned keys are rewritten, so IPv6 rows lose any DHCPv4-only
-            # option an older writer left there (D29).
+            # option an older writer left there.
             opts = {k: v for k, v in row.options.items() if k not in OWNED_OPTIONS}
             opts.update(owned)
             if opts != dict(row.options):
@@ -435,6 +316,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
                 _set_exclusions(ls, info.net, old_pools, pools)
             if dhcp_changed:
                 _relink_ports(w, ls)
+        stamps.touch(w, row)
 
     ctx.nb.transact(write)
     return show(ctx, subnet_id)
@@ -442,9 +324,9 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def delete(ctx: Ctx, subnet_id: str) -> None:
     def write(w: Writer) -> None:
-        from ovn_provider.neutron import networks
 
         row = _get(w.idl, subnet_id)
+        stamps.check(w, row)
         router = row.external_ids.get(L.DHCP_GATEWAY_ROUTER)
         ls = networks.find(w.idl, row.external_ids[L.DHCP_NETWORK_ID])
         info = addressing.subnet_info(row)
@@ -473,7 +355,6 @@ def delete(ctx: Ctx, subnet_id: str) -> None:
 
 def _router_on(idl: NbIdl, ls: Any, net: IPNetwork) -> str | None:
     """The router (its id, else its port name) with a port on `ls` inside `net`."""
-    from ovn_provider.neutron import networks
 
     for lsp, lrp in networks.router_ports(idl, ls):
         for network in lrp.networks:
@@ -484,7 +365,7 @@ def _router_on(idl: NbIdl, ls: Any, net: IPNetwork) -> str | None:
 
 
 def _drop_subnet_ips(lsp: Any, net: IPNetwork) -> None:
-    """Take the addresses of `net` off a port; with none left it is the bare MAC (D3)."""
+    """Take the addresses of `net` off a port; with none left it is the bare MAC."""
     mac, static, dynamic = ipam.parse_lsp_addresses(lsp.addresses)
     if mac is None:
         return

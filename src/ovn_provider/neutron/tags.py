@@ -7,8 +7,9 @@ A floating IP has no row of its own: its tags sit next to its record on the floa
 network's LS, under `ovirt_floating_ip_tags:<id>`. Each call below is one NB transaction
 (or one locked read), and a rejected call writes nothing.
 
-The resource modules import this one for `of` and `from_body`; this module reaches them
-only inside functions, so the imports do not form a cycle at load time.
+The resource modules import this one for `of` and `from_body`; which row holds a
+resource's tags is told by the caller (a `Finder` from neutron/tag_targets.py), so this
+module imports none of them.
 """
 
 from __future__ import annotations
@@ -24,17 +25,8 @@ from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
 
 MAX_LEN = 255
-
-#: URL path segment -> the resource name used in messages.
-COLLECTIONS: dict[str, str] = {
-    "networks": "network",
-    "subnets": "subnet",
-    "ports": "port",
-    "routers": "router",
-    "security-groups": "security_group",
-    "floatingips": "floatingip",
-}
-
+#: Tags per resource, as in Neutron.
+MAX_TAGS = 50
 
 # -- the stored form -------------------------------------------------------------------------
 def decode(text: str | None) -> list[str]:
@@ -66,6 +58,9 @@ def tag(value: Any) -> str:
     if "," in value:
         raise BadRequest(f"Invalid input for tags. Reason: '{value}' contains a comma, "
                          "which cannot be part of a tag.")
+    if "\x00" in value:
+        raise BadRequest("Invalid input for tags. Reason: NUL characters are not allowed "
+                         "in strings.")
     return value
 
 
@@ -73,6 +68,9 @@ def tag_list(value: Any) -> list[str]:
     """A list of distinct valid tags (duplicates are refused, as Neutron does)."""
     if not isinstance(value, list):
         raise BadRequest(f"Invalid input for tags. Reason: '{value}' is not a list.")
+    if len(value) > MAX_TAGS:
+        raise BadRequest(f"Invalid input for tags. Reason: {len(value)} tags exceed the "
+                         f"maximum of {MAX_TAGS}.")
     result = [tag(item) for item in value]
     duplicates = [item for n, item in enumerate(result) if item in result[:n]]
     if duplicates:
@@ -102,50 +100,11 @@ class Target:
 
     row: Any
     key: str
+    kind: str  # the resource, for messages: "network"
     touched: Callable[[Any], None] | None = None
 
     def tags(self) -> list[str]:
         return decode(self.row.external_ids.get(self.key))
-
-
-def _find(idl: NbIdl, collection: str, ident: str) -> Target:
-    from ovn_provider.neutron import (
-        floating_ips,
-        networks,
-        ports,
-        router_common,
-        security_groups,
-        subnets,
-    )
-
-    row: Any = None
-    if collection == "networks":
-        row = networks.find(idl, ident)
-        missing = f"Network {ident} does not exist"
-    elif collection == "subnets":
-        row = subnets.find(idl, ident)
-        missing = f"Subnet {ident} does not exist"
-    elif collection == "ports":
-        row = ports.find(idl, ident)
-        missing = f"Port {ident} does not exist"
-    elif collection == "routers":
-        row = router_common.find_router(idl, ident)
-        missing = f"Router {ident} does not exist"
-    elif collection == "security-groups":
-        row = security_groups.find(idl, ident)
-        missing = f"Security Group {ident} does not exist"
-        if row is not None:
-            return Target(row, L.TAGS, security_groups.bump)
-    elif collection == "floatingips":
-        record = floating_ips.record(idl, ident)
-        if record is None:
-            raise NotFound(f"Floating IP {ident} could not be found")
-        return Target(record.ls, L.LS_FIP_TAGS_PREFIX + record.id)
-    else:
-        raise NotFound(f"The resource {collection} does not support tags")
-    if row is None:
-        raise NotFound(missing)
-    return Target(row, L.TAGS)
 
 
 def _store(target: Target, tags: list[str]) -> None:
@@ -159,39 +118,44 @@ def _store(target: Target, tags: list[str]) -> None:
         target.touched(target.row)
 
 
-def _absent(collection: str, ident: str, name: str) -> NotFound:
-    return NotFound(f"Tag {name} could not be found for {COLLECTIONS[collection]} {ident}.")
+#: How a collection finds the tagged row of one of its resources (neutron/tag_targets.py).
+Finder = Callable[[NbIdl, str], Target]
+
+
+def _absent(target: Target, ident: str, name: str) -> NotFound:
+    return NotFound(f"Tag {name} could not be found for {target.kind} {ident}.")
 
 
 # -- the calls -----------------------------------------------------------------------------------
-def get(ctx: Ctx, collection: str, ident: str) -> list[str]:
+def get(ctx: Ctx, find: Finder, ident: str) -> list[str]:
     """GET /{collection}/{id}/tags."""
     with ctx.nb.read() as idl:
-        return _find(idl, collection, ident).tags()
+        return find(idl, ident).tags()
 
 
-def check(ctx: Ctx, collection: str, ident: str, name: str) -> None:
+def check(ctx: Ctx, find: Finder, ident: str, name: str) -> None:
     """GET /{collection}/{id}/tags/{tag}: NotFound unless the resource has the tag."""
     tag(name)
     with ctx.nb.read() as idl:
-        if name not in _find(idl, collection, ident).tags():
-            raise _absent(collection, ident, name)
+        target = find(idl, ident)
+        if name not in target.tags():
+            raise _absent(target, ident, name)
 
 
-def replace(ctx: Ctx, collection: str, ident: str, body: Any) -> list[str]:
+def replace(ctx: Ctx, find: Finder, ident: str, body: Any) -> list[str]:
     """PUT /{collection}/{id}/tags with `{"tags": [...]}`: the new complete set."""
     if not isinstance(body, dict) or "tags" not in body:
         raise BadRequest("Invalid tags body: a JSON object with the key 'tags' is required")
     wanted = tag_list(body["tags"])
 
     def write(w: Writer) -> None:
-        _store(_find(w.idl, collection, ident), wanted)
+        _store(find(w.idl, ident), wanted)
 
     ctx.nb.transact(write)
-    return get(ctx, collection, ident)
+    return get(ctx, find, ident)
 
 
-def add_many(ctx: Ctx, collection: str, ident: str, body: Any) -> list[str]:
+def add_many(ctx: Ctx, find: Finder, ident: str, body: Any) -> list[str]:
     """POST /{collection}/{id}/tags with `{"tags": [...]}` (tag-creation): adds the tags
     the resource does not have yet, keeps the others; answers the resulting set."""
     if not isinstance(body, dict) or "tags" not in body:
@@ -199,47 +163,50 @@ def add_many(ctx: Ctx, collection: str, ident: str, body: Any) -> list[str]:
     wanted = tag_list(body["tags"])
 
     def write(w: Writer) -> None:
-        target = _find(w.idl, collection, ident)
+        target = find(w.idl, ident)
         current = target.tags()
         added = [name for name in wanted if name not in current]
         if added:
             _store(target, [*current, *added])
 
     ctx.nb.transact(write)
-    return get(ctx, collection, ident)
+    return get(ctx, find, ident)
 
 
-def add(ctx: Ctx, collection: str, ident: str, name: str) -> None:
+def add(ctx: Ctx, find: Finder, ident: str, name: str) -> None:
     """PUT /{collection}/{id}/tags/{tag}: adds the tag (present already: no change)."""
     tag(name)
 
     def write(w: Writer) -> None:
-        target = _find(w.idl, collection, ident)
+        target = find(w.idl, ident)
         current = target.tags()
         if name not in current:
+            if len(current) >= MAX_TAGS:
+                raise BadRequest(f"Invalid input for tags. Reason: a resource has at most "
+                                 f"{MAX_TAGS} tags.")
             _store(target, [*current, name])
 
     ctx.nb.transact(write)
 
 
-def remove(ctx: Ctx, collection: str, ident: str, name: str) -> None:
+def remove(ctx: Ctx, find: Finder, ident: str, name: str) -> None:
     """DELETE /{collection}/{id}/tags/{tag}: NotFound when the tag is not there."""
     tag(name)
 
     def write(w: Writer) -> None:
-        target = _find(w.idl, collection, ident)
+        target = find(w.idl, ident)
         current = target.tags()
         if name not in current:
-            raise _absent(collection, ident, name)
+            raise _absent(target, ident, name)
         _store(target, [item for item in current if item != name])
 
     ctx.nb.transact(write)
 
 
-def clear(ctx: Ctx, collection: str, ident: str) -> None:
+def clear(ctx: Ctx, find: Finder, ident: str) -> None:
     """DELETE /{collection}/{id}/tags."""
 
     def write(w: Writer) -> None:
-        _store(_find(w.idl, collection, ident), [])
+        _store(find(w.idl, ident), [])
 
     ctx.nb.transact(write)

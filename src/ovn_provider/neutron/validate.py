@@ -115,7 +115,11 @@ def body_root(body: Any, root: str) -> dict[str, Any]:
     return inner
 
 
-def only_keys(data: dict[str, Any], allowed: set[str]) -> None:
-    extra = sorted(set(data) - allowed)
-    if extra:
-        raise BadRequest(f"Invalid data found: {', '.join(extra)}")
+def body_list(body: dict[str, Any], collection: str) -> list[dict[str, Any]]:
+    """The objects of a bulk request (`{"ports": [...]}`)."""
+    items = body[collection]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise BadRequest(f"Resource body '{collection}' must be a list of JSON objects")
+    if not items:
+        raise BadRequest(f"Resource body required: '{collection}' is empty")
+    return items

@@ -147,6 +147,12 @@ def by_name(idl: NbIdl, table_name: str, name: str) -> Any | None:
     return next(iter(index.irange(probe, probe)), None)
 
 
+def api_port(idl: NbIdl, port_id: str) -> Any | None:
+    """The LSP of the API port `port_id` (its LSP name), or None."""
+    lsp = lsp_by_name(idl, port_id)
+    return lsp if lsp is not None and L.is_api_port(lsp) else None
+
+
 def lsp_by_name(idl: NbIdl, name: str) -> Any | None:
     return by_name(idl, L.LSP, name)
 

@@ -1,7 +1,8 @@
 """A private OVN central: NB and SB ovsdb-servers and ovn-northd on loopback ports.
 
 `ovn-provider serve --embedded-ovn DIR` runs one when no NB is configured, and the test
-fixtures run one per test session. Optionally the NB is a 3-member RAFT cluster.
+fixtures run one per test session. Optionally the NB and the SB are RAFT clusters
+(tests/ha runs 3-member ones).
 """
 
 from __future__ import annotations
@@ -47,9 +48,11 @@ class Central:
 
     directory: str
     nb_cluster_size: int = 1
+    sb_cluster_size: int = 1
     host: str = "127.0.0.1"
     nb: list[DbServer] = field(default_factory=list)
-    sb: DbServer | None = None
+    sb: DbServer | None = None  # the first SB server
+    sbs: list[DbServer] = field(default_factory=list)  # every SB server (cluster members)
     started: bool = False
 
     @property
@@ -63,7 +66,7 @@ class Central:
     @property
     def sb_remote(self) -> str:
         assert self.sb is not None
-        return self.sb.remote
+        return ",".join(server.remote for server in self.sbs or [self.sb])
 
     @property
     def northd_pidfile(self) -> str:
@@ -86,40 +89,49 @@ class Central:
             raise
         return self
 
+    def _cluster(self, kind: str, size: int, schema: str, db_name: str) -> list[DbServer]:
+        """`size` database servers of `kind` ("nb"/"sb"): one standalone file, or the
+        members of a RAFT cluster (the first creates it, the others join)."""
+        env = self.env
+        if size == 1:
+            server = DbServer(kind, self.directory, free_port(),
+                              os.path.join(self.directory, f"ovn{kind}.db"))
+            if not os.path.exists(server.db_file):
+                run(["ovsdb-tool", "create", server.db_file, schema], env=env)
+            return [server]
+        servers = [DbServer(f"{kind}{i}", self.directory, free_port(),
+                            os.path.join(self.directory, f"ovn{kind}{i}.db"), free_port())
+                   for i in range(1, size + 1)]
+        first = servers[0]
+        for server in servers:
+            if os.path.exists(server.db_file):
+                continue
+            if server is first:
+                run(["ovsdb-tool", "create-cluster", server.db_file, schema,
+                     f"tcp:127.0.0.1:{server.raft_port}"], env=env)
+            else:
+                run(["ovsdb-tool", "join-cluster", server.db_file, db_name,
+                     f"tcp:127.0.0.1:{server.raft_port}",
+                     f"tcp:127.0.0.1:{first.raft_port}"], env=env)
+        return servers
+
+    def _wait_joined(self, servers: list[DbServer], db_name: str) -> None:
+        for server in servers:
+            wait_for(lambda s=server: "Role:" in run(
+                ["ovs-appctl", "-t", s.ctl, "cluster/status", db_name],
+                env=self.env, check=False), 10, f"{server.name} joins the cluster")
+
     def _create(self) -> None:
         env = self.env
-        if self.nb_cluster_size == 1:
-            server = DbServer("nb", self.directory, free_port(),
-                              os.path.join(self.directory, "ovnnb.db"))
-            if not os.path.exists(server.db_file):
-                run(["ovsdb-tool", "create", server.db_file, NB_SCHEMA], env=env)
-            self.nb = [server]
-        else:
-            self.nb = [DbServer(f"nb{i}", self.directory, free_port(),
-                                os.path.join(self.directory, f"ovnnb{i}.db"), free_port())
-                       for i in range(1, self.nb_cluster_size + 1)]
-            first = self.nb[0]
-            for server in self.nb:
-                if os.path.exists(server.db_file):
-                    continue
-                if server is first:
-                    run(["ovsdb-tool", "create-cluster", server.db_file, NB_SCHEMA,
-                         f"tcp:127.0.0.1:{server.raft_port}"], env=env)
-                else:
-                    run(["ovsdb-tool", "join-cluster", server.db_file, "OVN_Northbound",
-                         f"tcp:127.0.0.1:{server.raft_port}",
-                         f"tcp:127.0.0.1:{first.raft_port}"], env=env)
-        self.sb = DbServer("sb", self.directory, free_port(),
-                           os.path.join(self.directory, "ovnsb.db"))
-        if not os.path.exists(self.sb.db_file):
-            run(["ovsdb-tool", "create", self.sb.db_file, SB_SCHEMA], env=env)
-        for server in [*self.nb, self.sb]:
+        self.nb = self._cluster("nb", self.nb_cluster_size, NB_SCHEMA, "OVN_Northbound")
+        self.sbs = self._cluster("sb", self.sb_cluster_size, SB_SCHEMA, "OVN_Southbound")
+        self.sb = self.sbs[0]
+        for server in [*self.nb, *self.sbs]:
             self._start_db(server)
         if self.nb_cluster_size > 1:
-            for server in self.nb:
-                wait_for(lambda s=server: "Role:" in run(
-                    ["ovs-appctl", "-t", s.ctl, "cluster/status", "OVN_Northbound"],
-                    env=env, check=False), 10, f"{server.name} joins the cluster")
+            self._wait_joined(self.nb, "OVN_Northbound")
+        if self.sb_cluster_size > 1:
+            self._wait_joined(self.sbs, "OVN_Southbound")
         run(["ovn-nbctl", f"--db={self.nb_remote}", "--no-wait", "--timeout=20", "init"], env=env)
         run(["ovn-sbctl", f"--db={self.sb_remote}", "--timeout=20", "init"], env=env)
         run(["ovn-northd", f"--ovnnb-db={self.nb_remote}", f"--ovnsb-db={self.sb_remote}",
@@ -154,7 +166,7 @@ class Central:
         if not self.started:
             return
         stop_pidfile(self.northd_pidfile, self.directory)
-        for server in [*self.nb, *([self.sb] if self.sb else [])]:
+        for server in [*self.nb, *(self.sbs or ([self.sb] if self.sb else []))]:
             stop_pidfile(server.pidfile, self.directory)
         self.started = False
         if remove:

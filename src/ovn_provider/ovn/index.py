@@ -40,8 +40,10 @@ def _norm_ip(text: str) -> str | None:
         return None
 
 
-def _committed(row: Any) -> dict[str, Any] | None:
-    """The row's replica data when it has no change pending in a transaction."""
+def committed_data(row: Any) -> dict[str, Any] | None:
+    """The row's replica data (column -> Datum) when it has no change pending in a
+    transaction, else None: then only `getattr(row, column)` gives the current value. The
+    one place that reads python-ovs row internals for this shortcut."""
     data = row._data
     if data is None or row._changes or row._mutations:
         return None
@@ -51,13 +53,13 @@ def _committed(row: Any) -> dict[str, Any] | None:
 def committed(row: Any) -> bool:
     """Whether `row` is in the replica with no change pending in a transaction, so that
     the readers below see its current value in its datum."""
-    return _committed(row) is not None
+    return committed_data(row) is not None
 
 
 def strings(row: Any, column: str) -> list[str]:
     """A set-of-strings (or optional string) column as a list. Read straight from the
     replica datum: python-ovs rebuilds and re-validates a set on every attribute access."""
-    data = _committed(row)
+    data = committed_data(row)
     if data is None:
         value = getattr(row, column)
         return list(value) if isinstance(value, list | tuple | set) else \
@@ -68,7 +70,7 @@ def strings(row: Any, column: str) -> list[str]:
 
 def map_get(row: Any, column: str, key: str) -> Any | None:
     """`getattr(row, column).get(key)` for a map column, without building the map."""
-    data = _committed(row)
+    data = committed_data(row)
     if data is None:
         return getattr(row, column).get(key)
     datum = data.get(column)  # absent: never set, an empty map
@@ -228,6 +230,9 @@ class NbIdl(FastIdl):
         #: those built inside the running write function, dropped after it
         self.view_cache: dict[str, tuple[Any, Any]] = {}
         self.txn_cache: dict[str, tuple[Any, Any]] = {}
+        #: addresses and MACs handed out by the running write function (a bulk create
+        #: writes several ports before the index sees any): key -> value -> owner
+        self.txn_claims: dict[str, dict[str, Any]] = {}
         #: per table, how many row changes were notified; `epoch` counts full resyncs
         self.table_changes: dict[str, int] = {}
         self.epoch = 0

@@ -12,6 +12,13 @@ while a response is being built from it.
 
 While the NB is unreachable (or not yet synced), both raise `NbUnavailable` at once; the
 HTTP layer answers 503.
+
+Malformed transactions (docs/architecture.md, "Malformed transactions"): ovsdb-server
+refuses a string holding a NUL byte by closing the client's connection, so a write that
+would send one is refused here before it leaves the process (`NbMalformed`, a 400). A
+transaction the server answers with an error is never retried; one during which the
+connection dropped is retried once (a failover), and if the connection drops again under
+it, it is given up (`NbCommitError`) instead of being retried into an outage.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from ovs import json as ovs_json
@@ -34,12 +42,18 @@ from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.malformed import malformed_column
 from ovn_provider.ovn.sb import GatewayChassis
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SCHEMA = "OVN_Northbound"
+PROBE_MS = 2000  # client inactivity probe of the NB connection
+
+#: Set by the HTTP layer for the request being served; read when its write function runs
+#: (in the connection thread, so it is captured in `Nb.transact` on the request's side).
+IF_MATCH: ContextVar[int | None] = ContextVar("if_match", default=None)
 
 
 class NbUnavailable(Exception):
@@ -50,17 +64,25 @@ class NbCommitError(Exception):
     """The NB refused a transaction (constraint violation, etc.)."""
 
 
+class NbMalformed(NbCommitError):
+    """A transaction holds a value the NB cannot take (a NUL byte in a string); it was
+    never sent."""
+
+
 class Writer:
     """What a write function gets: the replica, the open IDL transaction, and the SB
     gateway chassis (for scheduling distributed gateway ports)."""
 
     def __init__(self, idl: NbIdl, txn: ovs_idl.Transaction,
-                 gateways: GatewayChassis | None = None) -> None:
+                 gateways: GatewayChassis | None = None, if_match: int | None = None
+                 ) -> None:
         self.idl = idl
         self.txn = txn
         self.gateways = gateways if gateways is not None else GatewayChassis()
         self._after: list[Callable[[ovs_idl.Transaction], None]] = []
         self.pending: dict[str, Any] = {}  # rows inserted earlier in this transaction
+        #: the revision a request's `If-Match` requires (neutron/stamps.py), else None
+        self.if_match = if_match
 
     def rows(self, table: str) -> dict[uuid.UUID, Any]:
         if table not in self.idl.tables:
@@ -96,16 +118,33 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         super().__init__(api)
         self.fn = fn
         self.writer: Writer | None = None
+        self.session: int | None = None  # connection seqno of the first attempt
         self.attempts = 0  # more than 1: the NB answered TRY_AGAIN and `fn` ran again
+        self.if_match = IF_MATCH.get()  # the request's thread: see IF_MATCH
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
         self.attempts += 1
-        self.writer = Writer(self.api.idl, txn, self.api.gateways)
+        session = self.api.idl._session.get_seqno()
+        if self.session is not None and session != self.session:
+            # An earlier attempt went out on a connection that is gone (python-ovs turns
+            # every outstanding transaction into TRY_AGAIN on a reconnect): the NB may have
+            # committed it and only the answer was lost (an NB leader killed, tests/ha).
+            # Running `fn` again could apply the request twice (a second port, a 409 for
+            # the rule just made), so the outcome is reported as unknown: 503.
+            raise NbUnavailable("the OVN Northbound connection was lost while the "
+                                "transaction was in flight; it may or may not be applied")
+        self.session = session
+        self.writer = Writer(self.api.idl, txn, self.api.gateways, self.if_match)
         try:
             self.result = self.fn(self.writer)
+            bad = malformed_column(txn)
+            if bad is not None:
+                raise NbMalformed(f"Invalid input: a string for {bad} contains a NUL "
+                                  "character")
         finally:
             # What read caches built inside the write function may hold pending rows.
             self.api.idl.txn_cache.clear()
+            self.api.idl.txn_claims.clear()
 
     def post_commit(self, txn: ovs_idl.Transaction) -> None:
         if self.writer is not None:
@@ -113,6 +152,39 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
 
     def __str__(self) -> str:
         return f"fn({getattr(self.fn, '__qualname__', self.fn)})"
+
+
+class _Transaction(ovsdbapp_txn.Transaction):
+    """TRY_AGAIN after a verify failure runs the write function again on the fresh replica;
+    after a connection lost under the transaction it is not run again (it may have been
+    applied: `_FnCommand.run_idl` answers 503); a server ERROR is never retried."""
+
+    def do_commit(self) -> list[Any]:
+        self.start_time = time.time()
+        idl = self.api.idl
+        attempt = 0
+        while True:
+            if attempt and self.timeout_exceeded():
+                raise RuntimeError("OVS transaction timed out")
+            attempt += 1
+            seqno = idl.change_seqno
+            txn = ovs_idl.Transaction(idl)
+            for command in self.commands:
+                try:
+                    command.run_idl(txn)
+                except Exception:
+                    txn.abort()
+                    raise
+            status = txn.commit_block()
+            if status == txn.TRY_AGAIN:
+                idlutils.wait_for_change(idl, self.time_remaining(), seqno)
+                continue
+            if status in (txn.ERROR, txn.NOT_LOCKED):
+                raise NbCommitError(txn.get_error() if status == txn.ERROR else
+                                    "the NB lock is not held")
+            if status == txn.SUCCESS:
+                self.post_commit(txn)
+            return [cmd.result for cmd in self.commands]
 
 
 class _Api:
@@ -187,8 +259,11 @@ class Nb:
                 helper = idlutils.get_schema_helper(self.remote, SCHEMA)
                 helper.register_all()
                 idl = NbIdl(self.remote, helper, leader_only=self.leader_only)
-                # Cap reconnect backoff: a failover should cost ~1-2 s, not 8 s.
-                idl._session.reconnect.set_backoff(250, 2000)
+                # Cap reconnect backoff: a failover or an NB outage's end should cost ~1 s, not 8 s.
+                idl._session.reconnect.set_backoff(250, 1000)
+                # A member that stops answering (paused, host frozen) is left after
+                # 2 x PROBE_MS without a message, not python-ovs's 2 x 5 s (tests/ha).
+                idl._session.reconnect.set_probe_interval(PROBE_MS)
                 self._create_indexes(idl)
                 conn = ovsdbapp_connection.Connection(idl, timeout=self.timeout)
                 conn.start()
@@ -255,8 +330,8 @@ class Nb:
     def transact(self, fn: Callable[[Writer], T]) -> T:
         conn, api = self._require()
         cmd = _FnCommand(api, fn)
-        txn = ovsdbapp_txn.Transaction(api, conn, timeout=self.timeout, check_error=True,
-                                       log_errors=False)
+        txn = _Transaction(api, conn, timeout=self.timeout, check_error=True,
+                           log_errors=False)
         txn.add(cmd)
         started = time.monotonic()
         outcome = "failed"
@@ -271,9 +346,9 @@ class Nb:
             if "timed out" in text:
                 outcome = "timeout"
                 raise NbUnavailable("OVN Northbound database did not answer in time") from exc
-            if text.startswith("OVSDB Error"):
-                outcome = "refused"
-                raise NbCommitError(text) from exc
+            raise
+        except NbCommitError:
+            outcome = "refused"
             raise
         finally:
             if self.observer is not None:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ovs.db import data as ovs_data
+from sortedcontainers import SortedDict
 
 LSP = "Logical_Switch_Port"
 LS = "Logical_Switch"
@@ -76,6 +77,12 @@ class LspViews:
         self._router: dict[int, uuid.UUID] = {}  # views that read LRP / LR rows
         self._dirty: dict[int, uuid.UUID] = {}  # rows whose view was dropped
         self._complete = False  # every row of the table had a view after a list
+        # The JSON of each view, made once (by `encoded`) and dropped with the view, kept
+        # in REST id order: a plain list after a write encodes only the ports that
+        # changed and joins the rest as they are.
+        self._json: dict[int, str] = {}  # key -> the REST id its JSON is kept under
+        self._ordered: SortedDict = SortedDict()  # REST id -> JSON bytes
+        self._unencoded: set[int] = set()  # views made since the last `encoded`
 
     def __len__(self) -> int:
         return len(self._views)
@@ -89,11 +96,30 @@ class LspViews:
         for row, value, router in render(missing):
             key = row.uuid.int
             self._views[key] = value
+            self._unjson(key)
+            self._unencoded.add(key)
             self._dirty.pop(key, None)
             if router:
                 self._router[key] = row.uuid
         self._complete = True
         return [view for view in self._views.values() if view is not None]
+
+    def encoded(self, encode: Callable[[Any], bytes]) -> Iterable[bytes]:
+        """The JSON of every non-None view in REST id order, after `collect`;
+        `encode(view)` runs once per view."""
+        for key in self._unencoded:
+            value = self._views.get(key)
+            if value is not None:
+                self._unjson(key)
+                self._json[key] = value["id"]
+                self._ordered[value["id"]] = encode(value)
+        self._unencoded.clear()
+        return self._ordered.values()
+
+    def _unjson(self, key: int) -> None:
+        ident = self._json.pop(key, None)
+        if ident is not None:
+            self._ordered.pop(ident, None)
 
     def _missing(self, rows: Mapping[uuid.UUID, Any]) -> list[Any]:
         if self._complete:
@@ -117,18 +143,25 @@ class LspViews:
 
     def clear(self) -> None:
         self._views.clear()
+        self._json.clear()
+        self._ordered.clear()
+        self._unencoded.clear()
         self._router.clear()
         self._dirty.clear()
         self._complete = False
 
     def _forget(self, key: int) -> None:
         self._views.pop(key, None)
+        self._unjson(key)
+        self._unencoded.discard(key)
         self._router.pop(key, None)
         self._dirty.pop(key, None)
 
     def _drop(self, ident: uuid.UUID) -> None:
         key = ident.int
         self._views.pop(key, None)
+        self._unjson(key)
+        self._unencoded.discard(key)
         self._router.pop(key, None)
         self._dirty[key] = ident
 
