@@ -201,3 +201,35 @@ def _ping(api: Api, router_id: str, vm: dict[str, Any], dst: str) -> str:
     return (f'inport == "{vm["id"]}" && eth.src == {vm["mac_address"]} && eth.dst == {mac} '
             f"&& {family[0]}.src == {src} && {family[0]}.dst == {dst} && ip.ttl == 64 && "
             f"{family[1]}")
+
+
+def test_extraroutes_keep_both_gateway_default_routes(api: Api, central: Central) -> None:
+    """extraroute-atomic with a dual-stack gateway: both families' default routes are the
+    gateway's, so adding or removing routes keeps them, and another default route is 400.
+    A gateway change bumps the revision like any update."""
+    n = next(_SEQ)
+    e = dual_stack_external(api, n)
+    r = router(api, name="r-atomic", external_gateway_info={"network_id": e["net"]["id"]})
+    path = f"/v2.0/routers/{r['id']}"
+    gateway = {("0.0.0.0/0", f"172.27.{n}.129"), ("::/0", f"fd00:27:{n}::1")}
+    extra = {"destination": "10.77.0.0/16", "nexthop": f"172.27.{n}.130"}
+    response = api.put(f"{path}/add_extraroutes", {"router": {"routes": [extra]}})
+    assert response.status_code == 200, response.text
+    assert extra in response.json()["router"]["routes"]
+    assert routes_of(central, r["id"]) == gateway | {("10.77.0.0/16", f"172.27.{n}.130")}
+    # removing the gateway's own default routes is ignored: they are not the user's
+    own = [{"destination": d, "nexthop": h} for d, h in sorted(gateway)]
+    response = api.put(f"{path}/remove_extraroutes", {"router": {"routes": [extra, *own]}})
+    assert response.status_code == 200, response.text
+    assert routes_of(central, r["id"]) == gateway
+    rejected(central, lambda: api.put(f"{path}/add_extraroutes", {"router": {"routes": [
+        {"destination": "::/0", "nexthop": f"fd00:27:{n}::99"}]}}), 400,
+        "A default static route can not be added when an external gateway is defined on a "
+        "router.")
+    assert routes_of(central, r["id"]) == gateway
+    before = api.get(path).json()["router"]["revision_number"]
+    moved = {"network_id": e["net"]["id"], "external_fixed_ips": [{"subnet_id": e["v4"]["id"]}]}
+    response = api.put(path, {"router": {"external_gateway_info": moved}})
+    assert response.status_code == 200, response.text
+    assert response.json()["router"]["revision_number"] == before + 1
+    assert routes_of(central, r["id"]) == {("0.0.0.0/0", f"172.27.{n}.129")}
