@@ -322,3 +322,29 @@ def test_network_tags_with_the_sdk(nsdk: Any) -> None:
     finally:
         net.delete_network(first)
         net.delete_network(second)
+
+
+def test_router_interface_by_port_with_the_gateway_address(osc: Osc, api: Api,
+                                                           central: Central) -> None:
+    """`openstack port create --fixed-ip subnet=S,ip-address=<gateway>`, then `openstack
+    router add port`: the flow Neutron clients use to attach a router by port."""
+    n = octet()
+    net = api.network(name=unique("byport"))
+    sub = api.subnet(net["id"], f"10.48.{n}.0/24", name=unique("byport-s"),
+                     gateway_ip=f"10.48.{n}.1")
+    port_name, router_name = unique("gwp"), unique("gwr")
+    created, _, shown = osc.batch(
+        ["port", "create", "-f", "json", "--network", net["id"], "--fixed-ip",
+         f"subnet={sub['name']},ip-address=10.48.{n}.1", port_name],
+        ["router", "create", "-f", "json", router_name],
+        ["router", "show", "-f", "json", router_name])
+    assert created["fixed_ips"] == [{"subnet_id": sub["id"], "ip_address": f"10.48.{n}.1"}]
+    osc.run("router", "add", "port", router_name, created["id"])
+    lrp = central.nbctl("--bare", "--columns=networks", "find", "Logical_Router_Port",
+                        f"name=lrp{created['id']}").strip()
+    assert lrp == f"10.48.{n}.1/24"
+    ports = api.get("/v2.0/ports", params={"device_id": shown["id"]}).json()["ports"]
+    assert [(p["id"], p["device_owner"]) for p in ports] == [
+        (created["id"], "network:router_interface")]
+    osc.run("router", "remove", "port", router_name, created["id"])
+    osc.run("router", "delete", router_name)

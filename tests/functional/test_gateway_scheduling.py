@@ -117,7 +117,7 @@ def test_no_gateway_chassis_means_no_snat_or_fips(gapi: Api, gw_central: Central
                                                   gw_provider: Provider) -> None:
     wait_gateways(gw_provider, set())
     assert gw_provider.nb.gateways.synced
-    ext, esub = net_with_subnet(gapi, "172.30.0.0/24")
+    ext, esub = net_with_subnet(gapi, "172.30.0.0/24", external=True)
     r = router(gapi, external_gateway_info=gateway_info(ext, esub))
     assert r["external_gateway_info"]["enable_snat"] is False
     response = gapi.post("/v2.0/floatingips", {"floatingip": {"floating_network_id": ext["id"]}})
@@ -134,7 +134,7 @@ def test_schedule_spread_and_reschedule(gapi: Api, gw_central: Central,
     gw_central.sbctl("set", "Chassis", "not-a-gateway",
                      'other_config:ovn-cms-options="enable-chassis-as-extport-host"')
     wait_gateways(gw_provider, {"gw-a", "gw-b"})
-    ext, esub = net_with_subnet(gapi, "172.30.1.0/24")
+    ext, esub = net_with_subnet(gapi, "172.30.1.0/24", external=True)
     routers = [snat_router(gapi, ext, esub, f"10.40.{i}.0/24") for i in range(4)]
     ids = [r["id"] for r in routers]
     assert all(r["external_gateway_info"]["enable_snat"] is True for r in routers)
@@ -189,7 +189,7 @@ def test_two_providers_converge(gapi: Api, gw_central: Central, gw_provider: Pro
     add_chassis(gw_central, "gw-d")
     add_chassis(gw_central, "gw-e")
     wait_gateways(gw_provider, {"gw-d", "gw-e"})
-    ext, esub = net_with_subnet(gapi, "172.30.2.0/24")
+    ext, esub = net_with_subnet(gapi, "172.30.2.0/24", external=True)
     routers = [snat_router(gapi, ext, esub, f"10.41.{i}.0/24") for i in range(6)]
     ids = [r["id"] for r in routers]
     with running(auto_config(gw_central)) as second:

@@ -396,7 +396,8 @@ def test_delete_with_ports_is_409_and_changes_nothing(api: Api, central: Central
     port = api.port(net["id"])
     before = snapshot(central)
     assert_error(api.delete(f"/v2.0/networks/{net['id']}"), 409,
-                 f"Unable to delete network {net['id']}. Ports exist for the network")
+                 f"Unable to complete operation on network {net['id']}. There are one or more "
+                 "ports still in use on the network.")
     assert snapshot(central) == before
     assert api.delete(f"/v2.0/ports/{port['id']}").status_code == 204
 

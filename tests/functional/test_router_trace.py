@@ -114,7 +114,7 @@ def test_router_forwards_between_subnets(tapi: Api, central: Central) -> None:
 
 
 def _external_setup(api: Api, n: int, **gateway: Any) -> dict[str, Any]:
-    ext, esub = net_with_subnet(api, f"172.{n}.0.0/24")
+    ext, esub = net_with_subnet(api, f"172.{n}.0.0/24", external=True)
     net_a, sub_a = net_with_subnet(api, f"10.{n}.1.0/24")
     r = router(api, name="r-ext", external_gateway_info=gateway_info(
         ext, esub, f"172.{n}.0.10", **gateway))

@@ -443,9 +443,6 @@ MATCH_CASES: list[tuple[dict[str, Any], str, dict[str, Any]]] = [
      {"port_range_min": 22, "port_range_max": 22}),  # numeric strings, ints back
     ({"protocol": "sctp", "port_range_min": 5000},
      _m("ingress", "ip4", "sctp", "sctp.dst >= 5000"), {"port_range_max": None}),
-    ({"protocol": "tcp", "port_range_min": 0, "port_range_max": 0},
-     _m("ingress", "ip4", "tcp", "tcp.dst == 0"),
-     {"port_range_min": 0, "port_range_max": 0}),  # 0 is valid
     ({"protocol": "tcp", "port_range_min": -1, "port_range_max": -1},
      _m("ingress", "ip4", "tcp"), {"port_range_min": None, "port_range_max": None}),
     ({"protocol": 6, "port_range_min": 443, "port_range_max": 443},
@@ -587,6 +584,17 @@ REJECTED: list[tuple[dict[str, Any], str]] = [
     ({"security_group_id": "SG", "direction": "ingress", "remote_group_id": 5},
      "~remote_group_id"),
     ({"security_group_id": 5, "direction": "ingress"}, "~security_group_id"),
+    # TCP/UDP/SCTP port 0 is no port, as in Neutron (ICMP type and code 0 stay valid)
+    ({"security_group_id": "SG", "direction": "ingress", "protocol": "tcp",
+      "port_range_min": 0, "port_range_max": 0}, "Invalid value for port 0"),
+    ({"security_group_id": "SG", "direction": "ingress", "protocol": "udp",
+      "port_range_min": 0, "port_range_max": 80}, "Invalid value for port 0"),
+    ({"security_group_id": "SG", "direction": "ingress", "protocol": "sctp",
+      "port_range_max": 0}, "Invalid value for port 0"),
+]
+
+# A referenced group that does not exist is 404, as in Neutron
+MISSING_GROUPS: list[tuple[dict[str, Any], str]] = [
     ({"security_group_id": "MISSING", "direction": "ingress"},
      "Security group MISSING does not exist"),
     ({"security_group_id": "DropAll", "direction": "ingress"},
@@ -598,15 +606,17 @@ REJECTED: list[tuple[dict[str, Any], str]] = [
 ]
 
 
-def test_rule_rejections_are_400_and_write_nothing(api: Api, central: Central) -> None:
+def test_rule_rejections_are_4xx_and_write_nothing(api: Api, central: Central) -> None:
     sg = group(api, name="strict")
     missing = str(uuid.uuid4())
     before = snapshot(central)
-    for attrs, message in REJECTED:
+    cases = [(attrs, message, 400) for attrs, message in REJECTED] + \
+        [(attrs, message, 404) for attrs, message in MISSING_GROUPS]
+    for attrs, message, status in cases:
         body = {k: (sg["id"] if v == "SG" else missing if v == "MISSING" else v)
                 for k, v in attrs.items()}
         response = post_rule(api, **body)
-        text = error(response, 400)
+        text = error(response, status)
         expected = message.replace("MISSING", missing)
         if expected.startswith("~"):
             assert expected[1:] in text, (attrs, text)
@@ -680,8 +690,9 @@ def test_rule_in_a_foreign_pg_is_not_a_rule(api: Api, central: Central) -> None:
         error(api.delete(f"{RULES}/{acl_id}"), 404)
         assert nb_exists(central, ACL, acl_id)
         foreign_id = str(nb_row(central, PG, foreign)["_uuid"])
-        error(post_rule(api, security_group_id=foreign_id, direction="ingress"), 400)
-        error(post_rule(api, security_group_id=foreign, direction="ingress"), 400)
+        # no security group for the API, so 404 as for any missing group
+        error(post_rule(api, security_group_id=foreign_id, direction="ingress"), 404)
+        error(post_rule(api, security_group_id=foreign, direction="ingress"), 404)
     finally:
         central.nbctl("--if-exists", "destroy", PG, foreign)
 

@@ -443,13 +443,14 @@ def test_dual_stack_and_one_subnet_per_family(api: Api, central: Central) -> Non
     assert refs(lsp(central, late["id"])) == ([v4["id"]], [v6["id"]])
     assert other_config(central, net["id"]) == {"subnet": "10.95.0.0/24",
                                                 "ipv6_prefix": "fd00:95::"}
+    # more subnets of a family may follow (test_several_subnets.py); overlapping ones not
     before = snapshot(central)
     assert_error(api.post("/v2.0/subnets", {"subnet": {
-        "network_id": net["id"], "cidr": "10.96.0.0/24", "ip_version": 4}}), 400,
-        f"Unable to create more than one IPv4 subnet for network {net['id']}")
+        "network_id": net["id"], "cidr": "10.95.0.128/25", "ip_version": 4}}), 400,
+        "Invalid input for operation: Requested subnet with cidr: 10.95.0.128/25 for "
+        f"network: {net['id']} overlaps with another subnet.")
     assert_error(api.post("/v2.0/subnets", {"subnet": {
-        "network_id": net["id"], "cidr": "fd00:96::/64", "ip_version": 6}}), 400,
-        f"Unable to create more than one IPv6 subnet for network {net['id']}")
+        "network_id": net["id"], "cidr": "fd00:95::/64", "ip_version": 6}}), 400)
     assert snapshot(central) == before
 
 
@@ -654,17 +655,18 @@ def second_api(second: Provider) -> Iterator[Api]:
         client.close()
 
 
-def test_one_subnet_per_family_holds_across_instances(api: Api, second_api: Api,
-                                                      second: Provider,
-                                                      central: Central) -> None:
-    """Two providers race to add an IPv4 subnet to the same network: exactly one wins."""
+def test_overlapping_subnets_refused_across_instances(api: Api, second_api: Api,
+                                                       second: Provider,
+                                                       central: Central) -> None:
+    """Two providers race to add overlapping IPv4 subnets to the same network: exactly one
+    wins (several subnets of a family are allowed, overlapping ones not)."""
     for attempt in range(RACES):
         net_id = api.network(name=f"race-{attempt}")["id"]
         synced(second, central)  # both instances know the network
         clients = (api, second_api)
         results = at_once(*(
             functools.partial(client.post, "/v2.0/subnets", {"subnet": {
-                "network_id": net_id, "cidr": f"10.{110 + i}.{attempt}.0/24",
+                "network_id": net_id, "cidr": f"10.110.{attempt}.0/{24 + i}",
                 "ip_version": 4}})
             for i, client in enumerate(clients)))
         assert sorted(results) == [201, 400]

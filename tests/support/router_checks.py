@@ -89,8 +89,12 @@ def remove_interface(api: Api, router_id: str, **body: str) -> dict[str, Any]:
     return response.json()
 
 
-def net_with_subnet(api: Api, cidr: str, gateway: str | None = "auto", **attrs: Any
-                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+def net_with_subnet(api: Api, cidr: str, gateway: str | None = "auto", external: bool = False,
+                    **attrs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A network with one subnet; `external` makes it `router:external` (gateways need
+    that)."""
+    if external:
+        attrs["router:external"] = True
     net = api.network(name=f"n-{cidr}", **attrs)
     extra: dict[str, Any] = {}
     if gateway == "auto":

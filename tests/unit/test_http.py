@@ -45,9 +45,15 @@ def test_error_titles(status: int, title: str) -> None:
     assert body == {"error": {"message": "m", "code": status, "title": title}}
 
 
-def test_error_message_is_html_escaped_and_never_empty() -> None:
-    body = http.error_body(BadRequest("<a href='x'>&\"</a>"))
-    assert body["error"]["message"] == "&lt;a href=&#x27;x&#x27;&gt;&amp;&quot;&lt;/a&gt;"
+def test_error_message_escapes_only_echoed_input_and_is_never_empty() -> None:
+    nasty = "<a href='x'>&\"</a>"
+    body = http.error_body(BadRequest(f"Reason: '{nasty}' is bad; min must be <= max"),
+                           echoed={nasty})
+    assert body["error"]["message"] == ("Reason: '&lt;a href=&#x27;x&#x27;&gt;&amp;&quot;"
+                                        "&lt;/a&gt;' is bad; min must be <= max")
+    # without knowing the input, nothing that could open a tag or an entity gets through
+    body = http.error_body(BadRequest(f"{nasty} &amp; 'quoted' <= >"))
+    assert body["error"]["message"] == "&lt;a href='x'>&\"&lt;/a> &amp;amp; 'quoted' <= >"
     assert body["error"]["code"] == 400
     assert http.error_body(Conflict(""))["error"]["message"] == "Conflict"
     assert http.error_body(404)["error"]["message"] == "Not Found"

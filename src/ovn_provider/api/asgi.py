@@ -16,7 +16,7 @@ import anyio
 import orjson
 from anyio.to_thread import run_sync
 
-from ovn_provider.api import routes
+from ovn_provider.api import error_text, routes
 from ovn_provider.api.http import (
     Receive,
     Request,
@@ -152,7 +152,9 @@ class App:
         path = request.raw_path if request else (scope or {}).get("path", "-")
         client = request.client if request else client_of(scope) if scope else "-"
         LOG.error("%s %s from %s: %d %s", method, path, client, exc.status, exc.message)
-        response = Response(exc.status, error_body(exc))
+        echoed = error_text.client_strings(request.segments, request.query, request.body) \
+            if request is not None else set()
+        response = Response(exc.status, error_body(exc, echoed=echoed))
         if isinstance(exc, PayloadTooLarge | LengthRequired):
             # the body was not read (or not delimited): the connection cannot be reused
             response.headers["connection"] = "close"

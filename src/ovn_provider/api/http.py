@@ -4,10 +4,9 @@ responses in the Neutron envelope (docs/compatibility.md, "Errors"; docs/compati
 
 from __future__ import annotations
 
-import html
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -15,6 +14,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from ovn_provider.api import error_text
 from ovn_provider.errors import ApiError, BadRequest, LengthRequired, PayloadTooLarge
 
 LOG = logging.getLogger("ovn_provider.request")
@@ -135,13 +135,16 @@ async def read_request(scope: Scope, receive: Receive, max_body: int) -> Request
     return request
 
 
-def error_body(error: ApiError | int, message: str | None = None) -> dict[str, Any]:
+def error_body(error: ApiError | int, message: str | None = None,
+               echoed: Iterable[str] = ()) -> dict[str, Any]:
+    """The Neutron error envelope. The message is plain text except where it repeats
+    `echoed` client input, which is HTML-escaped (api/error_text.py)."""
     status = error if isinstance(error, int) else error.status
     text = message if message is not None else (
         error.message if isinstance(error, ApiError) else "")
     if not text:
         text = HTTPStatus(status).phrase
-    return {"error": {"message": html.escape(text, quote=True), "code": status,
+    return {"error": {"message": error_text.render(text, echoed), "code": status,
                       "title": HTTPStatus(status).phrase}}
 
 

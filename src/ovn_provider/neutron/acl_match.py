@@ -194,6 +194,8 @@ def _check_ports(proto: int | None, low: int | None, high: int | None) -> None:
         raise BadRequest("Must also specify protocol if port range is given.")
     if proto in PORT_PROTOCOLS:
         for key, port in (("port_range_min", low), ("port_range_max", high)):
+            if port == 0:  # as Neutron: 0 is no TCP/UDP/SCTP port (ICMP type 0 is valid)
+                raise BadRequest("Invalid value for port 0")
             if port is not None and not 0 <= port <= 65535:
                 raise BadRequest(f"Invalid value for port {port}: {key} must be between 0 "
                                  "and 65535, or -1 for any")

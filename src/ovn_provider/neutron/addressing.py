@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ovn_provider.errors import BadRequest, Conflict
+from ovn_provider.errors import BadRequest, Conflict, NotFound
 from ovn_provider.neutron import address_pairs as AP
-from ovn_provider.neutron import ipam, view
+from ovn_provider.neutron import ipam, subnet_order, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.validate import IPAddress, IPNetwork
@@ -225,24 +225,25 @@ def plan(idl: NbIdl, ls: Any, mac: str, fixed_ips: list[Any] | None,
     `prefer`: {subnet id: ip} to hand out again when still free (a MAC change).
     Raises BadRequest / Conflict for invalid or taken addresses.
     """
-    infos = [i for i in (subnet_info(r) for r in view.subnets_of(idl, ls)) if i is not None]
+    infos = subnet_order.ordered(
+        ls, [i for i in (subnet_info(r) for r in view.subnets_of(idl, ls)) if i is not None])
     alloc = Allocator(idl, ls, port_uuid)
     if fixed_ips is None:
         wanted: list[tuple[SubnetInfo, IPAddress | None]] = [
-            (info, None) for info in _one_per_family(infos)]
+            (info, None) for info in _automatic(infos)]
         explicit = False
     else:
         if not infos and fixed_ips:
             raise BadRequest(f"Network {ls.uuid} has no subnet, fixed_ips cannot be set")
+        _missing_subnets(idl, fixed_ips)
         wanted = _parse_request(fixed_ips, infos)
         explicit = any(ip is not None for _, ip in wanted)
-        families = [info.version for info, ip in wanted if ip is None]
-        if len(families) != len(set(families)):
-            raise BadRequest("Only one automatic address per IP version is allowed")
     result: list[tuple[str, Any]] = []
     for info, ip in wanted:
         if ip is not None:
-            if alloc.taken(ip, info.gateway):
+            # the subnet's gateway address is free for a port while no router port holds
+            # it (a router interface added by port, docs/routers.md)
+            if alloc.taken(ip, None):
                 raise Conflict(f"The ip {ip} specified is already in use on network {ls.uuid}")
             alloc.claim(ip)
             result.append((str(ip), info.row))
@@ -254,15 +255,46 @@ def plan(idl: NbIdl, ls: Any, mac: str, fixed_ips: list[Any] | None,
                 alloc.claim(candidate)
                 result.append((again, info.row))
                 continue
-        result.append((str(_allocate(idl, info, mac, alloc)), info.row))
-    return _build(mac, result, explicit, infos)
+        # automatic: the requested subnet, else the first of the family with a free address
+        tried = [info] if fixed_ips is not None or info.auto_only else \
+            [i for i in infos if i.version == info.version and not i.auto_only]
+        result.append(_allocate_first(idl, tried, mac, alloc))
+    return _build(mac, result, explicit, infos, subnet_order.primaries(ls, infos))
 
 
-def _one_per_family(infos: list[SubnetInfo]) -> list[SubnetInfo]:
-    chosen: dict[int, SubnetInfo] = {}
+def _allocate_first(idl: NbIdl, tried: list[SubnetInfo], mac: str, alloc: Allocator
+                    ) -> tuple[str, Any]:
+    for info in tried[:-1]:
+        try:
+            return str(_allocate(idl, info, mac, alloc)), info.row
+        except Conflict:
+            continue
+    return str(_allocate(idl, tried[-1], mac, alloc)), tried[-1].row
+
+
+def _missing_subnets(idl: NbIdl, fixed_ips: list[Any]) -> None:
+    """404 for a `fixed_ips` subnet that does not exist at all, as Neutron (one that exists
+    on another network stays a 400)."""
+    for entry in fixed_ips:
+        ident = entry.get("subnet_id") if isinstance(entry, dict) else None
+        if isinstance(ident, str) and view.parse_uuid(ident) is not None \
+                and view.by_uuid(idl, L.DHCP, ident) is None:
+            raise NotFound(f"Subnet {ident} could not be found.")
+
+
+def _automatic(infos: list[SubnetInfo]) -> list[SubnetInfo]:
+    """The subnets a port without `fixed_ips` gets addresses from, as Neutron: every
+    SLAAC / DHCPv6-stateless subnet (addresses from the MAC), and one other subnet per
+    family (the first; the caller falls back to the next one that has room)."""
+    chosen: list[SubnetInfo] = []
+    families: set[int] = set()
     for info in infos:
-        chosen.setdefault(info.version, info)
-    return list(chosen.values())
+        if info.auto_only:
+            chosen.append(info)
+        elif info.version not in families:
+            families.add(info.version)
+            chosen.append(info)
+    return chosen
 
 
 def _allocate(idl: NbIdl, info: SubnetInfo, mac: str, alloc: Allocator) -> IPAddress:
@@ -287,8 +319,8 @@ def _allocate(idl: NbIdl, info: SubnetInfo, mac: str, alloc: Allocator) -> IPAdd
     return picked
 
 
-def _build(mac: str, ips: list[tuple[str, Any]], explicit: bool, infos: list[SubnetInfo]
-           ) -> Plan:
+def _build(mac: str, ips: list[tuple[str, Any]], explicit: bool, infos: list[SubnetInfo],
+           primaries: set[Any]) -> Plan:
     by_row = {info.row.uuid: info for info in infos}
     dhcp4 = dhcp6 = None
     for _, row in ips:
@@ -301,7 +333,11 @@ def _build(mac: str, ips: list[tuple[str, Any]], explicit: bool, infos: list[Sub
             dhcp6 = row
     if not ips:
         return Plan(mac, [mac], None)
-    if explicit:
+    versions = [by_row[row.uuid].version for _, row in ips]
+    if explicit or len(versions) != len(set(versions)) or \
+            any(row.uuid not in primaries for _, row in ips):
+        # OVN's dynamic addressing covers one address of each family's primary subnet
+        # only: anything else is written as static addresses
         text = " ".join([mac, *(ip for ip, _ in ips)])
         return Plan(mac, [text], None, ips, dhcp4, dhcp6)
     ordered = sorted(ips, key=lambda item: by_row[item[1].uuid].version)

@@ -112,7 +112,10 @@ def _network(w: Writer, network_id: str) -> Any:
 
     ls = networks.find(w.idl, network_id)
     if ls is None:
-        raise BadRequest(f"Network {network_id} does not exist")
+        if view.parse_uuid(network_id) is None:
+            raise BadRequest(f"Invalid input for network_id. Reason: '{network_id}' is not a "
+                             "valid UUID.")
+        raise NotFound(f"Network {network_id} could not be found.")
     return ls
 
 

@@ -110,6 +110,8 @@ def _add_by_subnet(ctx: Ctx, w: Writer, lr: Any, router_id: str, subnet_id: str
     if any(str(iface.ip) == gateway for iface in RC.networks_of_lrps(lr.ports)):
         raise BadRequest(f"{prefix} Router already has an interface with IP {gateway}")
     RC.check_overlap(w, lr, router_id, info.net)
+    if addressing.Allocator(w.idl, ls, None).owner_on_switch(info.gateway):
+        raise Conflict(f"IP address {gateway} already allocated in subnet {subnet_id}")
     lsp = RC.add_router_lsp(w, ls, router_id, L.OWNER_ROUTER_INTERFACE)
     mac = RC.unique_mac(w.idl, set())
     ra = RC.ra_configs(ls, row) if info.version == 6 else None

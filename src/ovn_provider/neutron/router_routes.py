@@ -1,6 +1,7 @@
-"""A router's static routes (docs/routers.md): parsing, the protected default route of
-its gateway, replacing the whole set (a router PUT) and adding or removing some in one
-transaction (extraroute-atomic: PUT /routers/{id}/add_extraroutes, remove_extraroutes)."""
+"""A router's static routes (docs/routers.md): parsing, the protected default routes of
+its gateway (one per IP family, router_gateway.current_routes), replacing the whole set
+(a router PUT) and adding or removing some in one transaction (extraroute-atomic:
+PUT /routers/{id}/add_extraroutes, remove_extraroutes)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import ipaddress
 from typing import Any
 
 from ovn_provider.errors import BadRequest
-from ovn_provider.neutron import addressing, stamps
 from ovn_provider.neutron import router_common as RC
+from ovn_provider.neutron import router_gateway as GW
+from ovn_provider.neutron import stamps
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.nb import Writer
@@ -17,7 +19,7 @@ from ovn_provider.ovn.nb import Writer
 #: Neutron's default `max_routes`: at most this many routes per router.
 MAX_ROUTES = 30
 
-Route = tuple[str, str]  # (normalised destination CIDR, normalised nexthop)
+Route = GW.Route  # (normalised destination CIDR, normalised nexthop)
 GATEWAY_DEFAULT_ROUTE_MSG = ("A default static route can not be added when an external "
                              "gateway is defined on a router.")
 
@@ -51,29 +53,25 @@ def parse_routes(value: Any) -> list[Route]:
     return result
 
 
-def default_route_check(routes: list[Route], gateway_route: Route | None) -> None:
+def default_route_check(routes: list[Route], gateway_routes: set[Route]) -> None:
+    """With a gateway, the only default routes allowed are the gateway's own."""
     for route in routes:
-        if RC.is_default(route[0]) and route != gateway_route:
+        if RC.is_default(route[0]) and route not in gateway_routes:
             raise BadRequest(GATEWAY_DEFAULT_ROUTE_MSG)
 
 
-def gateway_route(info: addressing.SubnetInfo) -> Route:
-    assert info.gateway is not None
-    return ("0.0.0.0/0" if info.version == 4 else "::/0", str(info.gateway))
-
-
-def set_routes(w: Writer, lr: Any, routes: list[Route], gateway_route: Route | None,
-                has_gateway: bool) -> None:
-    """`routes` is the full set of user routes; the gateway's default route stays."""
+def set_routes(w: Writer, lr: Any, routes: list[Route], gateway_routes: set[Route],
+               has_gateway: bool) -> None:
+    """`routes` is the full set of user routes; the gateway's default routes stay."""
     if has_gateway:
-        default_route_check(routes, gateway_route)
-    wanted = [r for r in routes if not (has_gateway and r == gateway_route)]
+        default_route_check(routes, gateway_routes)
+    wanted = [r for r in routes if not (has_gateway and r in gateway_routes)]
     existing: dict[Route, Any] = {}
     for row in listed_routes(lr):
         key = normal_route(row.ip_prefix, row.nexthop)
         if has_gateway and RC.is_default(row.ip_prefix) and (
-                gateway_route is None or key == gateway_route):
-            continue  # the gateway's default route is protected
+                not gateway_routes or key in gateway_routes):
+            continue  # the gateway's default routes are protected
         if key in existing or key not in wanted:
             lr.delvalue("static_routes", row)
             row.delete()
@@ -102,7 +100,7 @@ def _body_routes(body: Any) -> list[Route]:
 
 def change(ctx: Ctx, router_id: str, body: Any, adding: bool) -> None:
     """Add the body's routes to the router's (those present already stay once), or remove
-    them (those absent are ignored), in one transaction; the gateway's default route
+    them (those absent are ignored), in one transaction; the gateway's default routes
     cannot be touched."""
     given = _body_routes(body)
 
@@ -110,15 +108,11 @@ def change(ctx: Ctx, router_id: str, body: Any, adding: bool) -> None:
         lr = RC.get_router(w.idl, router_id)
         stamps.check(w, lr)
         gw = RC.gateway_of(w.idl, lr, w)
-        protected = None
-        if gw is not None and gw.subnet is not None:
-            info = addressing.subnet_info(gw.subnet)
-            if info is not None and info.gateway is not None:
-                protected = gateway_route(info)
+        protected = GW.current_routes(w.idl, gw)
         current = [normal_route(r.ip_prefix, r.nexthop) for r in listed_routes(lr)]
         current = [r for r in dict.fromkeys(current)
                    if not (gw is not None and RC.is_default(r[0]) and
-                           (protected is None or r == protected))]
+                           (not protected or r in protected))]
         if adding:
             wanted = current + [r for r in given if r not in current]
         else:

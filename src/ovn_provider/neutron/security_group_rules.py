@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ovn_provider.errors import BadRequest, Conflict, NotFound
+from ovn_provider.errors import Conflict, NotFound
 from ovn_provider.neutron import acl_match, bulk, stamps, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import security_groups as SG
@@ -107,7 +107,7 @@ def show(ctx: Ctx, rule_id: str) -> dict[str, Any]:
 def _group(w: Writer, ident: str) -> Any:
     pg = SG.resolve_for_write(w, ident)
     if pg is None:
-        raise BadRequest(f"Security group {ident} does not exist")
+        raise NotFound(f"Security group {ident} does not exist")
     return pg
 
 

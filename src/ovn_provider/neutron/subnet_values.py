@@ -145,4 +145,10 @@ def validate_create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             raise BadRequest(f"Invalid ipv6_ra_mode '{ra}'. Allowed values: "
                              + ", ".join(IPV6_MODES))
         values["ra_mode"] = ra.replace("_", "-")
+        given = data.get("ipv6_address_mode")
+        if isinstance(given, str) and given.replace("_", "-") != values["ra_mode"]:
+            # as Neutron: when both are given they must agree
+            raise BadRequest(f"Invalid input for operation: ipv6_ra_mode set to '{ra}' with "
+                             f"ipv6_address_mode set to '{given}' is not valid. If both "
+                             "attributes are set, they must be the same value.")
     return values

@@ -9,7 +9,18 @@ from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict
-from ovn_provider.neutron import addressing, bulk, ipam, networks, ports, stamps, tags, view
+from ovn_provider.neutron import (
+    addressing,
+    bulk,
+    ipam,
+    networks,
+    ports,
+    stamps,
+    subnet_order,
+    subnet_switch,
+    tags,
+    view,
+)
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import subnet_values as SV
 from ovn_provider.neutron import validate as V
@@ -173,11 +184,16 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
         # too: the server then answers TRY_AGAIN and this check runs again (docs/compatibility.md,
         # "Concurrency").
         ls.verify("other_config")
+        first_of_family = True
         for other in view.subnets_of(w.idl, ls):
             info = addressing.subnet_info(other)
-            if info is not None and info.version == v["version"]:
-                raise BadRequest(f"Unable to create more than one IPv{v['version']} subnet for "
-                                 f"network {v['network_id']}")
+            if info is None or info.version != v["version"]:
+                continue
+            first_of_family = False
+            if info.net.overlaps(v["net"]):
+                raise BadRequest(f"Invalid input for operation: Requested subnet with cidr: "
+                                 f"{v['net']} for network: {v['network_id']} overlaps with "
+                                 "another subnet.")
         ext = {L.DHCP_NETWORK_ID: str(ls.uuid), L.DHCP_IP_VERSION: str(v["version"]), **tagged,
                **stamps.new()}
         if v["name"]:
@@ -202,7 +218,9 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
         row = w.insert(L.DHCP, cidr=str(v["net"]), external_ids=ext,
                        options=_options(ctx, ls, v["version"], v["net"], v["gateway"],
                                         v["dns"], v["mode"], v["routes"]))
-        if v["version"] == 4:
+        if not first_of_family:
+            pass  # OVN's addressing stays on the family's primary subnet
+        elif v["version"] == 4:
             ls.setkey("other_config", L.LS_SUBNET, str(v["net"]))
             _set_exclusions(ls, v["net"], None, v["pools"])
         else:
@@ -293,7 +311,8 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
             opts.update(owned)
             if opts != dict(row.options):
                 row.options = opts
-            if pools is not None:
+            infos = [i for i in map(addressing.subnet_info, view.subnets_of(w.idl, ls)) if i]
+            if pools is not None and row.uuid in subnet_order.primaries(ls, infos):
                 _set_exclusions(ls, info.net, old_pools, pools)
             if dhcp_changed:
                 _relink_ports(w, ls)
@@ -318,14 +337,7 @@ def delete(ctx: Ctx, subnet_id: str) -> None:
                            f"router {router}. Please disconnect the subnet from the router "
                            "first.")
         if ls is not None:
-            if info is None or info.version == 4:
-                if L.LS_SUBNET in ls.other_config:
-                    ls.delkey("other_config", L.LS_SUBNET)
-                if info is not None:
-                    _set_exclusions(ls, info.net,
-                                    ipam.parse_pools(row.external_ids.get(L.DHCP_POOLS)), None)
-            elif L.LS_IPV6_PREFIX in ls.other_config:
-                ls.delkey("other_config", L.LS_IPV6_PREFIX)
+            subnet_switch.release(ls, w.idl, row, info)
             _set_subnets(w, ls, [r for r in view.subnets_of(w.idl, ls) if r.uuid != row.uuid])
             for lsp in ls.ports:
                 if lsp.type in ("router", "localnet"):

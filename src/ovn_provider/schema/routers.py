@@ -46,8 +46,10 @@ GATEWAY = (Attr(
         At(L.GATEWAY_CHASSIS, "chassis_name", how="where the gateway runs"),
         At(L.LR, EXT, L.LR_ENABLE_SNAT, '"True"/"False"'),
         At(L.NAT, "type", how="snat rows per attached subnet when enable_snat"),
-        At(L.STATIC_ROUTE, "nexthop", how="the default route via the subnet's gateway")),
-    doc="network_id, enable_snat, external_fixed_ips [{subnet_id, ip_address}]"),)
+        At(L.STATIC_ROUTE, "nexthop",
+           how="one default route per IP family, via that family's subnet gateway")),
+    doc="network_id, enable_snat, external_fixed_ips: entries with subnet_id, ip_address "
+        "or both, several allowed (docs/routers.md)"),)
 
 #: extraroute
 ROUTES = (Attr("routes", "array", post=True, put=True, nullable=True, items="object",
