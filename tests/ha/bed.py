@@ -105,6 +105,10 @@ backend providers
     # server is down and the request goes to the other one (option redispatch).
     cookie OVNP insert indirect nocache httponly
     http-request disable-l7-retry unless METH_GET || METH_HEAD
+    # Hold a response until its body is in (up to one buffer, 16 kB: every answer but large
+    # lists): a provider killed between writing the headers and the body then gives the
+    # client a 502, not a connection closed in the middle of an answer.
+    http-response wait-for-body time 5s
 {check}
     default-server inter 500ms fastinter 250ms downinter 250ms fall 2 rise 1
 {servers}
