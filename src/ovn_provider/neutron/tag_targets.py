@@ -4,6 +4,9 @@ resource modules can use tags.py without tags.py importing them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ovn_provider.errors import NotFound
 from ovn_provider.neutron import (
     floating_ips,
@@ -19,39 +22,17 @@ from ovn_provider.neutron.tags import Finder, Target
 from ovn_provider.ovn.index import NbIdl
 
 
-def _missing(row: object, what: str, ident: str) -> None:
-    if row is None:
-        raise NotFound(f"{what} {ident} does not exist")
+def _by_row(find: Callable[[NbIdl, str], Any], what: str, kind: str,
+            bump: Callable[[Any], None]) -> Finder:
+    """A finder for a resource whose tags sit in its own row's external_ids."""
 
+    def finder(idl: NbIdl, ident: str) -> Target:
+        row = find(idl, ident)
+        if row is None:
+            raise NotFound(f"{what} {ident} does not exist")
+        return Target(row, L.TAGS, kind, bump)
 
-def network(idl: NbIdl, ident: str) -> Target:
-    row = networks.find(idl, ident)
-    _missing(row, "Network", ident)
-    return Target(row, L.TAGS, "network", stamps.bump)
-
-
-def subnet(idl: NbIdl, ident: str) -> Target:
-    row = subnets.find(idl, ident)
-    _missing(row, "Subnet", ident)
-    return Target(row, L.TAGS, "subnet", stamps.bump)
-
-
-def port(idl: NbIdl, ident: str) -> Target:
-    row = ports.find(idl, ident)
-    _missing(row, "Port", ident)
-    return Target(row, L.TAGS, "port", stamps.bump)
-
-
-def router(idl: NbIdl, ident: str) -> Target:
-    row = router_common.find_router(idl, ident)
-    _missing(row, "Router", ident)
-    return Target(row, L.TAGS, "router", stamps.bump)
-
-
-def security_group(idl: NbIdl, ident: str) -> Target:
-    row = security_groups.find(idl, ident)
-    _missing(row, "Security Group", ident)
-    return Target(row, L.TAGS, "security_group", security_groups.bump)
+    return finder
 
 
 def floating_ip(idl: NbIdl, ident: str) -> Target:
@@ -64,6 +45,11 @@ def floating_ip(idl: NbIdl, ident: str) -> Target:
 
 #: URL path segment -> how to find a resource's tags.
 FINDERS: dict[str, Finder] = {
-    "networks": network, "subnets": subnet, "ports": port, "routers": router,
-    "security-groups": security_group, "floatingips": floating_ip,
+    "networks": _by_row(networks.find, "Network", "network", stamps.bump),
+    "subnets": _by_row(subnets.find, "Subnet", "subnet", stamps.bump),
+    "ports": _by_row(ports.find, "Port", "port", stamps.bump),
+    "routers": _by_row(router_common.find_router, "Router", "router", stamps.bump),
+    "security-groups": _by_row(security_groups.find, "Security Group", "security_group",
+                               security_groups.bump),
+    "floatingips": floating_ip,
 }
