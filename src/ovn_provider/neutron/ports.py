@@ -92,20 +92,12 @@ def _unique_mac(idl: NbIdl) -> str:
     raise Conflict("Unable to generate a unique MAC address")
 
 
-def _check_pairs(w: Writer, ls: Any, lsp_uuid: uuid.UUID | None, mac: str,
-                 pairs: list[AP.Pair], security: bool) -> None:
-    """Pairs need port security; a foreign MAC must not be another port's own MAC on the
-    network (OVN delivers a known MAC to its port only). Ports may share a foreign MAC
-    (a VRRP virtual MAC): frames for it reach each of them."""
+def _check_pairs(pairs: list[AP.Pair], mac: str, security: bool) -> None:
+    """Pairs need port security and no duplicates. A pair's MAC may be any MAC, as in
+    Neutron: another port's own MAC too (docs/nb-layout.md, "Allowed address pairs": OVN
+    delivers that MAC to its owner while it exists, to the ports listing it after)."""
     AP.require_security(pairs, security)
     AP.check_duplicates(pairs, mac)
-    others = AP.foreign(pairs, mac)
-    if others:
-        addressing.lock_switch(w.idl, ls)
-    for other in others:
-        if _mac_in_use(w.idl, ls, other, lsp_uuid, pair_macs=False):
-            raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
-                           f"address {other} of an allowed address pair is in use.")
 
 
 def _network(w: Writer, network_id: str) -> Any:
@@ -147,7 +139,7 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
             idents = [L.PG_DEFAULT] if security and w.has_table(L.PG) else []
         groups, idents = port_groups.resolve(w, idents)
         pairs = v.get("pairs", [])
-        _check_pairs(w, ls, None, mac, pairs, security)
+        _check_pairs(pairs, mac, security)
         p = addressing.plan(w.idl, ls, mac, v.get("fixed_ips"))
         name = L.new_id()
         ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid), **tagged,
@@ -176,15 +168,11 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     return bulk.create_one(ctx, prepare_create, show, data)
 
 
-def _mac_in_use(idl: NbIdl, ls: Any, mac: str, ignore: uuid.UUID | None,
-                pair_macs: bool = True) -> bool:
-    """Another port of `ls` has `mac` as its own, or (`pair_macs`) as the foreign MAC of
-    an allowed address pair: OVN would deliver that MAC to the port owning it only."""
+def _mac_in_use(idl: NbIdl, ls: Any, mac: str, ignore: uuid.UUID | None) -> bool:
+    """Another port of `ls` has `mac` as its own (a MAC that allowed address pairs list
+    stays free, as in Neutron)."""
 
-    owners = idl.addresses.by_mac.get(mac, ())
-    if pair_macs:
-        owners = (*owners, *idl.addresses.by_pair_mac.get(mac, ()))
-    for owner in owners:
+    for owner in idl.addresses.by_mac.get(mac, ()):
         if owner != ignore and set_contains(ls, "ports", owner):
             return True
     return False
@@ -244,7 +232,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
                            f"address {mac} is in use.")
         if mac is not None:
-            _check_pairs(w, ls, lsp.uuid, mac, pairs, security)
+            _check_pairs(pairs, mac, security)
             if "fixed_ips" in v or mac != old_mac:
                 _readdress(w, ls, lsp, mac, v.get("fixed_ips"), security, pairs)
             elif "pairs" in v or security != was_secure:
