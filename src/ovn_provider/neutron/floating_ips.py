@@ -245,6 +245,9 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         ls = networks.find(w.idl, v["network_id"])
         if ls is None:
             raise BadRequest(f"Network {v['network_id']} does not exist")
+        if not L.parse_bool(ls.external_ids.get(L.LS_ROUTER_EXTERNAL), False):
+            raise BadRequest(f"Bad floatingip request: Network {ls.uuid} is not a valid "
+                             "external network.")  # Neutron's wording
         infos = [i for i in (addressing.subnet_info(r) for r in view.subnets_of(w.idl, ls))
                  if i is not None and i.version == 4]
         if "subnet_id" in v:
