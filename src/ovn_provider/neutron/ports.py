@@ -107,7 +107,7 @@ def _network(w: Writer, network_id: str) -> Any:
         if view.parse_uuid(network_id) is None:
             raise BadRequest(f"Invalid input for network_id. Reason: '{network_id}' is not a "
                              "valid UUID.")
-        raise NotFound(f"Network {network_id} could not be found.")
+        raise NotFound(f"Network {network_id} could not be found.", "NetworkNotFound")
     return ls
 
 
@@ -132,7 +132,7 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
                 mac = _unique_mac(w.idl)
         elif _mac_in_use(w.idl, ls, mac, None) or claimed.get(mac) == ls.uuid:
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
-                           f"address {mac} is in use.")
+                           f"address {mac} is in use.", "MacAddressInUse")
         claimed[mac] = ls.uuid
         idents = v.get("groups")
         if idents is None:
@@ -189,7 +189,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
         stamps.check(w, lsp)
         ls = view.network_of(w.idl, lsp)
         if ls is None:
-            raise NotFound(f"Port {port_id} does not exist")
+            raise NotFound(f"Port {port_id} does not exist", "PortNotFound")
         if "network_id" in v and v["network_id"] != str(ls.uuid):
             raise BadRequest("Unable to change network of existing port")
         if lsp.type == "router":
@@ -230,7 +230,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
         mac = v.get("mac", old_mac)
         if mac is not None and mac != old_mac and _mac_in_use(w.idl, ls, mac, lsp.uuid):
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
-                           f"address {mac} is in use.")
+                           f"address {mac} is in use.", "MacAddressInUse")
         if mac is not None:
             _check_pairs(pairs, mac, security)
             if "fixed_ips" in v or mac != old_mac:
