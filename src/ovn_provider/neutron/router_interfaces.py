@@ -43,7 +43,7 @@ def _subnet(w: Writer, subnet_id: str) -> tuple[Any, Any]:
 
     row = subnets.find(w.idl, subnet_id)
     if row is None:
-        raise NotFound(f"Subnet {subnet_id} does not exist")
+        raise NotFound(f"Subnet {subnet_id} does not exist", "SubnetNotFound")
     ls = networks.find(w.idl, row.external_ids.get(L.DHCP_NETWORK_ID, ""))
     if ls is None:
         raise NotFound(f"Network {row.external_ids.get(L.DHCP_NETWORK_ID)} of subnet "
@@ -55,7 +55,7 @@ def _port(w: Writer, port_id: str) -> Any:
 
     lsp = ports.find(w.idl, port_id)
     if lsp is None:
-        raise NotFound(f"Port {port_id} does not exist")
+        raise NotFound(f"Port {port_id} does not exist", "PortNotFound")
     return lsp
 
 
@@ -111,7 +111,8 @@ def _add_by_subnet(ctx: Ctx, w: Writer, lr: Any, router_id: str, subnet_id: str
         raise BadRequest(f"{prefix} Router already has an interface with IP {gateway}")
     RC.check_overlap(w, lr, router_id, info.net)
     if addressing.Allocator(w.idl, ls, None).owner_on_switch(info.gateway):
-        raise Conflict(f"IP address {gateway} already allocated in subnet {subnet_id}")
+        raise Conflict(f"IP address {gateway} already allocated in subnet {subnet_id}",
+                       "IpAddressAlreadyAllocated")
     lsp = RC.add_router_lsp(w, ls, router_id, L.OWNER_ROUTER_INTERFACE)
     mac = RC.unique_mac(w.idl, set())
     ra = RC.ra_configs(ls, row) if info.version == 6 else None
