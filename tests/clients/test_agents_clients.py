@@ -13,29 +13,27 @@ import pytest
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
 from tests.clients.conftest import Osc, auth_settings
-from tests.functional.test_agents import eventually
+from tests.functional.test_agents import eventually, sb_central  # noqa: F401 (fixture)
 from tests.support.provider import Api, make_config, running
 
 
 @pytest.fixture(scope="module")
-def sb_provider(central: Central) -> Iterator[Provider]:
-    """A provider that watches the session central's SB (automatic gateway chassis)."""
-    central.sbctl("chassis-add", "cli-hv", "geneve", "127.0.4.1")
-    central.sbctl("set", "Chassis", "cli-hv", "hostname=cli-host",
-                  'other_config:ovn-cms-options="enable-chassis-as-gw"')
-    cfg = make_config(central.nb_remote, **{"OVN REMOTE/ovn-sb-remote": central.sb_remote})
-    try:
-        with running(cfg) as prov:
-            client = Api(prov)
-            try:
-                assert eventually(lambda: any(
-                    a["id"] == "cli-hv"
-                    for a in client.get("/v2.0/agents").json()["agents"]))
-            finally:
-                client.close()
-            yield prov
-    finally:
-        central.sbctl("chassis-del", "cli-hv")
+def sb_provider(sb_central: Central) -> Iterator[Provider]:
+    """A provider watching its own central's SB (automatic gateway chassis: it would
+    reschedule the session central's routers), with one gateway chassis."""
+    sb_central.sbctl("chassis-add", "cli-hv", "geneve", "127.0.4.1")
+    sb_central.sbctl("set", "Chassis", "cli-hv", "hostname=cli-host",
+                     'other_config:ovn-cms-options="enable-chassis-as-gw"')
+    cfg = make_config(sb_central.nb_remote,
+                      **{"OVN REMOTE/ovn-sb-remote": sb_central.sb_remote})
+    with running(cfg) as prov:
+        client = Api(prov)
+        try:
+            assert eventually(lambda: any(
+                a["id"] == "cli-hv" for a in client.get("/v2.0/agents").json()["agents"]))
+        finally:
+            client.close()
+        yield prov
 
 
 def test_agent_list_and_show_with_the_cli(sb_provider: Provider) -> None:
