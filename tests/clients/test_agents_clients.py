@@ -18,7 +18,7 @@ from tests.support.provider import Api, make_config, running
 
 
 @pytest.fixture(scope="module")
-def sb_provider(sb_central: Central) -> Iterator[Provider]:
+def sb_provider(sb_central: Central) -> Iterator[Provider]:  # noqa: F811
     """A provider watching its own central's SB (automatic gateway chassis: it would
     reschedule the session central's routers), with one gateway chassis."""
     sb_central.sbctl("chassis-add", "cli-hv", "geneve", "127.0.4.1")
