@@ -80,6 +80,7 @@ def add(ctx: Ctx, router_id: str, body: Any) -> dict[str, Any]:
         # another provider
         # instance makes this transaction retry and re-check on the fresh replica
         lr.verify("ports")
+        stamps.check(w, lr)  # If-Match (revision-if-match) on the router
         if subnet_id:
             result = _add_by_subnet(ctx, w, lr, router_id, subnet_id)
         else:
@@ -179,6 +180,7 @@ def _add_by_port(ctx: Ctx, w: Writer, lr: Any, router_id: str, port_id: str
     ext.pop(L.LSP_FIXED_SUBNETS, None)
     ext.pop(L.LSP_ADDRESS_PAIRS, None)  # a router port has none
     lsp.external_ids = ext
+    stamps.touch(w, lsp)  # the port changed owner, as in Neutron: its revision moves on
     w.pending[RC.pending_key("peer-ls", lsp.name)] = ls
     RC.add_lrp(w, lr, lsp, mac, networks, ra)
     return _answer(ctx, router_id, str(ls.uuid), lsp.name,
@@ -191,6 +193,7 @@ def remove(ctx: Ctx, router_id: str, body: Any) -> dict[str, Any]:
 
     def write(w: Writer) -> dict[str, Any]:
         lr = RC.get_router(w.idl, router_id)
+        stamps.check(w, lr)  # If-Match (revision-if-match) on the router
         row = ls = None
         if subnet_id:
             row, ls = _subnet(w, subnet_id)

@@ -31,7 +31,7 @@ def _by_row(find: Callable[[NbIdl, str], Any], what: str, kind: str,
         row = find(idl, ident)
         if row is None:
             raise NotFound(f"{what} {ident} does not exist", view.not_found_type(what))
-        return Target(row, L.TAGS, kind, bump)
+        return Target(row, L.TAGS, kind, bump, lambda w: stamps.check(w, row))
 
     return finder
 
@@ -41,7 +41,8 @@ def floating_ip(idl: NbIdl, ident: str) -> Target:
     if record is None:
         raise NotFound(f"Floating IP {ident} could not be found", "FloatingIPNotFound")
     return Target(record.ls, L.LS_FIP_TAGS_PREFIX + record.id, "floatingip",
-                  lambda ls: stamps.fip_bump(ls, record.id))
+                  lambda ls: stamps.fip_bump(ls, record.id),
+                  lambda w: stamps.fip_check(w, record.ls, record.id))
 
 
 #: URL path segment -> how to find a resource's tags.

@@ -10,8 +10,7 @@ replica, so checks stay race-free across several provider instances.
 Reads: `with nb.read() as view:` holds the connection lock, so the replica cannot change
 while a response is being built from it (the NB session stays alive: ovn/keepalive.py).
 
-While the NB is unreachable (or not yet synced), both raise `NbUnavailable` at once; the
-HTTP layer answers 503.
+While the NB is unreachable or not yet synced, both raise `NbUnavailable` at once (503).
 
 Malformed transactions (docs/architecture.md, "Malformed transactions"): ovsdb-server
 refuses a string holding a NUL byte by closing the client's connection, so a write that
@@ -43,7 +42,7 @@ from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.keepalive import KeepaliveConnection
 from ovn_provider.ovn.malformed import malformed_column
-from ovn_provider.ovn.sb import GatewayChassis
+from ovn_provider.ovn.sb import ChassisTable, GatewayChassis
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -219,6 +218,7 @@ class Nb:
         self.remote = remote
         # The SB gateway chassis, fed by an SbMonitor when the provider runs one.
         self.gateways = gateways if gateways is not None else GatewayChassis()
+        self.chassis = ChassisTable()  # every SB chassis (neutron/agents.py), likewise
         self.timeout = timeout
         self.leader_only = leader_only
         self.ssl = ssl
