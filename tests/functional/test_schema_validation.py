@@ -81,17 +81,27 @@ BAD: list[tuple[str, str, Any, int, str]] = [
                               "ip_version": 4}}, 400, "cidr"),
     ("POST", SUB, {"subnet": {"network_id": "{net}", "cidr": "10.82.0.0/24", "ip_version": 4,
                               "dns_nameservers": [f"10.0.0.{i}" for i in range(1, 7)]}},
-     400, "dns_nameservers"),
+     400, "Unable to complete operation for new subnet. The number of DNS nameservers exceeds "
+          "the limit 5."),
     ("POST", SUB, {"subnet": {"network_id": "{net}", "cidr": "10.82.0.0/24", "ip_version": 4,
                               "host_routes": [{"destination": f"10.9.{i}.0/24",
                                                "nexthop": "10.82.0.9"} for i in range(21)]}},
-     400, "host_routes"),
+     400, "Unable to complete operation for new subnet. The number of host routes exceeds the "
+          "limit 20."),
     ("POST", SUB, {"subnet": {"network_id": "{net}", "cidr": "10.82.0.0/24", "ip_version": 4,
                               "allocation_pools": [{"start": "10.82.0.5", "end": "10.82.0.9",
                                                     "x": 1}]}}, 400, "allocation_pools"),
     ("PUT", "/v2.0/routers/{router}", {"router": {"routes": [
         {"destination": f"10.9.{i}.0/24", "nexthop": "10.79.0.9"} for i in range(31)]}},
-     400, "routes"),
+     400, "The number of routes exceeds the maximum 30."),
+    ("PUT", "/v2.0/routers/{router}", {"router": {"routes": [
+        {"destination": "10.9.0.0/24", "nexthop": "10.79.0.9"}]}},
+     400, "Invalid format for routes: [{'destination': '10.9.0.0/24', 'nexthop': '10.79.0.9'}], "
+          "the nexthop is not connected with router"),
+    ("POST", NET, {"network": {"name": "x", "tags": [f"t{i}" for i in range(51)]}}, 400,
+     "The number of tags exceed the per-resource limit of 50."),
+    ("PUT", "/v2.0/networks/{net}/tags", {"tags": [f"t{i}" for i in range(51)]}, 400,
+     "Bad networks request: The number of tags exceed the per-resource limit of 50."),
     ("PUT", "/v2.0/ports/{port}", {"port": {"mac_address": " fa:16:3e:00:00:01"}}, 400,
      "mac_address"),
     ("POST", RULES, {"security_group_rule": {"security_group_id": "{sg}", "direction": "ingress",
