@@ -156,7 +156,9 @@ def test_the_fuzzer_reached_the_model(bed: Bed) -> None:
             "nb_checked_after_4xx": bed.checked}))
     assert any(200 <= code < 300 for code in bed.counts), bed.counts
     assert any(code == 400 for code in bed.counts), bed.counts
-    # creates, updates and deletes were accepted, not only refused (given enough requests)
-    for method, status in (("POST", 201), ("PUT", 200), ("DELETE", 204)) * (EXAMPLES >= 100):
+    if EXAMPLES < 100:
+        return  # too few requests to expect every kind of write accepted
+    # creates, updates and deletes were accepted, not only refused
+    for method, status in (("POST", 201), ("PUT", 200), ("DELETE", 204)):
         assert any(key.startswith(method) and status in per
                    for key, per in bed.by_route.items()), (method, bed.by_route)
