@@ -80,3 +80,8 @@ def test_gateway_used_by_a_route_stays(api: Api, central: Central) -> None:
     response = api.put(path, {"router": {"external_gateway_info": None, "routes": []}})
     assert response.status_code == 200, response.text
     assert routes_of(central, r["id"]) == set()
+    # a gateway and a route through it in one request: the new port counts
+    response = api.put(path, {"router": {"external_gateway_info": gwi, "routes": [
+        {"destination": "10.63.0.0/16", "nexthop": "172.30.16.9"}]}})
+    assert response.status_code == 200, response.text
+    assert routes_of(central, r["id"]) == {default, ("10.63.0.0/16", "172.30.16.9")}
