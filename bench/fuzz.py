@@ -24,10 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def classes(per_status: dict[str, int]) -> dict[str, float]:
-    """Answers by class, and the share of 2xx among them."""
-    out = {"2xx": 0, "4xx": 0, "5xx": 0}
+    """Answers by class, and the share of 2xx among them; 501 apart (floating IPs and
+    SNAT without a gateway chassis: a documented refusal, not a failure)."""
+    out = {"2xx": 0, "4xx": 0, "5xx": 0, "501": 0}
     for status, n in per_status.items():
-        key = f"{status[0]}xx"
+        key = status if status == "501" else f"{status[0]}xx"
         if key in out:
             out[key] += n
     total = sum(per_status.values())
@@ -63,9 +64,10 @@ def main(argv: list[str] | None = None) -> int:
                "nb_checked_after_4xx": found.get("nb_checked_after_4xx", 0),
                "passed": result.returncode == 0, "by_route": by_route}
     print(json.dumps({k: v for k, v in figures.items() if k != "by_route"}, indent=2))
-    print(f"{'route':58} {'2xx':>5} {'4xx':>5} {'5xx':>4} {'2xx %':>6}")
+    print(f"{'route':58} {'2xx':>5} {'4xx':>5} {'5xx':>4} {'501':>4} {'2xx %':>6}")
     for route, c in by_route.items():
-        print(f"{route:58} {c['2xx']:5} {c['4xx']:5} {c['5xx']:4} {c['2xx_share']:6.0%}")
+        print(f"{route:58} {c['2xx']:5} {c['4xx']:5} {c['5xx']:4} {c['501']:4} "
+              f"{c['2xx_share']:6.0%}")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"fuzz-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(figures))
