@@ -80,17 +80,22 @@ def _common(put: bool) -> dict[str, st.SearchStrategy[Any]]:
 
 
 def _subnet(pool: Pool) -> st.SearchStrategy[dict[str, Any]]:
-    v4 = st.fixed_dictionaries(
-        {"network_id": _pick(pool.of("networks")), "cidr": V4_CIDRS, "ip_version": st.just(4)},
+    # a gateway, usually: without one a subnet cannot be a router interface, and the
+    # provider sets none by default (the predecessor's rule, [NETWORK] subnet-default-gateway)
+    v4 = V4_CIDRS.flatmap(lambda cidr: st.fixed_dictionaries(
+        {"network_id": _pick(pool.of("networks")), "cidr": st.just(cidr),
+         "ip_version": st.just(4),
+         "gateway_ip": st.sampled_from([cidr.replace(".0/24", ".1")] * 3 + [None])},
         optional={"name": NAMES, "enable_dhcp": st.booleans(),
                   "dns_nameservers": st.lists(st.sampled_from(["8.8.8.8", "9.9.9.9",
                                                                "1.1.1.1"]),
                                               max_size=2, unique=True),
-                  "tenant_id": st.just("oVirt"), "tags": TAGS})
-    v6 = st.fixed_dictionaries(
-        {"network_id": _pick(pool.of("networks")), "cidr": V6_CIDRS, "ip_version": st.just(6)},
+                  "tenant_id": st.just("oVirt"), "tags": TAGS}))
+    v6 = V6_CIDRS.flatmap(lambda cidr: st.fixed_dictionaries(
+        {"network_id": _pick(pool.of("networks")), "cidr": st.just(cidr),
+         "ip_version": st.just(6), "gateway_ip": st.just(cidr.replace("::/64", "::1"))},
         optional={"name": NAMES, "ipv6_address_mode": st.sampled_from(
-            ["dhcpv6-stateful", "dhcpv6-stateless", "slaac"])})
+            ["dhcpv6-stateful", "dhcpv6-stateless", "slaac"])}))
     return st.one_of(v4, v4, v6)
 
 
