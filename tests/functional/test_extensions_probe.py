@@ -114,6 +114,20 @@ def test_network_ip_availability(api: Api, central: Central) -> None:
     assert api.post("/v2.0/network-ip-availabilities", {}).status_code == 405
 
 
+def test_ip_availability_beyond_64_bits(api: Api) -> None:
+    """Two IPv6 /64 subnets hold more than 2**64 addresses: JSON carries the exact
+    integer, as Neutron answers (the fuzzer found a 500 here)."""
+    net = api.network(name="avail-big")
+    for n in (1, 2):
+        api.subnet(net["id"], f"fd00:89:{n}::/64", ipv6_address_mode="slaac")
+    for path in (f"/v2.0/network-ip-availabilities/{net['id']}",
+                 "/v2.0/network-ip-availabilities"):
+        response = api.get(path)
+        assert response.status_code == 200, response.text
+    shown = api.get(f"/v2.0/network-ip-availabilities/{net['id']}").json()
+    assert shown["network_ip_availability"]["total_ips"] > 2 ** 64
+
+
 def test_quotas_are_read_only_and_unlimited(api: Api) -> None:
     assert api.get("/v2.0/quotas").json() == {"quotas": []}
     for path in ("/v2.0/quotas/some-project", "/v2.0/quotas/some-project/default"):
