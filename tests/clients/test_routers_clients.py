@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from openstack.exceptions import ConflictException
 
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
@@ -286,7 +287,11 @@ def test_router_floating_ip_and_tags_with_the_sdk(nsdk: Any, napi: Api, central:
     assert net.get_router(router.id).tags == []
     net.delete_ip(ip)
     assert net.find_ip(ip.id) is None
-    # interfaces away, gateway away, router away
+    # interfaces away (not while a route uses one: 409, as in Neutron), gateway away,
+    # router away
+    with pytest.raises(ConflictException, match="required by one or more routes"):
+        net.remove_interface_from_router(router, subnet_id=sub_a["id"])
+    net.update_router(router, routes=[])
     net.remove_interface_from_router(router, subnet_id=sub_a["id"])
     net.remove_interface_from_router(router, port_id=iface["id"])
     assert nat_rows(central, router.id) == []

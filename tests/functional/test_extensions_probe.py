@@ -11,6 +11,7 @@ import uuid
 from ovn_provider.ovn.central import Central
 from tests.support.nb import as_list, nb_row
 from tests.support.provider import Api
+from tests.support.router_checks import routed
 from tests.support.snapshot import assert_error, nb_snapshot
 
 
@@ -33,8 +34,8 @@ def test_all_are_listed(api: Api) -> None:
 
 
 def test_extraroute_atomic(api: Api, central: Central) -> None:
-    router = api.create("routers", "router", name="atomic",
-                        routes=[{"destination": "10.50.0.0/16", "nexthop": "10.9.0.1"}])
+    router = routed(api, "10.9.0.0/24", name="atomic",
+                    routes=[{"destination": "10.50.0.0/16", "nexthop": "10.9.0.1"}])
     path = f"/v2.0/routers/{router['id']}"
     two = [{"destination": "10.60.0.0/16", "nexthop": "10.9.0.2"},
            {"destination": "10.50.0.0/16", "nexthop": "10.9.0.1"}]  # present already
@@ -62,6 +63,15 @@ def test_extraroute_atomic(api: Api, central: Central) -> None:
                  {"router": {"routes": [{"destination": f"10.{n}.0.0/16",
                                          "nexthop": "10.9.0.9"} for n in range(100, 130)]}}):
         assert_error(api.put(f"{path}/add_extraroutes", body), 400)
+    # a nexthop off the router's subnets, or the router's own address (docs/routers.md)
+    message = assert_error(api.put(f"{path}/add_extraroutes", {"router": {"routes": [
+        {"destination": "10.81.0.0/16", "nexthop": "10.99.0.1"}]}}), 400)
+    assert message == ("Invalid format for routes: [{'destination': '10.60.0.0/16', "
+                       "'nexthop': '10.9.0.2'}, {'destination': '10.81.0.0/16', 'nexthop': "
+                       "'10.99.0.1'}], the nexthop is not connected with router"), message
+    message = assert_error(api.put(f"{path}/add_extraroutes", {"router": {"routes": [
+        {"destination": "10.81.0.0/16", "nexthop": "10.9.0.100"}]}}), 400)
+    assert message.endswith("the nexthop is used by router"), message
     assert_error(api.put(f"/v2.0/routers/{uuid.uuid4()}/add_extraroutes",
                          {"router": {"routes": []}}), 404)
     assert nb_snapshot(central) == before
@@ -102,6 +112,20 @@ def test_network_ip_availability(api: Api, central: Central) -> None:
     assert listed == [after]
     assert_error(api.get(f"/v2.0/network-ip-availabilities/{uuid.uuid4()}"), 404)
     assert api.post("/v2.0/network-ip-availabilities", {}).status_code == 405
+
+
+def test_ip_availability_beyond_64_bits(api: Api) -> None:
+    """Two IPv6 /64 subnets hold more than 2**64 addresses: JSON carries the exact
+    integer, as Neutron answers (the fuzzer found a 500 here)."""
+    net = api.network(name="avail-big")
+    for n in (1, 2):
+        api.subnet(net["id"], f"fd00:89:{n}::/64", ipv6_address_mode="slaac")
+    for path in (f"/v2.0/network-ip-availabilities/{net['id']}",
+                 "/v2.0/network-ip-availabilities"):
+        response = api.get(path)
+        assert response.status_code == 200, response.text
+    shown = api.get(f"/v2.0/network-ip-availabilities/{net['id']}").json()
+    assert shown["network_ip_availability"]["total_ips"] > 2 ** 64
 
 
 def test_quotas_are_read_only_and_unlimited(api: Api) -> None:

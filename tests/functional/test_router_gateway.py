@@ -212,11 +212,11 @@ def test_extraroutes_keep_both_gateway_default_routes(api: Api, central: Central
     r = router(api, name="r-atomic", external_gateway_info={"network_id": e["net"]["id"]})
     path = f"/v2.0/routers/{r['id']}"
     gateway = {("0.0.0.0/0", f"172.27.{n}.129"), ("::/0", f"fd00:27:{n}::1")}
-    extra = {"destination": "10.77.0.0/16", "nexthop": f"172.27.{n}.130"}
+    extra = {"destination": "10.77.0.0/16", "nexthop": f"172.27.{n}.140"}
     response = api.put(f"{path}/add_extraroutes", {"router": {"routes": [extra]}})
     assert response.status_code == 200, response.text
     assert extra in response.json()["router"]["routes"]
-    assert routes_of(central, r["id"]) == gateway | {("10.77.0.0/16", f"172.27.{n}.130")}
+    assert routes_of(central, r["id"]) == gateway | {("10.77.0.0/16", f"172.27.{n}.140")}
     # removing the gateway's own default routes is ignored: they are not the user's
     own = [{"destination": d, "nexthop": h} for d, h in sorted(gateway)]
     response = api.put(f"{path}/remove_extraroutes", {"router": {"routes": [extra, *own]}})

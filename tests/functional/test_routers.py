@@ -31,6 +31,7 @@ from tests.support.router_checks import (
     net_with_subnet,
     rejected,
     remove_interface,
+    routed,
     router,
     router_ports,
 )
@@ -72,8 +73,13 @@ def test_create_minimal_router(api: Api, central: Central) -> None:
 
 
 def test_create_with_fields_and_unknown_keys(api: Api, central: Central) -> None:
-    r = router(api, name="r-full", admin_state_up=False, description="edge",
-               tenant_id="x", distributed=False, routes=[
+    # routes on POST need a connected nexthop: none without ports (docs/routers.md)
+    rejected(central, lambda: api.post("/v2.0/routers", {"router": {"name": "r-none", "routes": [
+        {"destination": "192.168.50.0/24", "nexthop": "10.9.0.5"}]}}), 400,
+        "Invalid format for routes: [{'destination': '192.168.50.0/24', 'nexthop': "
+        "'10.9.0.5'}], the nexthop is not connected with router")
+    r = routed(api, "10.9.0.0/24", "fd00::/64", name="r-full", admin_state_up=False,
+               description="edge", tenant_id="x", distributed=False, routes=[
                    {"destination": "192.168.50.0/24", "nexthop": "10.9.0.5"},
                    {"destination": "fd00:50::/64", "nexthop": "fd00::5"}])
     assert r["name"] == "r-full" and r["admin_state_up"] is False
@@ -83,7 +89,8 @@ def test_create_with_fields_and_unknown_keys(api: Api, central: Central) -> None
         ("192.168.50.0/24", "10.9.0.5"), ("fd00:50::/64", "fd00::5")]
     lr = nb_row(central, "Logical_Router", r["id"])
     assert lr["name"] == "r-full" and as_list(lr["enabled"]) == [False]
-    assert without_stamps(lr["external_ids"]) == {"ovirt_description": "edge"}
+    # created, two interfaces added, routes set
+    assert without_stamps(lr["external_ids"], 4) == {"ovirt_description": "edge"}
     assert routes_of(central, r["id"]) == {("192.168.50.0/24", "10.9.0.5"),
                                            ("fd00:50::/64", "fd00::5")}
     for ref in as_list(lr["static_routes"]):
@@ -148,7 +155,7 @@ def test_methods_not_allowed(api: Api) -> None:
 
 def test_update_keeps_absent_fields_and_rename_keeps_lookup(api: Api, central: Central
                                                            ) -> None:
-    r = router(api, name="before", admin_state_up=False,
+    r = routed(api, "10.9.0.0/24", name="before", admin_state_up=False,
                routes=[{"destination": "10.70.0.0/16", "nexthop": "10.9.0.1"}])
     response = api.put(f"/v2.0/routers/{r['id']}", {"router": {"name": "after"}})
     assert response.status_code == 200, response.text
@@ -168,7 +175,7 @@ def test_update_keeps_absent_fields_and_rename_keeps_lookup(api: Api, central: C
 
 
 def test_update_routes_is_the_full_set(api: Api, central: Central) -> None:
-    r = router(api, name="r-routes", routes=[
+    r = routed(api, "10.9.0.0/24", name="r-routes", routes=[
         {"destination": "10.71.0.0/16", "nexthop": "10.9.0.1"},
         {"destination": "10.72.0.0/16", "nexthop": "10.9.0.1"}])
     body = {"router": {"routes": [{"destination": "10.72.0.0/16", "nexthop": "10.9.0.1"},
@@ -192,12 +199,15 @@ def test_update_routes_is_the_full_set(api: Api, central: Central) -> None:
 
 
 def test_delete_router(api: Api, central: Central) -> None:
+    ext, sub = net_with_subnet(api, "172.30.15.0/24", external=True)
     r = router(api, name="r-del", routes=[{"destination": "10.74.0.0/16",
-                                            "nexthop": "10.9.0.1"}])
-    route_ref = as_list(nb_row(central, "Logical_Router", r["id"])["static_routes"])[0]
+                                            "nexthop": "172.30.15.9"}],
+               external_gateway_info=gateway_info(ext, sub, "172.30.15.10", enable_snat=False))
+    route_refs = set(as_list(nb_row(central, "Logical_Router", r["id"])["static_routes"]))
+    assert len(route_refs) == 2  # the user's route and the gateway's default route
     assert api.delete(f"/v2.0/routers/{r['id']}").status_code == 204
     assert all(row["_uuid"] != r["id"] for row in nb_rows(central, "Logical_Router"))
-    assert all(row["_uuid"] != route_ref
+    assert all(row["_uuid"] not in route_refs
                for row in nb_rows(central, "Logical_Router_Static_Route"))
     check(api.get(f"/v2.0/routers/{r['id']}"), 404)
 
@@ -375,7 +385,7 @@ def test_gateway_default_route_is_protected(api: Api, central: Central) -> None:
 
 def test_adding_gateway_to_router_with_user_default_route(api: Api, central: Central) -> None:
     ext, sub = net_with_subnet(api, "172.30.8.0/24", external=True)
-    r = router(api, name="r-userdefault",
+    r = routed(api, "10.9.9.0/24", name="r-userdefault",
                routes=[{"destination": "0.0.0.0/0", "nexthop": "10.9.9.9"}])
     gwi = gateway_info(ext, sub, "172.30.8.10", enable_snat=False)
     rejected(central, lambda: api.put(f"/v2.0/routers/{r['id']}",

@@ -206,6 +206,11 @@ def test_tag_errors_change_nothing(kind: str, tapi: Api, central: Central,
     check(tapi.put(f"{path}/tags", {"tags": ["a,b"]}), 400, "comma")
     check(tapi.http.put(f"{path}/tags", content=b"{not json"), 400)
     check(tapi.http.put(f"{path}/tags", content=b""), 400)
+    limit = "request: The number of tags exceed the per-resource limit of 50."
+    check(tapi.put(f"{path}/tags", {"tags": [f"t{i}" for i in range(51)]}), 400,
+          f"Bad {COLLECTION[kind]} {limit}")
+    # POST adds to the resource's tags: the sum counts (one tag is there already)
+    check(tapi.post(f"{path}/tags", {"tags": [f"t{i}" for i in range(50)]}), 400, limit)
     for method in (tapi.put, tapi.get, tapi.delete):
         check(method(f"{path}/tags/{'x' * 256}"), 400)
         check(method(f"{path}/tags/a,b"), 400)

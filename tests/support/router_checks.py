@@ -72,6 +72,23 @@ def router(api: Api, **attrs: Any) -> dict[str, Any]:
     return api.create("routers", "router", **attrs)
 
 
+def routed(api: Api, *cidrs: str, **attrs: Any) -> dict[str, Any]:
+    """A router with an interface on a new network per CIDR (the router's address there
+    is .100, or ::100), then its `routes` set by a PUT: a nexthop must be on one of the
+    router's subnets (docs/routers.md)."""
+    routes = attrs.pop("routes", None)
+    r = router(api, **attrs)
+    for cidr in cidrs:
+        net = ipaddress.ip_network(cidr)
+        _, sub = net_with_subnet(api, cidr, gateway=str(net.network_address + 100))
+        add_interface(api, r["id"], subnet_id=sub["id"])
+    if routes is None:
+        return api.show("routers", "router", r["id"])
+    response = api.put(f"/v2.0/routers/{r['id']}", {"router": {"routes": routes}})
+    assert response.status_code == 200, response.text
+    return dict(response.json()["router"])
+
+
 def exclude_ips(central: Central, network_id: str) -> list[str]:
     ls = nb_row(central, "Logical_Switch", network_id)
     return ls["other_config"].get("exclude_ips", "").split()

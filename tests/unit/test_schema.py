@@ -39,7 +39,9 @@ def test_every_stored_attribute_says_where_it_lives() -> None:
     ("subnets", "POST", {"cidr": "10.0.0.0/8 "}, "not a valid CIDR"),
     ("subnets", "POST", {"gateway_ip": "10.0.0.1/24"}, "not a valid IP"),
     ("subnets", "POST", {"gateway_ip": "fe80::1%eth0"}, "not a valid IP"),
-    ("subnets", "POST", {"dns_nameservers": ["10.0.0.1"] * 6}, "maximum of 5"),
+    ("subnets", "POST", {"dns_nameservers": ["10.0.0.1"] * 6},
+     "Unable to complete operation for the-id. The number of DNS nameservers exceeds the "
+     "limit 5."),
     ("subnets", "POST", {"host_routes": [{"destination": "10.0.0.0/8", "nexthop": "10.0.0.1",
                                           "x": 1}]}, "unexpected keys: x"),
     ("ports", "POST", {"binding:vnic_type": 3}, "not a valid string"),
@@ -48,7 +50,7 @@ def test_every_stored_attribute_says_where_it_lives() -> None:
     ("ports", "POST", {"binding:profile": []}, "not a dictionary"),
     ("ports", "POST", {"security_groups": [None]}, "not allowed in the list"),
     ("routers", "PUT", {"routes": [{"destination": "10.0.0.0/8", "nexthop": "10.0.0.1"}] * 31},
-     "maximum of 30"),
+     "The number of routes exceeds the maximum 30."),
     ("security-group-rules", "POST", {"remote_ip_prefix": "fe80::/64%1"}, "not a valid CIDR"),
     ("security-groups", "POST", {"stateful": 1}, "stateful must be of type bool"),
 ])

@@ -4,6 +4,7 @@ responses in the Neutron envelope (docs/compatibility.md, "Errors"; docs/compati
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -151,12 +152,21 @@ def error_body(error: ApiError | int, message: str | None = None,
                       "title": HTTPStatus(status).phrase, "type": kind}}
 
 
+def encode_json(body: Any) -> bytes:
+    """orjson, or the standard library for integers beyond 64 bits (orjson refuses them),
+    which JSON allows: an IPv6 network's `total_ips` in network-ip-availability."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
 async def send_response(send: Send, response: Response, head_only: bool = False) -> None:
     """The response with its Content-Length; for HEAD, the length GET would have sent and
     no body (RFC 9110 9.3.2)."""
     raw = isinstance(response.body, bytes)
     payload = b"" if response.body is None else response.body if raw else \
-        orjson.dumps(response.body)
+        encode_json(response.body)
     headers = [(b"content-length", str(len(payload)).encode())]
     if response.body is not None and not raw:
         headers.append((b"content-type", b"application/json; charset=UTF-8"))

@@ -12,6 +12,8 @@ from ovn_provider.errors import BadRequest, Conflict, NotFound
 from ovn_provider.neutron import addressing, ipam, networks, ports, stamps, subnets, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
+from ovn_provider.neutron import router_gateway as GW
+from ovn_provider.neutron import router_routes as RR
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.index import set_contains, verify
@@ -258,7 +260,9 @@ def _remove_interface(w: Writer, lr: Any, router_id: str, lrp: Any, lsp: Any | N
     found = [view.subnet_for_ip(subnets, str(i.ip)) for i in ifaces]
     subnet_ids = [str(row.uuid) for row in found if row is not None]
     gw = RC.gateway_of(w.idl, lr, w)
-    if gw is not None and gw.lrp.uuid == lrp.uuid:
+    is_gateway = gw is not None and gw.lrp.uuid == lrp.uuid
+    RR.in_use_check(lr, router_id, ifaces, subnet_ids, GW.current_routes(w.idl, gw), is_gateway)
+    if gw is not None and is_gateway:
         if RC.fips_on_router(lr):
             network = gw.ls.uuid if gw.ls is not None else "?"
             raise Conflict(f"Gateway cannot be updated for router {router_id}, since a "

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from ovn_provider.errors import BadRequest
+from ovn_provider.errors import BadRequest, Conflict
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import router_gateway as GW
 from ovn_provider.neutron import stamps
@@ -22,6 +22,69 @@ MAX_ROUTES = 30
 Route = GW.Route  # (normalised destination CIDR, normalised nexthop)
 GATEWAY_DEFAULT_ROUTE_MSG = ("A default static route can not be added when an external "
                              "gateway is defined on a router.")
+
+
+# -- nexthops (docs/routers.md, "Static routes") -------------------------------------------
+Connected = tuple[list[ipaddress.IPv4Network | ipaddress.IPv6Network], set[str]]
+
+
+def connected(lr: Any, networks: list[str] | None = None) -> Connected:
+    """The networks the router has a port on (interfaces and gateway, from the LRPs'
+    `networks`) and its own addresses there. `networks`: those of a router inserted in
+    this transaction instead (its `ports` read back as inserted, without later adds)."""
+    ifaces = (RC.networks_of_lrps(lr.ports) if networks is None
+              else [ipaddress.ip_interface(text) for text in networks])
+    return [i.network for i in ifaces], {str(i.ip) for i in ifaces}
+
+
+def _reaches(nets: Connected, hop: str) -> bool:
+    address = ipaddress.ip_address(hop)
+    return any(address in net for net in nets[0])
+
+
+def _shown(routes: list[Route]) -> str:
+    return "[" + ", ".join(f"{{'destination': '{d}', 'nexthop': '{h}'}}"
+                           for d, h in routes) + "]"
+
+
+def nexthop_check(routes: list[Route], before: list[Route], was: Connected,
+                  now: Connected) -> None:
+    """Neutron's rule for the routes a request leaves: a nexthop is on one of the router's
+    subnets and is not one of the router's own addresses. Routes the router had already
+    (`before`) are only refused when this request disconnects their nexthop (a route
+    written by an older release stays as it is)."""
+    for route in routes:
+        hop = route[1]
+        if route in before:
+            bad = _reaches(was, hop) and not _reaches(now, hop)
+        else:
+            bad = not _reaches(now, hop)
+            if not bad and hop in now[1]:
+                raise BadRequest(f"Invalid format for routes: {_shown(routes)}, the nexthop "
+                                 "is used by router")
+        if bad:
+            raise BadRequest(f"Invalid format for routes: {_shown(routes)}, the nexthop is "
+                             "not connected with router")
+
+
+def in_use_check(lr: Any, router_id: str, removed: list[Any], subnet_ids: list[str],
+                 protected: set[Route], gateway: bool) -> None:
+    """409 when a route's nexthop is on one of the `removed` interfaces (Neutron's
+    RouterInterfaceInUseByRoute); the gateway's own default routes go with the gateway
+    (`gateway`: the gateway port is the one removed)."""
+    for row in listed_routes(lr):
+        route = normal_route(row.ip_prefix, row.nexthop)
+        if route in protected or (gateway and RC.is_default(route[0])):
+            continue
+        try:
+            hop = ipaddress.ip_address(route[1])
+        except ValueError:
+            continue
+        if any(hop in iface.network for iface in removed):
+            raise Conflict(f"Router interface for subnet {', '.join(subnet_ids) or '?'} on "
+                           f"router {router_id} cannot be deleted, as it is required by one "
+                           "or more routes.")
+
 
 def route_order(route: Any) -> tuple[bool, str, str]:
     return (RC.is_default(route.ip_prefix), route.ip_prefix, route.nexthop)
@@ -118,7 +181,10 @@ def change(ctx: Ctx, router_id: str, body: Any, adding: bool) -> None:
         else:
             wanted = [r for r in current if r not in given]
         if len(wanted) > MAX_ROUTES:
-            raise BadRequest(f"Number of routes exceeds the maximum {MAX_ROUTES}")
+            raise BadRequest(f"Unable to complete operation for {router_id}. The number of "
+                             f"routes exceeds the maximum {MAX_ROUTES}.")
+        nets = connected(lr)
+        nexthop_check(wanted, current, nets, nets)
         set_routes(w, lr, wanted, protected, gw is not None)
         stamps.touch(w, lr)
 

@@ -17,9 +17,10 @@ from ovn_provider.neutron import router_gateway as GW
 from ovn_provider.neutron import stamps, tags, view
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.neutron.router_routes import GATEWAY_DEFAULT_ROUTE_MSG, Route
+from ovn_provider.neutron.router_routes import GATEWAY_DEFAULT_ROUTE_MSG, Route, connected
 from ovn_provider.neutron.router_routes import default_route_check as _default_route_check
 from ovn_provider.neutron.router_routes import listed_routes as _listed_routes
+from ovn_provider.neutron.router_routes import nexthop_check as _nexthop_check
 from ovn_provider.neutron.router_routes import normal_route as _normal_route
 from ovn_provider.neutron.router_routes import parse_routes as _routes
 from ovn_provider.neutron.router_routes import route_order as _route_order
@@ -122,6 +123,8 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         if gw is not None:
             GW.add(w, lr, None, gw)
             RC.refresh_nat(w, ctx.cfg, lr)
+        _nexthop_check(routes, [], ([], set()),
+                       connected(lr, gw.networks if gw is not None else []))
         return w.real_uuid(lr)
 
     resolve = ctx.nb.transact(write)
@@ -138,6 +141,8 @@ def update(ctx: Ctx, router_id: str, data: dict[str, Any]) -> dict[str, Any]:
         stamps.check(w, lr)
         current = RC.gateway_of(w.idl, lr, w)
         gateway_routes = GW.current_routes(w.idl, current)
+        was = connected(lr)
+        before = [_normal_route(r.ip_prefix, r.nexthop) for r in _listed_routes(lr)]
         if "gateway" in v:
             gateway_routes = _update_gateway(ctx, w, lr, router_id, current, v["gateway"])
         if "name" in v:
@@ -163,6 +168,11 @@ def update(ctx: Ctx, router_id: str, data: dict[str, Any]) -> dict[str, Any]:
                 if RC.is_default(row.ip_prefix) and gateway_routes \
                         and key not in gateway_routes:
                     raise BadRequest(GATEWAY_DEFAULT_ROUTE_MSG)
+        if "routes" in v or "gateway" in v:
+            left = v["routes"] if "routes" in v else sorted(
+                {_normal_route(r.ip_prefix, r.nexthop) for r in _listed_routes(lr)})
+            _nexthop_check([r for r in left if r not in gateway_routes], before, was,
+                           connected(lr))
         RC.refresh_nat(w, ctx.cfg, lr)
         stamps.touch(w, lr)
 

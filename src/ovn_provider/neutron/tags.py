@@ -64,13 +64,19 @@ def tag(value: Any) -> str:
     return value
 
 
-def tag_list(value: Any) -> list[str]:
-    """A list of distinct valid tags (duplicates are refused, as Neutron does)."""
+def too_many(kind: str = "") -> BadRequest:
+    """More than MAX_TAGS tags on one resource, in Neutron's words (`kind`: "network")."""
+    reason = f"The number of tags exceed the per-resource limit of {MAX_TAGS}"
+    return BadRequest(f"Bad {kind}s request: {reason}." if kind else f"{reason}.")
+
+
+def tag_list(value: Any, limit: bool = True) -> list[str]:
+    """A list of distinct valid tags (duplicates are refused, as Neutron does); `limit`:
+    at most MAX_TAGS of them (otherwise the caller counts what the resource ends up with)."""
     if not isinstance(value, list):
         raise BadRequest(f"Invalid input for tags. Reason: '{value}' is not a list.")
-    if len(value) > MAX_TAGS:
-        raise BadRequest(f"Invalid input for tags. Reason: {len(value)} tags exceed the "
-                         f"maximum of {MAX_TAGS}.")
+    if limit and len(value) > MAX_TAGS:
+        raise too_many()
     result = [tag(item) for item in value]
     duplicates = [item for n, item in enumerate(result) if item in result[:n]]
     if duplicates:
@@ -156,10 +162,13 @@ def replace(ctx: Ctx, find: Finder, ident: str, body: Any) -> list[str]:
     """PUT /{collection}/{id}/tags with `{"tags": [...]}`: the new complete set."""
     if not isinstance(body, dict) or "tags" not in body:
         raise BadRequest("Invalid tags body: a JSON object with the key 'tags' is required")
-    wanted = tag_list(body["tags"])
+    wanted = tag_list(body["tags"], limit=False)
 
     def write(w: Writer) -> None:
-        _store(_target(w, find, ident), wanted)
+        target = _target(w, find, ident)
+        if len(wanted) > MAX_TAGS:
+            raise too_many(target.kind)
+        _store(target, wanted)
 
     ctx.nb.transact(write)
     return get(ctx, find, ident)
@@ -170,12 +179,14 @@ def add_many(ctx: Ctx, find: Finder, ident: str, body: Any) -> list[str]:
     the resource does not have yet, keeps the others; answers the resulting set."""
     if not isinstance(body, dict) or "tags" not in body:
         raise BadRequest("Invalid tags body: a JSON object with the key 'tags' is required")
-    wanted = tag_list(body["tags"])
+    wanted = tag_list(body["tags"], limit=False)
 
     def write(w: Writer) -> None:
         target = _target(w, find, ident)
         current = target.tags()
         added = [name for name in wanted if name not in current]
+        if len(current) + len(added) > MAX_TAGS:
+            raise too_many(target.kind)
         if added:
             _store(target, [*current, *added])
 
@@ -192,8 +203,7 @@ def add(ctx: Ctx, find: Finder, ident: str, name: str) -> None:
         current = target.tags()
         if name not in current:
             if len(current) >= MAX_TAGS:
-                raise BadRequest(f"Invalid input for tags. Reason: a resource has at most "
-                                 f"{MAX_TAGS} tags.")
+                raise too_many(target.kind)
             _store(target, [*current, name])
 
     ctx.nb.transact(write)

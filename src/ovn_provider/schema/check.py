@@ -138,5 +138,9 @@ def body(schema: Schema, data: dict[str, Any], method: str, path_id: str | None 
             if method == "POST":
                 raise BadRequest(f"Attribute '{key}' not allowed in POST")
             raise BadRequest(f"Cannot update read-only attribute {key}")
+        if attr.too_many and isinstance(item, list) and attr.max_items is not None \
+                and len(item) > attr.max_items:
+            raise BadRequest(attr.too_many.format(id=path_id or f"new {schema.root}",
+                                                  limit=attr.max_items))
         value(attr, item)
     return result

@@ -59,7 +59,7 @@ PROVIDER = (
          at=(At(L.LSP, "tag", how=f"{_LOCALNET}: vlan when tagged, else flat; "
                                     "no localnet port: geneve (an overlay)"),)),
     Attr("provider:physical_network", "string", post=True, put=True, nullable=True,
-         max_len=255, sortable=True,
+         max_len=64, sortable=True,  # Neutron's PHYSICAL_NETWORK_MAX_LEN; vdsm names are short
          at=(At(L.LSP, "options", L.LSP_NETWORK_NAME, _LOCALNET),)),
     Attr("provider:segmentation_id", "integer", post=True, put=True, nullable=True,
          minimum=0, maximum=4094, sortable=True,

@@ -53,7 +53,8 @@ GATEWAY = (Attr(
 
 #: extraroute
 ROUTES = (Attr("routes", "array", post=True, put=True, nullable=True, items="object",
-               max_items=30,
+               max_items=30, too_many="Unable to complete operation for {id}. The number of "
+                                      "routes exceeds the maximum {limit}.",
                item_keys=("destination", "nexthop"), filterable=False,
                at=(At(L.STATIC_ROUTE, "ip_prefix", how="destination; nexthop in nexthop"),)),)
 

@@ -40,11 +40,13 @@ SCHEMA = schema(
     Attr("enable_dhcp", "boolean", post=True, put=True, default=True, sortable=True,
          at=(At(L.DHCP, EXT, L.DHCP_ENABLED, '"False" when off, else absent'),)),
     Attr("dns_nameservers", "array", post=True, put=True, nullable=True, items="ip",
-         max_items=5,
+         max_items=5, too_many="Unable to complete operation for {id}. The number of DNS "
+                               "nameservers exceeds the limit {limit}.",
          default=[], filterable=False,
          at=(At(L.DHCP, OPT, "dns_server", "IPv4 {a, b}; IPv6 as for dhcpv6"),)),
     Attr("host_routes", "array", post=True, put=True, nullable=True, items="object",
-         max_items=20,
+         max_items=20, too_many="Unable to complete operation for {id}. The number of host "
+                                "routes exceeds the limit {limit}.",
          item_keys=("destination", "nexthop"), default=[], filterable=False,
          at=(At(L.DHCP, EXT, L.DHCP_HOST_ROUTES, '"dest,nexthop dest,nexthop"'),
              At(L.DHCP, OPT, "classless_static_route", "IPv4 DHCP option 121"))),

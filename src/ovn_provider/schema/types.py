@@ -61,6 +61,9 @@ class Attr:
     minimum: int | None = None
     maximum: int | None = None
     max_items: int | None = None
+    #: Neutron's message for more than `max_items` items, with {id} (the path id, or
+    #: "new <resource>" in a POST) and {limit}; empty: the generic message.
+    too_many: str = ""
     items: str | None = None  # the JSON type of array items
     item_keys: tuple[str, ...] = ()  # the keys objects (or array items) may have
     enum: tuple[Any, ...] = ()
