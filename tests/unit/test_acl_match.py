@@ -10,6 +10,7 @@ import pytest
 from ovn_provider.errors import BadRequest
 from ovn_provider.neutron import acl_match as M
 from ovn_provider.neutron import security_groups as SG
+from ovn_provider.schema import codec
 
 
 def parse(**attrs: Any) -> M.Rule:
@@ -140,12 +141,12 @@ def test_rejections(attrs: dict[str, Any], message: str) -> None:
     ("", None), (None, None), ("None", None), ("yesterday", None),
 ])
 def test_timestamps(stored: str | None, shown: str | None) -> None:
-    assert SG.shown_time(stored) == shown
+    assert codec.timestamp(stored) == shown
 
 
 def test_stored_timestamp_form_and_pg_names() -> None:
     text = SG.now_text()
     assert len(text) == 26 and text[10] == "T" and text[19] == "."
-    assert SG.shown_time(text) == text[:19] + "Z"
+    assert codec.timestamp(text) == text[:19] + "Z"
     name = SG.pg_name_for_new_group()
     assert name.startswith("ovirt_") and "-" not in name and len(name) == 42

@@ -13,32 +13,33 @@ from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.index import NbIdl, set_contains, set_size
 from ovn_provider.ovn.nb import Writer
+from ovn_provider.schema.networks import SCHEMA
+from ovn_provider.schema.render import plan as render_plan
 
 PROVIDER_KEYS = ("provider:network_type", "provider:physical_network",
                  "provider:segmentation_id")
 
 
+#: The answer's plain attributes, from the schema (docs/architecture.md, "How to add an
+#: attribute"), in the order networks have always been shown.
+PLAN = render_plan(SCHEMA, (
+    "id", "name", "tenant_id", "project_id", "status", "admin_state_up", "mtu",
+    "port_security_enabled", "subnets", "shared", "router:external", "description", "tags",
+    "created_at", "updated_at", "revision_number"))
+
+
 def render(ctx: Ctx, ls: Any, subnets: list[Any], localnet: Any | None) -> dict[str, Any]:
     cfg = ctx.cfg
-    ext = ls.external_ids
+    c = PLAN.read(ls)
+    ext = c["external_ids"]
+    result = PLAN.render(c)
     mtu = L.parse_int(ext.get(L.LS_MTU))
-    result: dict[str, Any] = {
-        "id": str(ls.uuid),
-        "name": ext.get(L.LS_NAME, ls.name),
-        "tenant_id": cfg.tenant_id,
-        "project_id": cfg.tenant_id,
-        "status": "ACTIVE",
-        "admin_state_up": True,
-        "mtu": mtu if mtu is not None and mtu > 0 else cfg.dhcp_mtu,
-        "port_security_enabled": L.parse_bool(ext.get(L.LS_PORT_SECURITY),
-                                              cfg.port_security_default),
-        "subnets": [str(row.uuid) for row in subnets],
-        "shared": False,
-        "router:external": L.parse_bool(ext.get(L.LS_ROUTER_EXTERNAL), False),
-        "description": ext.get(L.LS_DESCRIPTION, ""),
-        "tags": tags.of(ext),
-        **stamps.shown(ext),
-    }
+    result["name"] = ext.get(L.LS_NAME, ls.name)
+    result["tenant_id"] = result["project_id"] = cfg.tenant_id
+    result["mtu"] = mtu if mtu is not None and mtu > 0 else cfg.dhcp_mtu
+    result["port_security_enabled"] = L.parse_bool(ext.get(L.LS_PORT_SECURITY),
+                                                   cfg.port_security_default)
+    result["subnets"] = [str(row.uuid) for row in subnets]
     if localnet is not None:
         tag = localnet.tag[0] if localnet.tag else None
         result["provider:network_type"] = "vlan" if tag is not None else "flat"

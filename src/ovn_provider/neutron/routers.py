@@ -26,28 +26,27 @@ from ovn_provider.neutron.router_routes import route_order as _route_order
 from ovn_provider.neutron.router_routes import set_routes as _set_routes
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
-
+from ovn_provider.schema.render import plan as render_plan
+from ovn_provider.schema.routers import SCHEMA
 
 # -- reading -----------------------------------------------------------------------------
+#: The answer's plain attributes, from the schema (docs/architecture.md, "How to add an
+#: attribute"), in the order routers have always been shown.
+PLAN = render_plan(SCHEMA, (
+    "id", "name", "admin_state_up", "status", "tenant_id", "project_id",
+    "external_gateway_info", "routes", "description", "tags", "created_at", "updated_at",
+    "revision_number"))
+
+
 def render(ctx: Ctx, idl: NbIdl, lr: Any) -> dict[str, Any]:
-    ext = lr.external_ids
-    enabled = lr.enabled != [False]
+    result = PLAN.row(lr)
     gw = RC.gateway_of(idl, lr)
-    gateway_info = GW.render(idl, gw, RC.snat_enabled(lr)) if gw is not None else None
     routes = sorted(_listed_routes(lr), key=_route_order)
-    return {
-        "id": str(lr.uuid),
-        "name": lr.name,
-        "admin_state_up": enabled,
-        "status": "ACTIVE" if enabled else "INACTIVE",
-        "tenant_id": ctx.cfg.tenant_id,
-        "project_id": ctx.cfg.tenant_id,
-        "external_gateway_info": gateway_info,
-        "routes": [{"destination": r.ip_prefix, "nexthop": r.nexthop} for r in routes],
-        "description": ext.get(L.LR_DESCRIPTION, ""),
-        "tags": tags.of(ext),
-        **stamps.shown(ext),
-    }
+    result["tenant_id"] = result["project_id"] = ctx.cfg.tenant_id
+    result["external_gateway_info"] = (GW.render(idl, gw, RC.snat_enabled(lr))
+                                       if gw is not None else None)
+    result["routes"] = [{"destination": r.ip_prefix, "nexthop": r.nexthop} for r in routes]
+    return result
 
 
 def list_all(ctx: Ctx) -> list[dict[str, Any]]:
