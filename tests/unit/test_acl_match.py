@@ -139,6 +139,12 @@ def test_rejections(attrs: dict[str, Any], message: str) -> None:
     ("2026-11-23T18:38:22.329755Z", "2026-11-23T18:38:22Z"),
     ("2026-11-23T18:38:22", "2026-11-23T18:38:22Z"),
     ("", None), (None, None), ("None", None), ("yesterday", None),
+    # forms the strftime-free fast path of codec.timestamp must leave to strftime
+    ("2026-11-23 18:38:22", "2026-11-23T18:38:22Z"),
+    ("0999-01-01T00:00:00", "999-01-01T00:00:00Z"),
+    ("2026-11-23T18:38:22+05:00", "2026-11-23T18:38:22Z"),
+    ("20261123T183822", "2026-11-23T18:38:22Z"),
+    ("2026-11-23T18:38", "2026-11-23T18:38:00Z"), ("2026-13-01T00:00:00", None),
 ])
 def test_timestamps(stored: str | None, shown: str | None) -> None:
     assert codec.timestamp(stored) == shown

@@ -73,6 +73,10 @@ def timestamp(raw: str | None) -> str | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
+    if parsed.year >= 1000 and len(value) >= 19 and value[10] == "T" and \
+            value[4] == value[7] == "-" and value[13] == value[16] == ":":
+        # What strftime would give (it costs ~10x the parse; every list shows two per row).
+        return value[:19] + "Z"
     return parsed.strftime(SHOWN_TS)
 
 
