@@ -8,14 +8,13 @@ request writes nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from ovn_provider.errors import BadRequest, Conflict, NotImplementedFeature
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import router_gateway as GW
 from ovn_provider.neutron import stamps, tags, view
-from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.router_routes import GATEWAY_DEFAULT_ROUTE_MSG, Route
 from ovn_provider.neutron.router_routes import default_route_check as _default_route_check
@@ -62,22 +61,33 @@ def show(ctx: Ctx, router_id: str) -> dict[str, Any]:
 # -- validation (no NB access) -------------------------------------------------------------
 
 
-def _validate(data: dict[str, Any], creating: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if "name" in data and data["name"] is not None:
-        out["name"] = V.string(data["name"], "name")
+#: A validated router request: the body's attributes under their Neutron names, converted.
+class RouterRequest(TypedDict, total=False):
+    name: str
+    admin_state_up: bool
+    description: str
+    routes: list[Route]
+    external_gateway_info: GW.GatewayRequest | None
+
+
+def _validate(data: dict[str, Any], creating: bool) -> RouterRequest:
+    """What the schema (schema/routers.py) cannot check: routes and the gateway; types
+    and bounds are checked already (schema/check.py)."""
+    out: RouterRequest = {}
+    if data.get("name") is not None:
+        out["name"] = data["name"]
     elif creating:
         out["name"] = ""
-    if "admin_state_up" in data and data["admin_state_up"] is not None:
-        out["enabled"] = V.boolean(data["admin_state_up"], "admin_state_up")
+    if data.get("admin_state_up") is not None:
+        out["admin_state_up"] = data["admin_state_up"]
     elif creating:
-        out["enabled"] = True
-    if "description" in data and data["description"] is not None:
-        out["description"] = V.string(data["description"], "description")
+        out["admin_state_up"] = True
+    if data.get("description") is not None:
+        out["description"] = data["description"]
     if "routes" in data:
         out["routes"] = _routes(data["routes"] if data["routes"] is not None else [])
     if "external_gateway_info" in data:
-        out["gateway"] = GW.parse(data["external_gateway_info"])
+        out["external_gateway_info"] = GW.parse(data["external_gateway_info"])
     return out
 
 
@@ -99,7 +109,7 @@ def _snat_setting(ctx: Ctx, requested: bool | None, current: bool | None) -> boo
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     v = _validate(data, creating=True)
     routes: list[Route] = v.get("routes", [])
-    req: GW.GatewayRequest | None = v.get("gateway")
+    req = v.get("external_gateway_info")
     tagged = tags.create_ext(data)
 
     def write(w: Writer) -> Any:
@@ -114,8 +124,8 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             ext[L.LR_DESCRIPTION] = v["description"]
         if gw is not None:
             ext[L.LR_ENABLE_SNAT] = L.true_text(snat)
-        lr = w.insert(L.LR, name=v["name"], enabled=[v["enabled"]], external_ids=ext, ports=[],
-                      static_routes=[], nat=[])
+        lr = w.insert(L.LR, name=v["name"], enabled=[v["admin_state_up"]], external_ids=ext,
+                      ports=[], static_routes=[], nat=[])
         for prefix, hop in routes:
             RC.add_route(w, lr, prefix, hop)
         if gw is not None:
@@ -137,12 +147,13 @@ def update(ctx: Ctx, router_id: str, data: dict[str, Any]) -> dict[str, Any]:
         stamps.check(w, lr)
         current = RC.gateway_of(w.idl, lr, w)
         gateway_routes = GW.current_routes(w.idl, current)
-        if "gateway" in v:
-            gateway_routes = _update_gateway(ctx, w, lr, router_id, current, v["gateway"])
+        if "external_gateway_info" in v:
+            gateway_routes = _update_gateway(ctx, w, lr, router_id, current,
+                                             v["external_gateway_info"])
         if "name" in v:
             lr.name = v["name"]
-        if "enabled" in v:
-            lr.enabled = [v["enabled"]]
+        if "admin_state_up" in v:
+            lr.enabled = [v["admin_state_up"]]
         if "description" in v:
             if v["description"]:
                 lr.setkey("external_ids", L.LR_DESCRIPTION, v["description"])
@@ -155,7 +166,7 @@ def update(ctx: Ctx, router_id: str, data: dict[str, Any]) -> dict[str, Any]:
             gateway.lsp.setkey("external_ids", L.LSP_DEVICE_ID, router_id)
         if "routes" in v:
             _set_routes(w, lr, v["routes"], gateway_routes, has_gateway)
-        if has_gateway and ("routes" in v or "gateway" in v):
+        if has_gateway and ("routes" in v or "external_gateway_info" in v):
             # No default route besides the gateway's own, whichever way it came in.
             for row in _listed_routes(lr):
                 key = _normal_route(row.ip_prefix, row.nexthop)
