@@ -245,34 +245,22 @@ def show(ctx: Ctx, ident: str) -> dict[str, Any]:
         return render(ctx, groups(idl), _get(idl, ident))
 
 
-# -- validation ----------------------------------------------------------------------------------
-def _text(value: Any, key: str, max_len: int = 255) -> str:
-    if not isinstance(value, str):
-        raise BadRequest(f"Invalid input for {key}. Reason: '{value}' is not a valid string.")
-    if len(value) > max_len:
-        raise BadRequest(f"Invalid input for {key}. Reason: '{value[:40]}...' exceeds "
-                         f"maximum length of {max_len}.")
-    return value
-
-
 # -- writes ---------------------------------------------------------------------------------------
 def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
     """Validate a POST body; the returned write function inserts the object into an
     open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
     (or a callable giving it after the commit)."""
+    # Types and lengths are checked already (schema/security_groups.py, schema/check.py).
     if data.get("name") is None:
         raise BadRequest("Mandatory data name is missing")
-    name = _text(data["name"], "name")
+    name: str = data["name"]
     if name == L.PG_DROP_ALL:
         raise BadRequest(f"Security group name {L.PG_DROP_ALL} is reserved")
-    description = data.get("description")
-    description = _text(description, "description") if description is not None else ""
-    owners = {key: _text(data[key], key) for key in ("tenant_id", "project_id")
+    description: str = data.get("description") or ""
+    owners = {key: data[key] for key in ("tenant_id", "project_id")
               if data.get(key) is not None}
     tagged = tags.create_ext(data)
-    stateful = data.get("stateful", True)
-    if not isinstance(stateful, bool):
-        raise BadRequest("stateful must be of type bool")
+    stateful: bool = data.get("stateful", True)
 
     def write(w: Writer) -> Any:
         require_schema(w.idl)
@@ -311,19 +299,15 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
+    # Types and lengths are checked already (schema/security_groups.py, schema/check.py).
     name = data.get("name")
     if name is not None:
-        name = _text(name, "name")
         if is_default_name(name):
             raise Conflict(DEFAULT_EXISTS)
         if name == L.PG_DROP_ALL:
             raise BadRequest(f"Security group name {name} is reserved")
     description = data.get("description", None)
-    if description is not None:
-        description = _text(description, "description")
     stateful = data.get("stateful")
-    if stateful is not None and not isinstance(stateful, bool):
-        raise BadRequest("stateful must be of type bool")
 
     def write(w: Writer) -> str:
         require_schema(w.idl)

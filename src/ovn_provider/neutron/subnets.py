@@ -23,7 +23,6 @@ from ovn_provider.neutron import (
 )
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import subnet_values as SV
-from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import IPAddress, IPNetwork
 from ovn_provider.ovn.index import NbIdl
@@ -265,7 +264,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
                                f"connected to router {ext[L.DHCP_GATEWAY_ROUTER]}")
         for key, ext_key in (("name", L.DHCP_NAME), ("description", L.DHCP_DESCRIPTION)):
             if key in data:
-                text = V.string(data[key], key) if data[key] is not None else ""
+                text = data[key] or ""  # a string (schema/check.py) or null
                 if text:
                     ext[ext_key] = text
                 else:
@@ -282,7 +281,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
                 ext.pop(L.DHCP_HOST_ROUTES, None)
         dhcp_changed = False
         if data.get("enable_dhcp") is not None:
-            enabled = V.boolean(data["enable_dhcp"], "enable_dhcp")
+            enabled = data["enable_dhcp"]
             dhcp_changed = enabled != info.dhcp
             if enabled:
                 ext.pop(L.DHCP_ENABLED, None)
