@@ -24,7 +24,7 @@ PORTS = schema(
     "ports", "port", "ports",
     ident(L.LSP, "a UUID; the row's own UUID is not shown", column="name"),
     name(At(L.LSP, EXT, L.LSP_NIC_NAME, "presence marks a port of this provider")),
-    Attr("network_id", "uuid", post=True, put=True, required=True, sortable=True,
+    Attr("network_id", "uuid", post=True, put=True, required=True, sortable=True, max_len=255,
          computed=True,
          at=(At(L.LS, "ports", how="the LS holding the LSP"),
              At(L.LSP, EXT, L.LSP_NETWORK_ID, "a lookup hint")),

@@ -25,7 +25,7 @@ MODES = ("dhcpv6-stateful", "dhcpv6-stateless", "slaac", "dhcpv6_stateful",
 SCHEMA = schema(
     "subnets", "subnet", "subnets",
     ident(L.DHCP),
-    Attr("network_id", "uuid", post=True, required=True, sortable=True,
+    Attr("network_id", "uuid", post=True, required=True, sortable=True, max_len=255,
          at=(At(L.DHCP, EXT, L.DHCP_NETWORK_ID, "the LS UUID", decode=codec.text("")),)),
     name(At(L.DHCP, EXT, L.DHCP_NAME)),
     Attr("cidr", "cidr", post=True, required=True, sortable=True, computed=True,
