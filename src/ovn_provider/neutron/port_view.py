@@ -21,6 +21,7 @@ from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import IPNetwork
 from ovn_provider.ovn.index import NbIdl, committed_data
+from ovn_provider.ovn.views import LspViews
 from ovn_provider.schema.ports import SCHEMA
 from ovn_provider.schema.render import plan as render_plan
 
@@ -257,19 +258,26 @@ def _serialize_all(ctx: Ctx, idl: NbIdl) -> bytes:
         items = sorted(_render_all(ctx, idl), key=lambda item: str(item["id"]))
         return orjson.dumps({"ports": items})
     _render_all(ctx, idl)  # renders what is missing
-    parts = idl.lsp_views.encoded(orjson.dumps)
+    parts = kept_views(idl).encoded(orjson.dumps)
     return b"".join((b'{"ports":[', b",".join(parts), b"]}"))
 
 
 def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
-    """Each port is rendered once and kept in `idl.lsp_views` until an IDL notification
+    """Each port is rendered once and kept (`kept_views`) until an IDL notification
     drops it (ovn/views.py lists what `render` may read). Callers must not change the
     returned dicts: later lists share them."""
     lsps = view.rows(idl, L.LSP)
     if not idl.can_keep_views:  # inside a write: keep nothing built from pending changes
         return [shown for _, shown, _ in _render_rows(ctx, idl, list(lsps.values()))
                 if shown is not None]
-    return idl.lsp_views.collect(lsps, lambda missing: _render_rows(ctx, idl, missing))
+    return kept_views(idl).collect(lsps, lambda missing: _render_rows(ctx, idl, missing))
+
+
+def kept_views(idl: NbIdl) -> LspViews:
+    """The rendered ports of this replica: each change notification drops the views it
+    may affect (ovn/views.py lists what `render` may read), a full resync all of them."""
+    return idl.keep("lsp_views", LspViews, on_change=LspViews.notify,
+                    on_resync=LspViews.clear)
 
 
 def _render_rows(ctx: Ctx, idl: NbIdl, lsps: list[Any]
