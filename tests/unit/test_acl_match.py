@@ -10,6 +10,7 @@ import pytest
 from ovn_provider.errors import BadRequest
 from ovn_provider.neutron import acl_match as M
 from ovn_provider.neutron import security_groups as SG
+from ovn_provider.schema import codec
 
 
 def parse(**attrs: Any) -> M.Rule:
@@ -142,14 +143,20 @@ def test_rejections(attrs: dict[str, Any], message: str) -> None:
     ("2026-11-23T18:38:22.329755Z", "2026-11-23T18:38:22Z"),
     ("2026-11-23T18:38:22", "2026-11-23T18:38:22Z"),
     ("", None), (None, None), ("None", None), ("yesterday", None),
+    # forms the strftime-free fast path of codec.timestamp must leave to strftime
+    ("2026-11-23 18:38:22", "2026-11-23T18:38:22Z"),
+    ("0999-01-01T00:00:00", "999-01-01T00:00:00Z"),
+    ("2026-11-23T18:38:22+05:00", "2026-11-23T18:38:22Z"),
+    ("20261123T183822", "2026-11-23T18:38:22Z"),
+    ("2026-11-23T18:38", "2026-11-23T18:38:00Z"), ("2026-13-01T00:00:00", None),
 ])
 def test_timestamps(stored: str | None, shown: str | None) -> None:
-    assert SG.shown_time(stored) == shown
+    assert codec.timestamp(stored) == shown
 
 
 def test_stored_timestamp_form_and_pg_names() -> None:
     text = SG.now_text()
     assert len(text) == 26 and text[10] == "T" and text[19] == "."
-    assert SG.shown_time(text) == text[:19] + "Z"
+    assert codec.timestamp(text) == text[:19] + "Z"
     name = SG.pg_name_for_new_group()
     assert name.startswith("ovirt_") and "-" not in name and len(name) == 42

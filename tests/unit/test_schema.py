@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from ovn_provider.errors import BadRequest
-from ovn_provider.schema import SCHEMAS, check, doc
+from ovn_provider.neutron import layout as L
+from ovn_provider.neutron import networks
+from ovn_provider.schema import SCHEMAS, check, codec, doc, render
+from ovn_provider.schema.types import At, Attr
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "attributes.md"
 
@@ -74,3 +79,39 @@ def test_engine_bodies_pass() -> None:
 def test_sortable_keys_come_from_the_schema() -> None:
     assert "mtu" in SCHEMAS["networks"].sortable
     assert "fixed_ips" not in SCHEMAS["ports"].sortable
+
+
+# -- rendering plain attributes from the schema (schema/render.py) ------------------------------
+def test_every_returned_attribute_is_plain_fixed_or_computed() -> None:
+    for schema in SCHEMAS.values():
+        built = render.plan(schema)  # raises for an attribute that is none of them
+        for attr in schema.attrs.values():
+            if attr.returned and not attr.computed:
+                assert attr.name in built.template, (schema.path, attr.name)
+
+
+def test_a_plain_attribute_is_one_schema_entry() -> None:
+    """The worked example of docs/architecture.md: a network `dns_domain` in the LS's
+    external_ids is rendered by the plan, after the keys networks have always shown."""
+    extended = SCHEMAS["networks"].extend(Attr(
+        "dns_domain", "string", post=True, put=True, default="", max_len=255, sortable=True,
+        at=(At(L.LS, "external_ids", "ovirt_dns_domain", decode=codec.text("")),)))
+    plan = render.plan(extended, networks.PLAN_ORDER)
+    row = SimpleNamespace(uuid=uuid.UUID(int=1), external_ids={
+        "ovirt_dns_domain": "example.org", "ovirt_tags": "a,b",
+        "ovirt_revision_number": "x", "ovirt_created_at": "2026-12-06T07:00:00.123456"})
+    shown = plan.row(row)
+    assert list(shown)[-1] == "dns_domain" and shown["dns_domain"] == "example.org"
+    assert list(shown)[:len(networks.PLAN_ORDER)] == list(networks.PLAN_ORDER)
+    assert shown["id"] == str(uuid.UUID(int=1)) and shown["tags"] == ["a", "b"]
+    assert shown["revision_number"] == 0 and shown["created_at"] == "2026-12-06T07:00:00Z"
+    assert shown["shared"] is False and shown["status"] == "ACTIVE"
+    assert plan.row(SimpleNamespace(uuid=uuid.UUID(int=2), external_ids={}))["dns_domain"] == ""
+
+
+def test_a_returned_attribute_without_a_source_is_refused() -> None:
+    bare = SCHEMAS["networks"].extend(Attr("qos_policy_id", "string"))
+    with pytest.raises(ValueError, match="qos_policy_id"):
+        render.plan(bare)
+    with pytest.raises(ValueError, match="nope"):
+        render.plan(SCHEMAS["networks"], ("id", "nope"))

@@ -298,6 +298,12 @@ def _automatic(infos: list[SubnetInfo]) -> list[SubnetInfo]:
     return chosen
 
 
+def _cursors(idl: NbIdl) -> dict[uuid.UUID, IPAddress]:
+    """Subnet -> the last address handed out there: where the next search starts. A hint
+    only (each pick is checked against the address index), so nothing ever drops it."""
+    return idl.keep("alloc_cursor", dict)
+
+
 def _allocate(idl: NbIdl, info: SubnetInfo, mac: str, alloc: Allocator) -> IPAddress:
     if info.version == 6 and info.net.prefixlen == 64:
         ip: IPAddress = ipam.eui64(info.net, mac)
@@ -309,14 +315,15 @@ def _allocate(idl: NbIdl, info: SubnetInfo, mac: str, alloc: Allocator) -> IPAdd
     # ovn-northd never hands out the first IPv4 address of the switch's subnet (it keeps
     # it for a router) and would replace such a pre-set dynamic address: skip it too.
     reserved = info.net.network_address + 1 if info.version == 4 else None
-    cursor = idl.alloc_cursor.get(info.row.uuid)
+    cursors = _cursors(idl)
+    cursor = cursors.get(info.row.uuid)
     picked = ipam.pick_free(subnet_pools(info),
                             lambda c: c == reserved or alloc.taken(c, info.gateway),
                             start_after=cursor)
     if picked is None:
         raise Conflict(f"No more IP addresses available on subnet {info.row.uuid}",
                        "IpAddressGenerationFailure")
-    idl.alloc_cursor[info.row.uuid] = picked
+    cursors[info.row.uuid] = picked
     alloc.claim(picked)
     return picked
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.errors import BadRequest
+from ovn_provider.neutron import view
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.nb import Writer
 
@@ -44,7 +45,7 @@ def create_many(ctx: Ctx, prepare: Prepare, show: Show, items: list[Body]) -> li
         for fn in writes:
             results.append(fn(w))
             # Read caches built by one element may miss the rows the next one sees.
-            w.idl.txn_cache.clear()
+            view.txn_cache(w.idl).clear()
         return results
 
     return [show(ctx, _ident(result)) for result in ctx.nb.transact(write)]

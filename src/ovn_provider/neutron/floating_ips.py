@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from ovn_provider.config import Config
 from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFeature
@@ -111,30 +111,43 @@ def show(ctx: Ctx, fip_id: str) -> dict[str, Any]:
 
 
 # -- validation ------------------------------------------------------------------------------
-def _validate(data: dict[str, Any], creating: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+#: A validated floating IP request: the body's attributes under their Neutron names,
+#: converted.
+class FipRequest(TypedDict, total=False):
+    floating_network_id: str
+    floating_ip_address: ipaddress.IPv4Address | None
+    subnet_id: str
+    port_id: str | None
+    fixed_ip_address: str
+    description: str
+
+
+def _validate(data: dict[str, Any], creating: bool) -> FipRequest:
+    """What the schema (schema/floating_ips.py) cannot check; types are checked already
+    (schema/check.py)."""
+    out: FipRequest = {}
     if creating:
         if data.get("floating_network_id") is None:
             raise BadRequest("floating_network_id is a required parameter")
-        out["network_id"] = V.string(data["floating_network_id"], "floating_network_id")
+        out["floating_network_id"] = data["floating_network_id"]
         if data.get("floating_ip_address") is not None:
             ip = V.ip_address(data["floating_ip_address"], "floating_ip_address")
-            if ip.version != 4:
+            if not isinstance(ip, ipaddress.IPv4Address):
                 raise BadRequest(f"Invalid input for floating_ip_address. Reason: '{ip}' is "
                                  "not an IPv4 address.")
-            out["ip"] = ip
+            out["floating_ip_address"] = ip
         if data.get("subnet_id") is not None:
-            out["subnet_id"] = V.string(data["subnet_id"], "subnet_id")
+            out["subnet_id"] = data["subnet_id"]
     elif data.get("floating_network_id") is not None or \
             data.get("floating_ip_address") is not None:
         raise BadRequest("floating_network_id and floating_ip_address cannot be updated")
     if "port_id" in data:
-        out["port_id"] = V.string(data["port_id"], "port_id") \
-            if data["port_id"] is not None else None
+        out["port_id"] = data["port_id"]
     if data.get("fixed_ip_address") is not None:
-        out["fixed_ip"] = str(V.ip_address(data["fixed_ip_address"], "fixed_ip_address"))
+        out["fixed_ip_address"] = str(V.ip_address(data["fixed_ip_address"],
+                                                   "fixed_ip_address"))
     if "description" in data:
-        out["description"] = V.string(data["description"] or "", "description")
+        out["description"] = data["description"] or ""
     return out
 
 
@@ -237,14 +250,14 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     tag_list = tags.from_body(data)
     if not RC.nat_available(ctx):
         raise NotImplementedFeature(f"Floating IPs are not available: {RC.NO_CHASSIS}")
-    if v.get("fixed_ip") is not None and not v.get("port_id"):
+    if v.get("fixed_ip_address") is not None and not v.get("port_id"):
         raise BadRequest("fixed_ip_address cannot be specified without a port_id")
 
     def write(w: Writer) -> str:
 
-        ls = networks.find(w.idl, v["network_id"])
+        ls = networks.find(w.idl, v["floating_network_id"])
         if ls is None:
-            raise BadRequest(f"Network {v['network_id']} does not exist")
+            raise BadRequest(f"Network {v['floating_network_id']} does not exist")
         if not L.parse_bool(ls.external_ids.get(L.LS_ROUTER_EXTERNAL), False):
             raise BadRequest(f"Bad floatingip request: Network {ls.uuid} is not a valid "
                              "external network.")  # Neutron's wording
@@ -259,7 +272,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             raise BadRequest(f"Bad floatingip request: network {ls.uuid} has no IPv4 subnet "
                              "to allocate floating IPs from")
         alloc = addressing.Allocator(w.idl, ls, None)
-        ip = v.get("ip")
+        ip: V.IPAddress | None = v.get("floating_ip_address")
         if ip is not None:
             info = next((i for i in infos if ip in i.net), None)
             if info is None:
@@ -286,8 +299,9 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         for key, value in stamps.fip_new(fid).items():
             ls.setkey("external_ids", key, value)
         RC.exclude_add(ls, rec.ip)
-        if v.get("port_id"):
-            _associate(ctx, w, rec, v["port_id"], v.get("fixed_ip"))
+        port_id = v.get("port_id")
+        if port_id:
+            _associate(ctx, w, rec, port_id, v.get("fixed_ip_address"))
         return fid
 
     fid = ctx.nb.transact(write)
@@ -307,24 +321,24 @@ def update(ctx: Ctx, fip_id: str, data: dict[str, Any]) -> dict[str, Any]:
         if "port_id" in v:
             port_id = v["port_id"]
             if port_id is None:
-                if v.get("fixed_ip") is not None:
+                if v.get("fixed_ip_address") is not None:
                     raise BadRequest("fixed_ip_address cannot be specified without a port_id")
                 _disassociate(ctx, w, fip_id)
             else:
                 unchanged = (current is not None and current_port == port_id and
-                             v.get("fixed_ip") in (None, current[0].logical_ip))
+                             v.get("fixed_ip_address") in (None, current[0].logical_ip))
                 if not unchanged:
                     if not RC.nat_available(ctx):
                         raise NotImplementedFeature(
                             f"Floating IPs are not available: {RC.NO_CHASSIS}")
                     _disassociate(ctx, w, fip_id)
-                    _associate(ctx, w, rec, port_id, v.get("fixed_ip"))
-        elif v.get("fixed_ip") is not None:
+                    _associate(ctx, w, rec, port_id, v.get("fixed_ip_address"))
+        elif v.get("fixed_ip_address") is not None:
             if current is None or not current_port:
                 raise BadRequest("fixed_ip_address cannot be specified without a port_id")
-            if v["fixed_ip"] != current[0].logical_ip:
+            if v["fixed_ip_address"] != current[0].logical_ip:
                 _disassociate(ctx, w, fip_id)
-                _associate(ctx, w, rec, current_port, v["fixed_ip"])
+                _associate(ctx, w, rec, current_port, v["fixed_ip_address"])
         if "description" in v:
             key = L.LS_FIP_DESCRIPTION_PREFIX + fip_id
             if v["description"]:

@@ -4,41 +4,42 @@ layout.md)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from ovn_provider.errors import BadRequest, Conflict
 from ovn_provider.neutron import addressing, bulk, ipam, stamps, tags, view
 from ovn_provider.neutron import layout as L
-from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.index import NbIdl, set_contains, set_size
 from ovn_provider.ovn.nb import Writer
+from ovn_provider.schema.networks import SCHEMA
+from ovn_provider.schema.render import plan as render_plan
 
 PROVIDER_KEYS = ("provider:network_type", "provider:physical_network",
                  "provider:segmentation_id")
 
 
+#: The answer's plain attributes, from the schema (docs/architecture.md, "How to add an
+#: attribute"), in the order networks have always been shown.
+PLAN_ORDER = (
+    "id", "name", "tenant_id", "project_id", "status", "admin_state_up", "mtu",
+    "port_security_enabled", "subnets", "shared", "router:external", "description", "tags",
+    "created_at", "updated_at", "revision_number")
+PLAN = render_plan(SCHEMA, PLAN_ORDER)
+
+
 def render(ctx: Ctx, ls: Any, subnets: list[Any], localnet: Any | None) -> dict[str, Any]:
     cfg = ctx.cfg
-    ext = ls.external_ids
+    c = PLAN.read(ls)
+    ext = c["external_ids"]
+    result = PLAN.render(c)
     mtu = L.parse_int(ext.get(L.LS_MTU))
-    result: dict[str, Any] = {
-        "id": str(ls.uuid),
-        "name": ext.get(L.LS_NAME, ls.name),
-        "tenant_id": cfg.tenant_id,
-        "project_id": cfg.tenant_id,
-        "status": "ACTIVE",
-        "admin_state_up": True,
-        "mtu": mtu if mtu is not None and mtu > 0 else cfg.dhcp_mtu,
-        "port_security_enabled": L.parse_bool(ext.get(L.LS_PORT_SECURITY),
-                                              cfg.port_security_default),
-        "subnets": [str(row.uuid) for row in subnets],
-        "shared": False,
-        "router:external": L.parse_bool(ext.get(L.LS_ROUTER_EXTERNAL), False),
-        "description": ext.get(L.LS_DESCRIPTION, ""),
-        "tags": tags.of(ext),
-        **stamps.shown(ext),
-    }
+    result["name"] = ext.get(L.LS_NAME, ls.name)
+    result["tenant_id"] = result["project_id"] = cfg.tenant_id
+    result["mtu"] = mtu if mtu is not None and mtu > 0 else cfg.dhcp_mtu
+    result["port_security_enabled"] = L.parse_bool(ext.get(L.LS_PORT_SECURITY),
+                                                   cfg.port_security_default)
+    result["subnets"] = [str(row.uuid) for row in subnets]
     if localnet is not None:
         tag = localnet.tag[0] if localnet.tag else None
         result["provider:network_type"] = "vlan" if tag is not None else "flat"
@@ -77,13 +78,11 @@ def show(ctx: Ctx, network_id: str) -> dict[str, Any]:
 
 # -- validation ----------------------------------------------------------------------
 def _mtu(ctx: Ctx, data: dict[str, Any]) -> int | None:
-    if "mtu" not in data or data["mtu"] is None:
+    if data.get("mtu") is None:
         return None
-    value = data["mtu"]
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)  # openstackclient sends --mtu as a string, as Neutron accepts
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise BadRequest(f"Invalid input for mtu. Reason: '{value}' is not a positive integer.")
+    # The schema took an integer in range, or its digits: openstackclient sends --mtu as
+    # a string, as Neutron accepts.
+    value = int(data["mtu"])
     limit = ctx.cfg.max_mtu
     if limit and value > limit:
         raise BadRequest(f"Requested MTU is too big, maximum is {limit}")
@@ -109,14 +108,13 @@ def _provider(data: dict[str, Any]) -> tuple[str, str, int | None] | None:
         raise BadRequest(f"provider:network_type [{net_type}] is not supported")
     if not physnet:
         raise BadRequest(f"provider:physical_network is mandatory for network type {net_type}")
-    V.string(physnet, "provider:physical_network")
     if net_type == "flat":
         if seg is not None:
             raise BadRequest("provider:segmentation_id can only be used with network type vlan")
         return net_type, physnet, None
     if seg is None:
         raise BadRequest("provider:segmentation_id is mandatory for network type vlan")
-    vlan = V.integer(seg, "provider:segmentation_id", 0, 4094)
+    vlan = int(seg)  # in range (the schema), maybe as digits
     if vlan == 0:
         # OVN's Logical_Switch_Port.tag column holds 1..4095: 0 cannot be stored.
         raise BadRequest("Invalid input for provider:segmentation_id. Reason: VLAN 0 is not "
@@ -124,27 +122,36 @@ def _provider(data: dict[str, Any]) -> tuple[str, str, int | None] | None:
     return net_type, physnet, vlan
 
 
-def _validate(ctx: Ctx, data: dict[str, Any], creating: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if "name" in data and data["name"] is not None:
-        out["name"] = V.string(data["name"], "name")
+#: A validated network request: the body's attributes under their Neutron names,
+#: converted; `provider` is the localnet port the provider:* attributes ask for.
+NetworkRequest = TypedDict("NetworkRequest", {
+    "name": str, "mtu": int, "port_security_enabled": bool, "description": str,
+    "router:external": bool, "provider": "tuple[str, str, int | None] | None"}, total=False)
+
+
+def _validate(ctx: Ctx, data: dict[str, Any], creating: bool) -> NetworkRequest:
+    """What the schema (schema/networks.py) cannot check: the MTU limit and the provider
+    attributes together; types and bounds are checked already (schema/check.py)."""
+    out: NetworkRequest = {}
+    if data.get("name") is not None:
+        out["name"] = data["name"]
     elif creating:
         out["name"] = ""
     mtu = _mtu(ctx, data)
     if mtu is not None:
         out["mtu"] = mtu
     if "port_security_enabled" in data:
-        out["port_security"] = V.boolean(data["port_security_enabled"], "port_security_enabled")
+        out["port_security_enabled"] = data["port_security_enabled"]
     elif creating:
-        out["port_security"] = ctx.cfg.port_security_default
-    if "description" in data and data["description"] is not None:
-        out["description"] = V.string(data["description"], "description")
+        out["port_security_enabled"] = ctx.cfg.port_security_default
+    if data.get("description") is not None:
+        out["description"] = data["description"]
     if data.get("router:external") is not None:
-        out["external"] = V.boolean(data["router:external"], "router:external")
+        out["router:external"] = data["router:external"]
     if any(key in data for key in PROVIDER_KEYS):
-        out["provider"] = _provider_change(data, creating)
-        if out["provider"] is KEEP:
-            del out["provider"]
+        provider = _provider_change(data, creating)
+        if provider is not KEEP:
+            out["provider"] = provider
     return out
 
 
@@ -197,17 +204,19 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
     tagged = tags.create_ext(data)
 
     def write(w: Writer) -> Any:
-        ext = {L.LS_NAME: values["name"], L.LS_PORT_SECURITY: L.true_text(values["port_security"]),
+        ext = {L.LS_NAME: values["name"],
+               L.LS_PORT_SECURITY: L.true_text(values["port_security_enabled"]),
                **tagged, **stamps.new()}
         if "mtu" in values:
             ext[L.LS_MTU] = str(values["mtu"])
         if values.get("description"):
             ext[L.LS_DESCRIPTION] = values["description"]
-        if values.get("external"):
+        if values.get("router:external"):
             ext[L.LS_ROUTER_EXTERNAL] = "True"
         ls = w.insert(L.LS, name=L.network_ls_name(values["name"]), external_ids=ext)
-        if values.get("provider") is not None:
-            _set_localnet(w, ls, None, values["provider"])
+        provider = values.get("provider")
+        if provider is not None:
+            _set_localnet(w, ls, None, provider)
         return w.real_uuid(ls)
 
     return write
@@ -226,13 +235,13 @@ def update(ctx: Ctx, network_id: str, data: dict[str, Any]) -> dict[str, Any]:
         ext = dict(ls.external_ids)
         if "name" in values:
             ext[L.LS_NAME] = values["name"]
-        if "port_security" in values:
-            ext[L.LS_PORT_SECURITY] = L.true_text(values["port_security"])
+        if "port_security_enabled" in values:
+            ext[L.LS_PORT_SECURITY] = L.true_text(values["port_security_enabled"])
         if "description" in values:
             ext[L.LS_DESCRIPTION] = values["description"]
-        if values.get("external"):
+        if values.get("router:external"):
             ext[L.LS_ROUTER_EXTERNAL] = "True"
-        elif "external" in values:
+        elif "router:external" in values:
             ext.pop(L.LS_ROUTER_EXTERNAL, None)
         if "mtu" in values:
             ext[L.LS_MTU] = str(values["mtu"])

@@ -15,12 +15,15 @@ from typing import Any
 import orjson
 
 from ovn_provider.neutron import address_pairs as AP
-from ovn_provider.neutron import addressing, ipam, stamps, tags, view
+from ovn_provider.neutron import addressing, ipam, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import IPNetwork
 from ovn_provider.ovn.index import NbIdl, committed_data
+from ovn_provider.ovn.views import LspViews
+from ovn_provider.schema.ports import SCHEMA
+from ovn_provider.schema.render import plan as render_plan
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -154,6 +157,18 @@ def security_group_ids(recorded: list[str], groups: list[tuple[str, str]]) -> li
     return result
 
 
+#: The answer's plain attributes, from the schema (docs/architecture.md, "How to add an
+#: attribute"), in the order ports have always been shown.
+PLAN = render_plan(SCHEMA, (
+    "id", "name", "network_id", "tenant_id", "project_id", "mac_address", "fixed_ips",
+    "security_groups", "port_security_enabled", "admin_state_up", "status", "device_id",
+    "device_owner", "description", "binding:vnic_type", "allowed_address_pairs", "tags",
+    "created_at", "updated_at", "revision_number", "binding:host_id", "binding:vif_type",
+    "binding:vif_details"))
+if not set(PLAN.columns) <= set(LSP_COLUMNS):
+    raise ValueError("port_view.PLAN reads a column LSP_COLUMNS does not")
+
+
 def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
            ) -> dict[str, Any]:
     """The REST view of an API port; `c`: its LSP_COLUMNS, when already read.
@@ -168,14 +183,13 @@ def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
     ls = rel.network(lsp)
     ls_key = rel.key(ls) if ls is not None else ""
     subnets = rel.subnets.get(ls_key, [])
-    owner = ext.get(L.LSP_DEVICE_OWNER, "")
     pairs: list[dict[str, str]] = []
+    owner = device_id = ""
     if lsp_type == "router":
         mac, fixed = router_port_addresses(rel.idl, lsp, subnets)
         # Stored owner/id, else derived from the LR holding the LRP (a gateway port
         # created together with its router cannot record the router's UUID).
         owner, device_id = RC.router_port_device(rel.idl, lsp)
-        ext = {**ext, L.LSP_DEVICE_ID: device_id}
     else:
         address, static, dynamic = ipam.parse_lsp_addresses(c["addresses"])
         mac = address or ""
@@ -184,27 +198,17 @@ def render(ctx: Ctx, rel: Relations, lsp: Any, c: dict[str, Any] | None = None
                                      lambda ip: rel.subnet_for_ip(ls_key, ip), rel.key)
         if L.LSP_ADDRESS_PAIRS in ext:
             pairs = AP.render(AP.stored(ext), mac)
-    result: dict[str, Any] = {
-        "id": c["name"],
-        "name": ext.get(L.LSP_NIC_NAME, ""),
-        "network_id": ls_key,
-        "tenant_id": ctx.cfg.tenant_id,
-        "project_id": ctx.cfg.tenant_id,
-        "mac_address": mac,
-        "fixed_ips": fixed,
-        "security_groups": security_group_ids(
-            ext.get(L.LSP_SECURITY_GROUPS, "").split(), rel.groups(lsp)),
-        "port_security_enabled": bool(c["port_security"]),
-        "admin_state_up": c["enabled"] != [False],
-        "status": "ACTIVE" if c["up"] == [True] else "DOWN",
-        "device_id": ext.get(L.LSP_DEVICE_ID, ""),
-        "device_owner": owner,
-        "description": ext.get(L.LSP_DESCRIPTION, ""),
-        "binding:vnic_type": "normal",
-        "allowed_address_pairs": pairs,
-        "tags": tags.of(ext),
-        **stamps.shown(ext),
-    }
+    result = PLAN.render(c)  # the plain attributes; the computed ones follow
+    result["network_id"] = ls_key
+    result["tenant_id"] = result["project_id"] = ctx.cfg.tenant_id
+    result["mac_address"] = mac
+    result["fixed_ips"] = fixed
+    result["security_groups"] = security_group_ids(
+        ext.get(L.LSP_SECURITY_GROUPS, "").split(), rel.groups(lsp))
+    if lsp_type == "router":
+        result["device_id"] = device_id
+        result["device_owner"] = owner
+    result["allowed_address_pairs"] = pairs
     # The predecessor recorded the host only in options:requested-chassis (with
     # ovs-version-2.9); ports it wrote still report it.
     # Always present, as in Neutron: "" and vif_type "unbound" while no host is set.
@@ -254,19 +258,26 @@ def _serialize_all(ctx: Ctx, idl: NbIdl) -> bytes:
         items = sorted(_render_all(ctx, idl), key=lambda item: str(item["id"]))
         return orjson.dumps({"ports": items})
     _render_all(ctx, idl)  # renders what is missing
-    parts = idl.lsp_views.encoded(orjson.dumps)
+    parts = kept_views(idl).encoded(orjson.dumps)
     return b"".join((b'{"ports":[', b",".join(parts), b"]}"))
 
 
 def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
-    """Each port is rendered once and kept in `idl.lsp_views` until an IDL notification
+    """Each port is rendered once and kept (`kept_views`) until an IDL notification
     drops it (ovn/views.py lists what `render` may read). Callers must not change the
     returned dicts: later lists share them."""
     lsps = view.rows(idl, L.LSP)
     if not idl.can_keep_views:  # inside a write: keep nothing built from pending changes
         return [shown for _, shown, _ in _render_rows(ctx, idl, list(lsps.values()))
                 if shown is not None]
-    return idl.lsp_views.collect(lsps, lambda missing: _render_rows(ctx, idl, missing))
+    return kept_views(idl).collect(lsps, lambda missing: _render_rows(ctx, idl, missing))
+
+
+def kept_views(idl: NbIdl) -> LspViews:
+    """The rendered ports of this replica: each change notification drops the views it
+    may affect (ovn/views.py lists what `render` may read), a full resync all of them."""
+    return idl.keep("lsp_views", LspViews, on_change=LspViews.notify,
+                    on_resync=LspViews.clear)
 
 
 def _render_rows(ctx: Ctx, idl: NbIdl, lsps: list[Any]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
 from ovn_provider.neutron import address_pairs as AP
@@ -47,39 +47,41 @@ def show(ctx: Ctx, port_id: str) -> dict[str, Any]:
 
 
 # -- validation -------------------------------------------------------------------------------
-def _validate(data: dict[str, Any], creating: bool, max_pairs: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if creating:
-        if data.get("network_id") is None:
-            raise BadRequest("Network_id is a required parameter")
-        out["network_id"] = V.string(data["network_id"], "network_id")
-    elif data.get("network_id") is not None:
-        out["network_id"] = V.string(data["network_id"], "network_id")
-    for key, attr in (("name", "name"), ("device_id", "device_id"),
-                      ("device_owner", "device_owner"), ("description", "description")):
+#: A validated port request: the body's attributes under their Neutron names, converted.
+PortRequest = TypedDict("PortRequest", {
+    "network_id": str, "name": str, "device_id": str, "device_owner": str, "description": str,
+    "binding:host_id": str | None, "mac_address": str, "admin_state_up": bool,
+    "port_security_enabled": bool, "security_groups": list[str] | None,
+    "fixed_ips": list[Any], "allowed_address_pairs": list[AP.Pair]}, total=False)
+_TEXTS: tuple[tuple[Literal["device_id", "device_owner", "description"], str], ...] = (
+    ("device_id", L.LSP_DEVICE_ID), ("device_owner", L.LSP_DEVICE_OWNER),
+    ("description", L.LSP_DESCRIPTION))
+
+
+def _validate(data: dict[str, Any], creating: bool, max_pairs: int) -> PortRequest:
+    """What the schema (schema/ports.py) cannot check: a missing network, the MAC's forms,
+    the address pairs; types and bounds are checked already (schema/check.py)."""
+    out: PortRequest = {}
+    if data.get("network_id") is not None:
+        out["network_id"] = data["network_id"]
+    elif creating:
+        raise BadRequest("Network_id is a required parameter")
+    for key in ("name", "device_id", "device_owner", "description"):
         if key in data:
-            out[attr] = V.string(data[key], key) if data[key] is not None else ""
-    if "binding:host_id" in data:
-        # null: no binding (not recorded on create, removed on update)
-        host = data["binding:host_id"]
-        out["host"] = V.string(host, "binding:host_id") if host is not None else None
+            out[key] = data[key] if data[key] is not None else ""
+    if "binding:host_id" in data:  # null: no binding (not recorded, or removed)
+        out["binding:host_id"] = data["binding:host_id"]
     if data.get("mac_address") is not None:
-        out["mac"] = V.mac(data["mac_address"])
-    if "admin_state_up" in data and data["admin_state_up"] is not None:
-        out["enabled"] = V.boolean(data["admin_state_up"], "admin_state_up")
-    if "port_security_enabled" in data and data["port_security_enabled"] is not None:
-        out["security"] = V.boolean(data["port_security_enabled"], "port_security_enabled")
+        out["mac_address"] = V.mac(data["mac_address"])
+    for flag in ("admin_state_up", "port_security_enabled"):
+        if data.get(flag) is not None:
+            out[flag] = data[flag]
     if "security_groups" in data:
-        groups = data["security_groups"]
-        if groups is not None:
-            groups = V.list_of(groups, "security_groups")
-            for group in groups:
-                V.string(group, "security_groups")
-        out["groups"] = groups
-    if "fixed_ips" in data and data["fixed_ips"] is not None:
-        out["fixed_ips"] = V.list_of(data["fixed_ips"], "fixed_ips")
+        out["security_groups"] = data["security_groups"]
+    if data.get("fixed_ips") is not None:
+        out["fixed_ips"] = data["fixed_ips"]
     if "allowed_address_pairs" in data:
-        out["pairs"] = AP.parse(data["allowed_address_pairs"], max_pairs)
+        out["allowed_address_pairs"] = AP.parse(data["allowed_address_pairs"], max_pairs)
     return out
 
 
@@ -122,9 +124,9 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
 
     def write(w: Writer) -> str:
         ls = _network(w, v["network_id"])
-        security = v.get("security", L.parse_bool(ls.external_ids.get(L.LS_PORT_SECURITY),
-                                                 cfg.port_security_default))
-        mac = v.get("mac")
+        security = v.get("port_security_enabled", L.parse_bool(
+            ls.external_ids.get(L.LS_PORT_SECURITY), cfg.port_security_default))
+        mac = v.get("mac_address")
         claimed = w.idl.txn_claims.setdefault("mac", {})  # MACs of a bulk's earlier ports
         if mac is None:
             mac = _unique_mac(w.idl)
@@ -134,28 +136,28 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
                            f"address {mac} is in use.", "MacAddressInUse")
         claimed[mac] = ls.uuid
-        idents = v.get("groups")
+        idents = v.get("security_groups")
         if idents is None:
             idents = [L.PG_DEFAULT] if security and w.has_table(L.PG) else []
         groups, idents = port_groups.resolve(w, idents)
-        pairs = v.get("pairs", [])
+        pairs = v.get("allowed_address_pairs", [])
         _check_pairs(pairs, mac, security)
         p = addressing.plan(w.idl, ls, mac, v.get("fixed_ips"))
         name = L.new_id()
         ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid), **tagged,
                **stamps.new()}
         AP.record(ext, pairs)
-        for attr, key in (("device_id", L.LSP_DEVICE_ID), ("device_owner", L.LSP_DEVICE_OWNER),
-                          ("description", L.LSP_DESCRIPTION)):
+        for attr, key in _TEXTS:
             if v.get(attr):
                 ext[key] = v[attr]
         options: dict[str, str] = {}
-        if v.get("host") is not None:
-            ext[L.LSP_BINDING_HOST] = v["host"]
-            if cfg.ovs_29 and v["host"]:
-                options[L.LSP_REQUESTED_CHASSIS] = v["host"]
+        host = v.get("binding:host_id")
+        if host is not None:
+            ext[L.LSP_BINDING_HOST] = host
+            if cfg.ovs_29 and host:
+                options[L.LSP_REQUESTED_CHASSIS] = host
         lsp = w.insert(L.LSP, name=name, external_ids=ext, options=options,
-                       enabled=[v.get("enabled", True)])
+                       enabled=[v.get("admin_state_up", True)])
         addressing.apply(lsp, p, security, pairs)
         ls.addvalue("ports", lsp)
         port_groups.set_membership(w, lsp, security, groups, idents, [])
@@ -197,37 +199,37 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
             stamps.touch(w, lsp)
             return
         ext = dict(lsp.external_ids)
-        pairs = v.get("pairs", AP.stored(ext))
+        pairs = v.get("allowed_address_pairs", AP.stored(ext))
         AP.record(ext, pairs)
         if "name" in v:
             ext[L.LSP_NIC_NAME] = v["name"]
-        for attr, key in (("device_id", L.LSP_DEVICE_ID), ("device_owner", L.LSP_DEVICE_OWNER),
-                          ("description", L.LSP_DESCRIPTION)):
+        for attr, key in _TEXTS:
             if attr in v:
                 if v[attr]:
                     ext[key] = v[attr]
                 else:
                     ext.pop(key, None)
-        if "host" in v:
-            if v["host"] is None:
+        if "binding:host_id" in v:
+            host = v["binding:host_id"]
+            if host is None:
                 ext.pop(L.LSP_BINDING_HOST, None)
             else:
-                ext[L.LSP_BINDING_HOST] = v["host"]
+                ext[L.LSP_BINDING_HOST] = host
             options = dict(lsp.options)
-            if cfg.ovs_29 and v["host"]:
-                options[L.LSP_REQUESTED_CHASSIS] = v["host"]
+            if cfg.ovs_29 and host:
+                options[L.LSP_REQUESTED_CHASSIS] = host
             else:
                 options.pop(L.LSP_REQUESTED_CHASSIS, None)
             if options != dict(lsp.options):
                 lsp.options = options
         if ext != dict(lsp.external_ids):
             lsp.external_ids = ext
-        if "enabled" in v:
-            lsp.enabled = [v["enabled"]]
+        if "admin_state_up" in v:
+            lsp.enabled = [v["admin_state_up"]]
         old_mac, _, dynamic = ipam.parse_lsp_addresses(lsp.addresses)
         was_secure = bool(lsp.port_security)
-        security = v.get("security", was_secure)
-        mac = v.get("mac", old_mac)
+        security = v.get("port_security_enabled", was_secure)
+        mac = v.get("mac_address", old_mac)
         if mac is not None and mac != old_mac and _mac_in_use(w.idl, ls, mac, lsp.uuid):
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
                            f"address {mac} is in use.", "MacAddressInUse")
@@ -235,14 +237,14 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
             _check_pairs(pairs, mac, security)
             if "fixed_ips" in v or mac != old_mac:
                 _readdress(w, ls, lsp, mac, v.get("fixed_ips"), security, pairs)
-            elif "pairs" in v or security != was_secure:
+            elif "allowed_address_pairs" in v or security != was_secure:
                 AP.apply(lsp, mac, pairs, security)
         elif pairs:
             raise Conflict(f"Port {port_id} has no MAC address: it cannot have allowed "
                            "address pairs")
         current = view.groups_of(w.idl, lsp)
-        if "groups" in v:
-            idents = v["groups"]
+        if "security_groups" in v:
+            idents = v["security_groups"]
             if idents is None:
                 idents = [L.PG_DEFAULT] if security and w.has_table(L.PG) else []
             groups, idents = port_groups.resolve(w, idents)
@@ -258,7 +260,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
     return show(ctx, port_id)
 
 
-def _update_router_port(w: Writer, ls: Any, lsp: Any, v: dict[str, Any],
+def _update_router_port(w: Writer, ls: Any, lsp: Any, v: PortRequest,
                         data: dict[str, Any]) -> None:
     """A router port takes only a new name; its MAC, addresses and owner belong to the
     router (409 on a change). Values equal to what the port shows are no change, so
@@ -274,12 +276,12 @@ def _update_router_port(w: Writer, ls: Any, lsp: Any, v: dict[str, Any],
         if key in shown:
             same = value == shown[key]
         elif key == "mac_address":
-            same = v.get("mac") == mac
+            same = v.get("mac_address") == mac
         else:
             same = _same_fixed_ips(value, fixed)
         if not same:
             changed.append(key)
-    if v.get("pairs"):
+    if v.get("allowed_address_pairs"):
         changed.append("allowed_address_pairs")
     if changed:
         raise Conflict(f"Port {lsp.name} is owned by a router: {', '.join(changed)} cannot be "

@@ -8,14 +8,13 @@ request writes nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from ovn_provider.errors import BadRequest, Conflict, NotImplementedFeature
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import router_gateway as GW
 from ovn_provider.neutron import stamps, tags, view
-from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.router_routes import GATEWAY_DEFAULT_ROUTE_MSG, Route, connected
 from ovn_provider.neutron.router_routes import default_route_check as _default_route_check
@@ -27,28 +26,27 @@ from ovn_provider.neutron.router_routes import route_order as _route_order
 from ovn_provider.neutron.router_routes import set_routes as _set_routes
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
-
+from ovn_provider.schema.render import plan as render_plan
+from ovn_provider.schema.routers import SCHEMA
 
 # -- reading -----------------------------------------------------------------------------
+#: The answer's plain attributes, from the schema (docs/architecture.md, "How to add an
+#: attribute"), in the order routers have always been shown.
+PLAN = render_plan(SCHEMA, (
+    "id", "name", "admin_state_up", "status", "tenant_id", "project_id",
+    "external_gateway_info", "routes", "description", "tags", "created_at", "updated_at",
+    "revision_number"))
+
+
 def render(ctx: Ctx, idl: NbIdl, lr: Any) -> dict[str, Any]:
-    ext = lr.external_ids
-    enabled = lr.enabled != [False]
+    result = PLAN.row(lr)
     gw = RC.gateway_of(idl, lr)
-    gateway_info = GW.render(idl, gw, RC.snat_enabled(lr)) if gw is not None else None
     routes = sorted(_listed_routes(lr), key=_route_order)
-    return {
-        "id": str(lr.uuid),
-        "name": lr.name,
-        "admin_state_up": enabled,
-        "status": "ACTIVE" if enabled else "INACTIVE",
-        "tenant_id": ctx.cfg.tenant_id,
-        "project_id": ctx.cfg.tenant_id,
-        "external_gateway_info": gateway_info,
-        "routes": [{"destination": r.ip_prefix, "nexthop": r.nexthop} for r in routes],
-        "description": ext.get(L.LR_DESCRIPTION, ""),
-        "tags": tags.of(ext),
-        **stamps.shown(ext),
-    }
+    result["tenant_id"] = result["project_id"] = ctx.cfg.tenant_id
+    result["external_gateway_info"] = (GW.render(idl, gw, RC.snat_enabled(lr))
+                                       if gw is not None else None)
+    result["routes"] = [{"destination": r.ip_prefix, "nexthop": r.nexthop} for r in routes]
+    return result
 
 
 def list_all(ctx: Ctx) -> list[dict[str, Any]]:
@@ -64,22 +62,33 @@ def show(ctx: Ctx, router_id: str) -> dict[str, Any]:
 # -- validation (no NB access) -------------------------------------------------------------
 
 
-def _validate(data: dict[str, Any], creating: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if "name" in data and data["name"] is not None:
-        out["name"] = V.string(data["name"], "name")
+#: A validated router request: the body's attributes under their Neutron names, converted.
+class RouterRequest(TypedDict, total=False):
+    name: str
+    admin_state_up: bool
+    description: str
+    routes: list[Route]
+    external_gateway_info: GW.GatewayRequest | None
+
+
+def _validate(data: dict[str, Any], creating: bool) -> RouterRequest:
+    """What the schema (schema/routers.py) cannot check: routes and the gateway; types
+    and bounds are checked already (schema/check.py)."""
+    out: RouterRequest = {}
+    if data.get("name") is not None:
+        out["name"] = data["name"]
     elif creating:
         out["name"] = ""
-    if "admin_state_up" in data and data["admin_state_up"] is not None:
-        out["enabled"] = V.boolean(data["admin_state_up"], "admin_state_up")
+    if data.get("admin_state_up") is not None:
+        out["admin_state_up"] = data["admin_state_up"]
     elif creating:
-        out["enabled"] = True
-    if "description" in data and data["description"] is not None:
-        out["description"] = V.string(data["description"], "description")
+        out["admin_state_up"] = True
+    if data.get("description") is not None:
+        out["description"] = data["description"]
     if "routes" in data:
         out["routes"] = _routes(data["routes"] if data["routes"] is not None else [])
     if "external_gateway_info" in data:
-        out["gateway"] = GW.parse(data["external_gateway_info"])
+        out["external_gateway_info"] = GW.parse(data["external_gateway_info"])
     return out
 
 
@@ -101,7 +110,7 @@ def _snat_setting(ctx: Ctx, requested: bool | None, current: bool | None) -> boo
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     v = _validate(data, creating=True)
     routes: list[Route] = v.get("routes", [])
-    req: GW.GatewayRequest | None = v.get("gateway")
+    req = v.get("external_gateway_info")
     tagged = tags.create_ext(data)
 
     def write(w: Writer) -> Any:
@@ -116,8 +125,8 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             ext[L.LR_DESCRIPTION] = v["description"]
         if gw is not None:
             ext[L.LR_ENABLE_SNAT] = L.true_text(snat)
-        lr = w.insert(L.LR, name=v["name"], enabled=[v["enabled"]], external_ids=ext, ports=[],
-                      static_routes=[], nat=[])
+        lr = w.insert(L.LR, name=v["name"], enabled=[v["admin_state_up"]], external_ids=ext,
+                      ports=[], static_routes=[], nat=[])
         for prefix, hop in routes:
             RC.add_route(w, lr, prefix, hop)
         if gw is not None:
@@ -143,12 +152,13 @@ def update(ctx: Ctx, router_id: str, data: dict[str, Any]) -> dict[str, Any]:
         gateway_routes = GW.current_routes(w.idl, current)
         was = connected(lr)
         before = [_normal_route(r.ip_prefix, r.nexthop) for r in _listed_routes(lr)]
-        if "gateway" in v:
-            gateway_routes = _update_gateway(ctx, w, lr, router_id, current, v["gateway"])
+        if "external_gateway_info" in v:
+            gateway_routes = _update_gateway(ctx, w, lr, router_id, current,
+                                             v["external_gateway_info"])
         if "name" in v:
             lr.name = v["name"]
-        if "enabled" in v:
-            lr.enabled = [v["enabled"]]
+        if "admin_state_up" in v:
+            lr.enabled = [v["admin_state_up"]]
         if "description" in v:
             if v["description"]:
                 lr.setkey("external_ids", L.LR_DESCRIPTION, v["description"])
@@ -161,14 +171,14 @@ def update(ctx: Ctx, router_id: str, data: dict[str, Any]) -> dict[str, Any]:
             gateway.lsp.setkey("external_ids", L.LSP_DEVICE_ID, router_id)
         if "routes" in v:
             _set_routes(w, lr, v["routes"], gateway_routes, has_gateway)
-        if has_gateway and ("routes" in v or "gateway" in v):
+        if has_gateway and ("routes" in v or "external_gateway_info" in v):
             # No default route besides the gateway's own, whichever way it came in.
             for row in _listed_routes(lr):
                 key = _normal_route(row.ip_prefix, row.nexthop)
                 if RC.is_default(row.ip_prefix) and gateway_routes \
                         and key not in gateway_routes:
                     raise BadRequest(GATEWAY_DEFAULT_ROUTE_MSG)
-        if "routes" in v or "gateway" in v:
+        if "routes" in v or "external_gateway_info" in v:
             left = v["routes"] if "routes" in v else sorted(
                 {_normal_route(r.ip_prefix, r.nexthop) for r in _listed_routes(lr)})
             _nexthop_check([r for r in left if r not in gateway_routes], before, was,

@@ -20,9 +20,12 @@ from ovn_provider.neutron import acl_match, bulk, default_groups, stamps, tags, 
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.sg_stateful import acl_action, is_stateful, set_stateful
-from ovn_provider.neutron.stamps import now_text, shown_time
+from ovn_provider.neutron.stamps import now_text
 from ovn_provider.ovn.index import NbIdl, map_get, set_size, set_uuids
 from ovn_provider.ovn.nb import Writer
+from ovn_provider.schema.render import plan as render_plan
+from ovn_provider.schema.rules import SCHEMA as RULES
+from ovn_provider.schema.security_groups import SCHEMA
 
 NO_SCHEMA = "Security groups are not supported by this OVN Northbound schema"
 
@@ -179,33 +182,27 @@ def _ethertype(acl: Any) -> str:
     return acl_match.IPV6 if "ip6" in terms else acl_match.IPV4
 
 
-def _port(text: str | None) -> int | None:
-    value = L.parse_int(text)
-    return value if value is not None and value >= 0 else None  # -1: any
+#: The answers' plain attributes, from the schemas (docs/architecture.md, "How to add an
+#: attribute"); a rule's keys are in schema order, a group's in the order always shown.
+RULE_PLAN = render_plan(RULES)
+PLAN = render_plan(SCHEMA, (
+    "id", "name", "description", "tenant_id", "project_id", "revision_number", "tags",
+    "created_at", "updated_at", "stateful", "security_group_rules"))
 
 
 def render_rule(ctx: Ctx, index: _Resolver, acl: Any, owner: Any
                 ) -> dict[str, Any]:
     """A rule from its ACL; `owner` is the listed group whose `acls` holds it."""
-    ext = acl.external_ids
+    c = RULE_PLAN.read(acl)
+    ext = c["external_ids"]
     group = index.resolve(ext.get(L.ACL_GROUP)) or owner
-    tenant, project = tenant_of(ctx, group)
-    description = ext.get(L.ACL_DESCRIPTION, ext.get(L.ACL_OLD_DESCRIPTION))
-    return {
-        "id": str(acl.uuid),
-        "security_group_id": str(group.uuid),
-        "direction": acl_match.REST_DIRECTION.get(acl.direction, acl.direction),
-        "ethertype": _ethertype(acl),
-        "protocol": ext.get(L.ACL_PROTOCOL) or None,
-        "port_range_min": _port(ext.get(L.ACL_MIN_PORT)),
-        "port_range_max": _port(ext.get(L.ACL_MAX_PORT)),
-        "remote_ip_prefix": ext.get(L.ACL_IP_PREFIX) or None,
-        "remote_group_id": index.rest_id(ext.get(L.ACL_REMOTE_GROUP)),
-        "description": description,
-        "tenant_id": tenant,
-        "project_id": project,
-        **stamps.shown(ext),
-    }
+    result = RULE_PLAN.render(c)
+    result["security_group_id"] = str(group.uuid)
+    result["ethertype"] = _ethertype(acl)
+    result["remote_group_id"] = index.rest_id(ext.get(L.ACL_REMOTE_GROUP))
+    result["description"] = ext.get(L.ACL_DESCRIPTION, ext.get(L.ACL_OLD_DESCRIPTION))
+    result["tenant_id"], result["project_id"] = tenant_of(ctx, group)
+    return result
 
 
 def rules_of(ctx: Ctx, index: Groups, pg: Any) -> list[dict[str, Any]]:
@@ -216,22 +213,14 @@ def rules_of(ctx: Ctx, index: Groups, pg: Any) -> list[dict[str, Any]]:
 
 
 def render(ctx: Ctx, index: Groups, pg: Any) -> dict[str, Any]:
-    ext = pg.external_ids
-    tenant, project = tenant_of(ctx, pg)
-    revision = L.parse_int(ext.get(L.PG_REVISION))
-    return {
-        "id": str(pg.uuid),
-        "name": L.PG_DEFAULT_SHOWN if pg.name == L.PG_DEFAULT else ext.get(L.PG_NAME, pg.name),
-        "description": ext.get(L.PG_DESCRIPTION, ""),
-        "tenant_id": tenant,
-        "project_id": project,
-        "revision_number": revision if revision is not None and revision >= 0 else 0,
-        "tags": tags.of(ext),
-        "created_at": shown_time(ext.get(L.PG_CREATED)),
-        "updated_at": shown_time(ext.get(L.PG_UPDATED)),
-        "stateful": is_stateful(pg),
-        "security_group_rules": rules_of(ctx, index, pg),
-    }
+    c = PLAN.read(pg)
+    result = PLAN.render(c)
+    name = pg.name
+    result["name"] = (L.PG_DEFAULT_SHOWN if name == L.PG_DEFAULT
+                      else c["external_ids"].get(L.PG_NAME, name))
+    result["tenant_id"], result["project_id"] = tenant_of(ctx, pg)
+    result["security_group_rules"] = rules_of(ctx, index, pg)
+    return result
 
 
 def list_all(ctx: Ctx) -> list[dict[str, Any]]:
@@ -256,34 +245,22 @@ def show(ctx: Ctx, ident: str) -> dict[str, Any]:
         return render(ctx, groups(idl), _get(idl, ident))
 
 
-# -- validation ----------------------------------------------------------------------------------
-def _text(value: Any, key: str, max_len: int = 255) -> str:
-    if not isinstance(value, str):
-        raise BadRequest(f"Invalid input for {key}. Reason: '{value}' is not a valid string.")
-    if len(value) > max_len:
-        raise BadRequest(f"Invalid input for {key}. Reason: '{value[:40]}...' exceeds "
-                         f"maximum length of {max_len}.")
-    return value
-
-
 # -- writes ---------------------------------------------------------------------------------------
 def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
     """Validate a POST body; the returned write function inserts the object into an
     open transaction (a bulk create shares one, neutron/bulk.py) and returns its id
     (or a callable giving it after the commit)."""
+    # Types and lengths are checked already (schema/security_groups.py, schema/check.py).
     if data.get("name") is None:
         raise BadRequest("Mandatory data name is missing")
-    name = _text(data["name"], "name")
+    name: str = data["name"]
     if name == L.PG_DROP_ALL:
         raise BadRequest(f"Security group name {L.PG_DROP_ALL} is reserved")
-    description = data.get("description")
-    description = _text(description, "description") if description is not None else ""
-    owners = {key: _text(data[key], key) for key in ("tenant_id", "project_id")
+    description: str = data.get("description") or ""
+    owners = {key: data[key] for key in ("tenant_id", "project_id")
               if data.get(key) is not None}
     tagged = tags.create_ext(data)
-    stateful = data.get("stateful", True)
-    if not isinstance(stateful, bool):
-        raise BadRequest("stateful must be of type bool")
+    stateful: bool = data.get("stateful", True)
 
     def write(w: Writer) -> Any:
         require_schema(w.idl)
@@ -322,19 +299,15 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
+    # Types and lengths are checked already (schema/security_groups.py, schema/check.py).
     name = data.get("name")
     if name is not None:
-        name = _text(name, "name")
         if is_default_name(name):
             raise Conflict(DEFAULT_EXISTS)
         if name == L.PG_DROP_ALL:
             raise BadRequest(f"Security group name {name} is reserved")
     description = data.get("description", None)
-    if description is not None:
-        description = _text(description, "description")
     stateful = data.get("stateful")
-    if stateful is not None and not isinstance(stateful, bool):
-        raise BadRequest("stateful must be of type bool")
 
     def write(w: Writer) -> str:
         require_schema(w.idl)

@@ -24,46 +24,28 @@ from ovn_provider.errors import PreconditionFailed
 from ovn_provider.neutron import layout as L
 from ovn_provider.ovn.index import committed, verify
 from ovn_provider.ovn.nb import Writer
+from ovn_provider.schema import codec
 
 STORED_TS = "%Y-%m-%dT%H:%M:%S.%f"
-SHOWN_TS = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def now_text() -> str:
     return datetime.now(UTC).strftime(STORED_TS)
 
 
-def shown_time(text: str | None) -> str | None:
-    """A stored timestamp (with or without microseconds or a trailing `Z`) as
-    `YYYY-MM-DDTHH:MM:SSZ`; None when unset or unreadable."""
-    if not text:
-        return None
-    value = text.strip()
-    if value.endswith("Z"):
-        value = value[:-1]
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.strftime(SHOWN_TS)
+#: A stored timestamp as shown (schema/codec.py holds the decoders of every attribute).
+shown_time = codec.timestamp
 
 
 def revision_of(ext: Mapping[str, str]) -> int:
-    value = L.parse_int(ext.get(L.STAMP_REVISION))
-    return value if value is not None and value >= 0 else 0
+    """A row's revision number from its external_ids (0 when unset or unreadable)."""
+    return codec.revision(ext.get(L.STAMP_REVISION))
 
 
 def new(revision: int = 1) -> dict[str, str]:
     """The keys a created row gets."""
     when = now_text()
     return {L.STAMP_CREATED: when, L.STAMP_UPDATED: when, L.STAMP_REVISION: str(revision)}
-
-
-def shown(ext: Mapping[str, str]) -> dict[str, Any]:
-    """The three attributes of a row, from its external_ids."""
-    return {"created_at": shown_time(ext.get(L.STAMP_CREATED)),
-            "updated_at": shown_time(ext.get(L.STAMP_UPDATED)),
-            "revision_number": revision_of(ext)}
 
 
 def check(w: Writer, row: Any, current: int | None = None) -> None:

@@ -123,15 +123,13 @@ def validate_create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     if "gateway_ip" not in data and ctx.cfg.subnet_default_gateway and net.num_addresses > 2:
         gateway = net.network_address + 1  # Neutron's default (docs/configuration.md)
     values: dict[str, Any] = {
-        "network_id": V.string(data["network_id"], "network_id"),
+        "network_id": data["network_id"],  # types and lengths: schema/check.py
         "version": version, "net": net, "gateway": gateway,
-        "name": V.string(data["name"], "name") if data.get("name") is not None else "",
-        "description": V.string(data["description"], "description")
-        if data.get("description") is not None else "",
+        "name": data.get("name") or "",
+        "description": data.get("description") or "",
         "dns": dns_list(data["dns_nameservers"], version)
         if data.get("dns_nameservers") is not None else [],
-        "dhcp": V.boolean(data["enable_dhcp"], "enable_dhcp")
-        if data.get("enable_dhcp") is not None else True,
+        "dhcp": data["enable_dhcp"] if data.get("enable_dhcp") is not None else True,
         "mode": ipv6_mode(ctx, data, version, net),
         "routes": routes(data["host_routes"], version)
         if data.get("host_routes") is not None else [],

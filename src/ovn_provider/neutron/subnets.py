@@ -23,11 +23,12 @@ from ovn_provider.neutron import (
 )
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import subnet_values as SV
-from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import IPAddress, IPNetwork
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
+from ovn_provider.schema.render import plan as render_plan
+from ovn_provider.schema.subnets import SCHEMA
 
 #: DHCP_Options.options keys the provider owns. Any other key (an operator's ntp_server,
 #: domain_name, ...) is foreign and survives updates (docs/nb-layout.md).
@@ -53,28 +54,29 @@ def _host_routes(row: Any) -> list[dict[str, str]]:
     return routes
 
 
+#: The answer's plain attributes, from the schema (docs/architecture.md, "How to add an
+#: attribute"), in the order subnets have always been shown; IPv6 subnets add their modes.
+PLAN = render_plan(SCHEMA, (
+    "id", "network_id", "name", "cidr", "ip_version", "gateway_ip", "enable_dhcp",
+    "dns_nameservers", "host_routes", "allocation_pools", "tenant_id", "project_id",
+    "description", "tags", "created_at", "updated_at", "revision_number"))
+
+
 def render(ctx: Ctx, row: Any) -> dict[str, Any]:
     info = addressing.subnet_info(row)
-    ext = row.external_ids
+    c = PLAN.read(row)
+    ext = c["external_ids"]
     version = info.version if info else L.parse_int(ext.get(L.DHCP_IP_VERSION)) or 4
     pools = addressing.subnet_pools(info) if info else []
-    result: dict[str, Any] = {
-        "id": str(row.uuid),
-        "network_id": ext.get(L.DHCP_NETWORK_ID, ""),
-        "name": ext.get(L.DHCP_NAME, ""),
-        "cidr": str(info.net) if info else row.cidr,
-        "ip_version": version,
-        "gateway_ip": str(info.gateway) if info and info.gateway else None,
-        "enable_dhcp": info.dhcp if info else True,
-        "dns_nameservers": _dns(row),
-        "host_routes": _host_routes(row),
-        "allocation_pools": [{"start": str(a), "end": str(b)} for a, b in pools],
-        "tenant_id": ctx.cfg.tenant_id,
-        "project_id": ctx.cfg.tenant_id,
-        "description": ext.get(L.DHCP_DESCRIPTION, ""),
-        "tags": tags.of(ext),
-        **stamps.shown(ext),
-    }
+    result = PLAN.render(c)
+    result["cidr"] = str(info.net) if info else row.cidr
+    result["ip_version"] = version
+    result["gateway_ip"] = str(info.gateway) if info and info.gateway else None
+    result["enable_dhcp"] = info.dhcp if info else True
+    result["dns_nameservers"] = _dns(row)
+    result["host_routes"] = _host_routes(row)
+    result["allocation_pools"] = [{"start": str(a), "end": str(b)} for a, b in pools]
+    result["tenant_id"] = result["project_id"] = ctx.cfg.tenant_id
     if version == 6:
         result["ipv6_address_mode"] = info.mode if info else None
         result["ipv6_ra_mode"] = L.ipv6_mode(ext.get(L.DHCP_RA_MODE))
@@ -262,7 +264,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
                                f"connected to router {ext[L.DHCP_GATEWAY_ROUTER]}")
         for key, ext_key in (("name", L.DHCP_NAME), ("description", L.DHCP_DESCRIPTION)):
             if key in data:
-                text = V.string(data[key], key) if data[key] is not None else ""
+                text = data[key] or ""  # a string (schema/check.py) or null
                 if text:
                     ext[ext_key] = text
                 else:
@@ -279,7 +281,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
                 ext.pop(L.DHCP_HOST_ROUTES, None)
         dhcp_changed = False
         if data.get("enable_dhcp") is not None:
-            enabled = V.boolean(data["enable_dhcp"], "enable_dhcp")
+            enabled = data["enable_dhcp"]
             dhcp_changed = enabled != info.dhcp
             if enabled:
                 ext.pop(L.DHCP_ENABLED, None)

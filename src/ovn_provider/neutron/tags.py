@@ -23,16 +23,14 @@ from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
+from ovn_provider.schema import codec
 
 MAX_LEN = 255
 #: Tags per resource, as in Neutron.
 MAX_TAGS = 50
 
 # -- the stored form -------------------------------------------------------------------------
-def decode(text: str | None) -> list[str]:
-    if not text:
-        return []
-    return [item for item in text.split(",") if item]
+decode = codec.tag_list
 
 
 def encode(tags: list[str]) -> str:

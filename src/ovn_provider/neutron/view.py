@@ -31,17 +31,30 @@ def cached(idl: NbIdl, name: str, build: Callable[[NbIdl], T],
     """`build(idl)`, reused until a row of one of `tables` changes (None: until anything
     in the replica changes). `build` must read nothing but those tables. Built inside a
     write transaction (whose pending rows it may see), the value is kept for that
-    transaction only (ovn/nb.py clears `txn_cache` after each write function)."""
+    transaction only (`txn_cache`)."""
     stamp = idl.stamp(tables)
     in_txn = idl.txn is not None
-    hit = idl.txn_cache.get(name) if in_txn else None
+    hit = txn_cache(idl).get(name) if in_txn else None
     if hit is None:
-        hit = idl.view_cache.get(name)
+        hit = _committed_cache(idl).get(name)
     if hit is not None and hit[0] == stamp:
         return hit[1]
     value = build(idl)
-    (idl.txn_cache if in_txn else idl.view_cache)[name] = (stamp, value)
+    (txn_cache(idl) if in_txn else _committed_cache(idl))[name] = (stamp, value)
     return value
+
+
+def _committed_cache(idl: NbIdl) -> dict[str, tuple[Any, Any]]:
+    """`cached` values built from committed state: name -> (stamp, value); dropped on a
+    full resync (the stamps would tell them stale anyway)."""
+    return idl.keep("view_cache", dict, on_resync=dict.clear)
+
+
+def txn_cache(idl: NbIdl) -> dict[str, tuple[Any, Any]]:
+    """`cached` values built inside the running write function (they may hold its pending
+    rows): dropped after it (NbIdl.write_ended), and by neutron/bulk.py between the
+    write functions of one transaction."""
+    return idl.keep("txn_cache", dict, on_write_end=dict.clear)
 
 
 def _lsp_to_ls(idl: NbIdl) -> dict[uuid.UUID, Any]:

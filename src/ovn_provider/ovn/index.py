@@ -13,7 +13,9 @@ from __future__ import annotations
 import ipaddress
 import socket
 import uuid
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
 
 from ovs.db import data as ovs_data
 from ovs.db import error as ovs_error
@@ -21,7 +23,8 @@ from ovs.db import idl as ovs_idl
 from ovs.db import types as ovs_types
 
 from ovn_provider.ovn.fastidl import FastIdl
-from ovn_provider.ovn.views import LspViews
+
+K = TypeVar("K")
 
 LSP = "Logical_Switch_Port"
 LRP = "Logical_Router_Port"
@@ -226,18 +229,44 @@ class NbIdl(FastIdl):
         super().__init__(*args, **kwargs)
         self.addresses = AddressIndex()
         self.localnets: set[uuid.UUID] = set()  # LSPs of type localnet
-        #: read caches (neutron/view.cached): name -> (stamp, value); `txn_cache` holds
-        #: those built inside the running write function, dropped after it
-        self.view_cache: dict[str, tuple[Any, Any]] = {}
-        self.txn_cache: dict[str, tuple[Any, Any]] = {}
         #: addresses and MACs handed out by the running write function (a bulk create
         #: writes several ports before the index sees any): key -> value -> owner
         self.txn_claims: dict[str, dict[str, Any]] = {}
         #: per table, how many row changes were notified; `epoch` counts full resyncs
         self.table_changes: dict[str, int] = {}
         self.epoch = 0
-        self.alloc_cursor: dict[uuid.UUID, Any] = {}  # subnet -> last IP handed out
-        self.lsp_views = LspViews()  # the rendered ports, see ovn/views.py
+        #: What the layers above keep per replica, by name, each made and owned by the
+        #: module that defines its meaning (`keep`; docs/architecture.md, "The replica and
+        #: its caches"); the IDL only runs the hooks each owner registered.
+        self.kept: dict[str, Any] = {}
+        self._on_change: list[Callable[[str, Any, Any, str], None]] = []
+        self._on_resync: list[Callable[[], None]] = []
+        self._on_write_end: list[Callable[[], None]] = []
+
+    def keep(self, name: str, make: Callable[[], K], *,
+             on_change: Callable[[K, str, Any, Any, str], None] | None = None,
+             on_resync: Callable[[K], None] | None = None,
+             on_write_end: Callable[[K], None] | None = None) -> K:
+        """The object kept under `name`, made by `make()` on first use. Its hooks run, with
+        the object, on every change notification (event, row, updates, table: in the
+        connection thread, the replica locked), on a full resync, and after each write
+        function (ovn/nb.py)."""
+        found = self.kept.get(name)
+        if found is None:
+            found = self.kept[name] = make()
+            if on_change is not None:
+                self._on_change.append(partial(on_change, found))
+            if on_resync is not None:
+                self._on_resync.append(partial(on_resync, found))
+            if on_write_end is not None:
+                self._on_write_end.append(partial(on_write_end, found))
+        return found
+
+    def write_ended(self) -> None:
+        """After each write function (ovn/nb.py): what was built from its pending rows."""
+        self.txn_claims.clear()
+        for hook in self._on_write_end:
+            hook()
 
     @property
     def can_keep_views(self) -> bool:
@@ -249,9 +278,9 @@ class NbIdl(FastIdl):
         """A full resync (python-ovs Idl.__clear) replaces every row without notifying
         the deletes: forget every view and indexed address as well (the rows it then
         receives are notified as new ones and indexed again)."""
-        self.lsp_views.clear()
         self.epoch += 1
-        self.view_cache.clear()
+        for hook in self._on_resync:
+            hook()
         self.addresses = AddressIndex()
         self.localnets.clear()
         super()._Idl__clear()
@@ -266,7 +295,8 @@ class NbIdl(FastIdl):
     def notify(self, event: str, row: Any, updates: Any = None) -> None:
         table = row._table.name
         self.table_changes[table] = self.table_changes.get(table, 0) + 1
-        self.lsp_views.notify(event, row, updates, table)
+        for hook in self._on_change:
+            hook(event, row, updates, table)
         if table not in (LSP, LRP):
             return
         if table == LSP and (event != "update" or "type" in updates._data):

@@ -142,8 +142,7 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
                                   "character")
         finally:
             # What read caches built inside the write function may hold pending rows.
-            self.api.idl.txn_cache.clear()
-            self.api.idl.txn_claims.clear()
+            self.api.idl.write_ended()
 
     def post_commit(self, txn: ovs_idl.Transaction) -> None:
         if self.writer is not None:

@@ -21,6 +21,8 @@ def _flags(attr: Attr) -> str:
         parts.append("not returned")
     if attr.ignored:
         parts.append("ignored")
+    if attr.computed:
+        parts.append("computed")
     return ", ".join(parts)
 
 

@@ -4,6 +4,7 @@ external network with its Gateway_Chassis and SNAT rows (docs/routers.md)."""
 from __future__ import annotations
 
 from ovn_provider.neutron import layout as L
+from ovn_provider.schema import codec
 from ovn_provider.schema.types import (
     At,
     Attr,
@@ -24,8 +25,10 @@ ROUTERS = schema(
     ident(L.LR),
     name(At(L.LR, "name")),
     Attr("admin_state_up", "boolean", post=True, put=True, default=True, sortable=True,
-         at=(At(L.LR, "enabled", how="[] or [true] for up"),)),
-    status("ACTIVE", "INACTIVE", doc="ACTIVE when enabled"),
+         at=(At(L.LR, "enabled", how="[] or [true] for up", decode=codec.enabled),)),
+    status("ACTIVE", "INACTIVE", doc="ACTIVE when enabled",
+           at=(At(L.LR, "enabled", how="[false]: INACTIVE",
+                  decode=codec.status_of("INACTIVE", "ACTIVE", [False])),)),
     *tenant(),
     Attr("distributed", "boolean", post=True, put=True, returned=False, ignored=True,
          doc="accepted and ignored"),
@@ -39,7 +42,7 @@ ROUTERS = schema(
 #: router, ext-gw-mode
 GATEWAY = (Attr(
     "external_gateway_info", "object", post=True, put=True, nullable=True, filterable=False,
-    item_keys=("network_id", "enable_snat", "external_fixed_ips"),
+    item_keys=("network_id", "enable_snat", "external_fixed_ips"), computed=True,
     at=(At(L.LRP, "networks", how="the gateway LRP, named by LR.external_ids:"
            + L.LR_GATEWAY_PORT),
         At(L.LSP, "options", L.LSP_ROUTER_PORT, "its peer LSP on the external network"),
@@ -55,7 +58,7 @@ GATEWAY = (Attr(
 ROUTES = (Attr("routes", "array", post=True, put=True, nullable=True, items="object",
                max_items=30, too_many="Unable to complete operation for {id}. The number of "
                                       "routes exceeds the maximum {limit}.",
-               item_keys=("destination", "nexthop"), filterable=False,
+               item_keys=("destination", "nexthop"), filterable=False, computed=True,
                at=(At(L.STATIC_ROUTE, "ip_prefix", how="destination; nexthop in nexthop"),)),)
 
 SCHEMA = ROUTERS.extend(*GATEWAY, *ROUTES)

@@ -9,8 +9,11 @@ them; docs/attributes.md is generated from them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from ovn_provider.schema import codec
 
 #: JSON types: the OpenAPI type of each, and the strict string formats checked on top.
 JSON_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean",
@@ -33,12 +36,16 @@ UNSET: Any = _Unset()
 @dataclass(frozen=True)
 class At:
     """Where an attribute lives in the NB. `key`: the key in a map column; `how`: the
-    encoding, in words (docs/attributes.md shows it)."""
+    encoding, in words (docs/attributes.md shows it); `decode`: for a plain attribute,
+    how its value is read back (schema/codec.py; the raw value is the column's, or the
+    key's in a map column, None when absent), and schema/render.py renders it from
+    here."""
 
     table: str
     column: str
     key: str | None = None
     how: str = ""
+    decode: Callable[[Any], Any] | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         where = f"{self.table}.{self.column}" + (f":{self.key}" if self.key else "")
@@ -78,10 +85,20 @@ class Attr:
     #: The resource module checks the value's type itself, with its own message (the
     #: schema check then only refuses unknown, read-only and null values).
     model_checks: bool = False
+    #: The answer's value is built by the resource module (it spans rows or needs the
+    #: configuration); otherwise it is `fixed`, or read from the `at` with a `decode`.
+    computed: bool = False
+    #: The attribute's value in every answer.
+    fixed: Any = UNSET
 
     @property
     def read_only(self) -> bool:
         return not self.post and not self.put
+
+    @property
+    def source(self) -> At | None:
+        """Where a plain attribute is rendered from: its first `at` with a decoder."""
+        return next((at for at in self.at if at.decode is not None), None)
 
 
 @dataclass(frozen=True)
@@ -114,8 +131,9 @@ def schema(collection: str, root: str, path: str, *attrs: Attr) -> Schema:
 
 
 # -- the attributes every resource shares ------------------------------------------------------
-def ident(table: str, how: str = "the row's UUID") -> Attr:
-    return Attr("id", "uuid", sortable=True, at=(At(table, "_uuid", how=how),),
+def ident(table: str, how: str = "the row's UUID", column: str = "_uuid") -> Attr:
+    return Attr("id", "uuid", sortable=True,
+                at=(At(table, column, how=how, decode=codec.uuid_text),),
                 doc="The resource's id. A PUT body may repeat it if it equals the path id.")
 
 
@@ -123,41 +141,50 @@ def tenant() -> tuple[Attr, Attr]:
     doc = ("Always the configured tenant; accepted on POST and PUT (the oVirt engine sends "
            "it) and not stored.")
     return (Attr("tenant_id", "string", post=True, put=True, max_len=NAME_LEN, sortable=True,
-                 ignored=True, doc=doc),
+                 ignored=True, computed=True, doc=doc),
             Attr("project_id", "string", post=True, put=True, max_len=NAME_LEN, sortable=True,
-                 ignored=True, doc=doc))
+                 ignored=True, computed=True, doc=doc))
 
 
-def name(at: At, put: bool = True) -> Attr:
+def name(at: At, put: bool = True, computed: bool = False) -> Attr:
     return Attr("name", "string", post=True, put=put, default="", max_len=NAME_LEN,
-                sortable=True, at=(at,))
+                sortable=True, computed=computed,
+                at=(at if computed or at.decode else replace(at, decode=codec.text("")),))
 
 
-def description(at: At) -> Attr:
+def description(at: At, computed: bool = False) -> Attr:
     return Attr("description", "string", post=True, put=True, default="", nullable=True,
-                max_len=DESCRIPTION_LEN, sortable=True, at=(at,),
+                max_len=DESCRIPTION_LEN, sortable=True, computed=computed,
+                at=(at if computed or at.decode else replace(at, decode=codec.text("")),),
                 doc="null is taken as absent (openstackclient's `unset` sends it)")
 
 
-def tagged(at: At) -> Attr:
+def tagged(at: At, computed: bool = False) -> Attr:
     return Attr("tags", "array", post=True, put=True, nullable=True, items="string",
-                max_items=50, max_len=255, filterable=False, at=(at,), model_checks=True,
+                max_items=50, max_len=255, filterable=False, model_checks=True,
+                computed=computed,
+                at=(at if computed or at.decode else replace(at, decode=codec.tag_list),),
                 doc="standard-attr-tag / tag-creation; null: none; ignored in a PUT: tags "
                     "change through /tags (docs/tags.md)")
 
 
-def stamped(table: str, created: str, updated: str, revision: str, how: str = ""
-            ) -> tuple[Attr, Attr, Attr]:
+def stamped(table: str, created: str, updated: str, revision: str, how: str = "",
+            computed: bool = False) -> tuple[Attr, Attr, Attr]:
     """created_at, updated_at, revision_number (standard-attr-timestamp/-revisions; read
-    only; null/0 on rows written without them: neutron/stamps.py)."""
+    only; null/0 on rows written without them: neutron/stamps.py). `computed`: not one
+    key each (a floating IP's three share one)."""
     note = how or "ISO 8601 UTC; null when the row was written without it"
-    return (Attr("created_at", "string", sortable=True, at=(At(table, "external_ids", created,
-                                                                note),)),
-            Attr("updated_at", "string", sortable=True, at=(At(table, "external_ids", updated,
-                                                                note),)),
-            Attr("revision_number", "integer", sortable=True,
-                 at=(At(table, "external_ids", revision, "decimal; +1 on every change"),)))
+    ts = None if computed else codec.timestamp
+    return (Attr("created_at", "string", sortable=True, computed=computed,
+                 at=(At(table, "external_ids", created, note, decode=ts),)),
+            Attr("updated_at", "string", sortable=True, computed=computed,
+                 at=(At(table, "external_ids", updated, note, decode=ts),)),
+            Attr("revision_number", "integer", sortable=True, computed=computed,
+                 at=(At(table, "external_ids", revision, "decimal; +1 on every change",
+                        decode=None if computed else codec.revision),)))
 
 
-def status(*values: str, doc: str = "") -> Attr:
-    return Attr("status", "string", sortable=True, enum=values, doc=doc)
+def status(*values: str, doc: str = "", at: tuple[At, ...] = (), fixed: Any = UNSET,
+           computed: bool = False) -> Attr:
+    return Attr("status", "string", sortable=True, enum=values, doc=doc, at=at, fixed=fixed,
+                computed=computed)
