@@ -227,7 +227,10 @@ def one_size(ports: int, modes: list[str], k: int, plugs: int,
         for provider in providers:
             provider.stop()
         central.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+        if not os.environ.get("STORM_KEEP"):
+            shutil.rmtree(directory, ignore_errors=True)
+        else:
+            _log(f"kept {directory}")
     return out
 
 
