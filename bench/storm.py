@@ -220,6 +220,9 @@ def one_size(ports: int, modes: list[str], k: int, plugs: int,
                             profile)
             summary = res.summary()
             _log(json.dumps(summary))
+            if summary["errors"] or summary["timeouts"]:
+                for provider in providers:
+                    _log_warnings(provider)
             out.append(summary)
     finally:
         if haproxy is not None:
@@ -232,6 +235,19 @@ def one_size(ports: int, modes: list[str], k: int, plugs: int,
         else:
             _log(f"kept {directory}")
     return out
+
+
+def _log_warnings(provider: ProviderProc, last: int = 8) -> None:
+    """The provider's last log lines other than the request log (e.g. why it answered
+    503: the NB connection lost)."""
+    try:
+        with open(provider.log, encoding="utf-8", errors="replace") as handle:
+            lines = [line.rstrip() for line in handle
+                     if line[:1].isdigit() and " ovn_provider.request " not in line]
+    except OSError:
+        return
+    for line in lines[-last:]:
+        _log(f"{provider.name}: {line[:300]}")
 
 
 def _pid(provider: ProviderProc) -> int:
