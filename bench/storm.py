@@ -1,18 +1,21 @@
 """The engine's VM-start storm (bench/README.md, "Engine storm").
 
 N ports already exist on one network (written straight into the NB in the provider's
-layout, so that seeding 20,000 ports takes seconds). Then K threads each do "VM starts"
+layout, so that seeding 20,000 ports takes seconds). Then K clients each do "VM starts"
 as oVirt's engine plugs a vNIC: the full `GET /v2.0/ports`, pick by `device_id` (none yet:
-a new vNIC), `GET /v2.0/networks/{id}`, `POST /v2.0/ports`; then K threads do "VM stops":
-the full list, then `DELETE /v2.0/ports/{id}`. Against one provider, and against two
+a new vNIC), `GET /v2.0/networks/{id}`, `POST /v2.0/ports`; then K do "VM stops": the
+full list, then `DELETE /v2.0/ports/{id}`. Each of the K clients is a process of its own
+(bench/storm_client.py says what a plug's latency includes). Against one provider, and against two
 behind HAProxy (tests/ha/bed.py's Haproxy, TCP or /healthcheck checks as there).
 
 Reported per run: plugs/s, p50/p99 per plug (its three requests), unplugs/s and p50/p99,
 errors and client timeouts, provider CPU-ms per plug (all providers, over the plug
-phase), and each provider's RSS and peak RSS.
+phase), each provider's RSS and peak RSS, and the clients' own CPU per plug.
 
     .venv/bin/python -m bench.storm                       # 5,000 and 20,000 ports
     .venv/bin/python -m bench.storm --ports 5000 --plugs 64 --modes one
+    .venv/bin/python -m bench.storm --ports 20000 --modes one --py-spy /tmp/prof
+                          # py-spy raw stacks of the plug phase (bench/profile.py reads them)
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ import ipaddress
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -34,11 +38,11 @@ import httpx
 
 from bench.bed import cpu_seconds, machine_busy, memory_kb
 from bench.stats import percentile
+from bench.storm_client import run_phase
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.daemons import free_port, run
 from tests.ha.bed import HEADERS, Haproxy, ProviderProc, probe_healthcheck
 
-CLIENT_TIMEOUT = 30.0  # the engine's
 SEED_BATCH = 200  # ports per ovsdb-client transaction (one argv string stays < 128 KiB)
 
 
@@ -55,6 +59,7 @@ class Result:
     errors: list[str] = field(default_factory=list)
     timeouts: int = 0
     cpu_s: float = 0.0
+    client_cpu_s: float = 0.0
     machine_s: float = 0.0
     rss_mb: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
@@ -73,6 +78,7 @@ class Result:
             "unplug_p50_ms": round(percentile(unplug, 50) * 1000),
             "unplug_p99_ms": round(percentile(unplug, 99) * 1000),
             "cpu_ms_per_plug": round(self.cpu_s * 1000 / max(len(plug), 1), 1),
+            "client_cpu_ms_per_plug": round(self.client_cpu_s * 1000 / max(len(plug), 1), 1),
             "machine_busy_pct": round(100 * self.machine_s / max(self.plug_wall, 1e-9)
                                       / (os.cpu_count() or 1)),
             "rss_mb": [round(v) for v in self.rss_mb],
@@ -140,93 +146,43 @@ def seed(central: Central, count: int) -> tuple[str, str]:
     return ls, subnet
 
 
-class Storm:
-    def __init__(self, base: str, network: str, k: int) -> None:
-        self.base, self.network, self.k = base, network, k
-        self.lock = threading.Lock()
-        self.plugged: dict[str, str] = {}  # device id -> port id
-
-    def _threads(self, work: list[Any], fn: Any, res: Result, lat: list[float]) -> float:
-        queue = list(work)
-        start = time.monotonic()
-
-        def worker() -> None:
-            with httpx.Client(base_url=self.base, headers=HEADERS,
-                              timeout=CLIENT_TIMEOUT) as client:
-                while True:
-                    with self.lock:
-                        if not queue:
-                            return
-                        item = queue.pop()
-                    begin = time.monotonic()
-                    try:
-                        ok = fn(client, item, res)
-                    except httpx.TimeoutException:
-                        with self.lock:
-                            res.timeouts += 1
-                        continue
-                    except httpx.HTTPError as exc:
-                        with self.lock:
-                            res.errors.append(f"{type(exc).__name__}: {exc}")
-                        continue
-                    if ok:
-                        with self.lock:
-                            lat.append(time.monotonic() - begin)
-
-        threads = [threading.Thread(target=worker, daemon=True) for _ in range(self.k)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return time.monotonic() - start
-
-    def plug(self, client: httpx.Client, device: str, res: Result) -> bool:
-        ports = client.get("/v2.0/ports")
-        if ports.status_code != 200 or f'"device_id":"{device}"'.encode() in ports.content:
-            res.errors.append(f"list: {ports.status_code}")
-            return False
-        res.list_mb = len(ports.content) / 1e6
-        net = client.get(f"/v2.0/networks/{self.network}")
-        if net.status_code != 200:
-            res.errors.append(f"network: {net.status_code}")
-            return False
-        created = client.post("/v2.0/ports", json={"port": {
-            "network_id": self.network, "name": f"vnic-{device[:8]}", "device_id": device,
-            "device_owner": "oVirt", "admin_state_up": True}})
-        if created.status_code != 201:
-            res.errors.append(f"create: {created.status_code} {created.text[:200]}")
-            return False
-        with self.lock:
-            self.plugged[device] = created.json()["port"]["id"]
-        return True
-
-    def unplug(self, client: httpx.Client, device: str, res: Result) -> bool:
-        ports = client.get("/v2.0/ports")
-        if ports.status_code != 200 or f'"device_id":"{device}"'.encode() not in ports.content:
-            res.errors.append(f"list before delete: {ports.status_code}")
-            return False
-        deleted = client.delete(f"/v2.0/ports/{self.plugged[device]}")
-        if deleted.status_code != 204:
-            res.errors.append(f"delete: {deleted.status_code}")
-            return False
-        return True
-
-    def run(self, res: Result, pids: list[int]) -> Result:
-        devices = [str(uuid.uuid4()) for _ in range(res.plugs)]
-        cpu0, busy0 = sum(cpu_seconds(p) for p in pids), machine_busy()
-        res.plug_wall = self._threads(devices, self.plug, res, res.plug_lat)
-        res.cpu_s = sum(cpu_seconds(p) for p in pids) - cpu0
-        res.machine_s = machine_busy() - busy0
-        res.unplug_wall = self._threads(list(self.plugged), self.unplug, res,
-                                        res.unplug_lat)
-        for pid in pids:
-            mem = memory_kb(pid)
-            res.rss_mb.append(mem["VmRSS"] / 1024)
-            res.peak_mb.append(mem["VmHWM"] / 1024)
-        return res
+def run_storm(base: str, network: str, res: Result, pids: list[int],
+              profile: str = "") -> Result:
+    """K client processes plug `res.plugs` vNICs, then unplug them (bench/storm_client.py);
+    provider CPU over the plug phase, RSS and peak RSS at the end. With `profile` (a
+    directory), py-spy records each provider during the plug phase."""
+    devices = [(str(uuid.uuid4()), "") for _ in range(res.plugs)]
+    spies = [subprocess.Popen(  # noqa: S603
+        [os.path.join(os.path.dirname(sys.executable), "py-spy"), "record", "--format", "raw",
+         "--nonblocking", "--threads", "-r", "50", "-o",
+         os.path.join(profile, f"storm-{res.ports}-{len(pids)}-{pid}.txt"), "--pid",
+         str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for pid in pids] if profile else []
+    cpu0, busy0 = sum(cpu_seconds(p) for p in pids), machine_busy()
+    plugged, res.plug_wall = run_phase(base, network, "plug", devices, res.k)
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
+    res.cpu_s = sum(cpu_seconds(p) for p in pids) - cpu0
+    res.machine_s = machine_busy() - busy0
+    res.client_cpu_s = plugged.client_cpu_s
+    res.plug_lat, res.list_mb = plugged.latencies, plugged.list_bytes / 1e6
+    res.errors += plugged.errors
+    res.timeouts += plugged.timeouts
+    unplugged, res.unplug_wall = run_phase(base, network, "unplug",
+                                           list(plugged.done.items()), res.k)
+    res.unplug_lat = unplugged.latencies
+    res.errors += unplugged.errors
+    res.timeouts += unplugged.timeouts
+    for pid in pids:
+        mem = memory_kb(pid)
+        res.rss_mb.append(mem["VmRSS"] / 1024)
+        res.peak_mb.append(mem["VmHWM"] / 1024)
+    return res
 
 
-def one_size(ports: int, modes: list[str], k: int, plugs: int) -> list[dict[str, Any]]:
+def one_size(ports: int, modes: list[str], k: int, plugs: int,
+             profile: str = "") -> list[dict[str, Any]]:
     directory = tempfile.mkdtemp(prefix="ovnp-storm-")
     central = Central(os.path.join(directory, "ovn"))
     providers: list[ProviderProc] = []
@@ -260,9 +216,13 @@ def one_size(ports: int, modes: list[str], k: int, plugs: int) -> list[dict[str,
                 haproxy.start()
                 base, pids = haproxy.base, [_pid(p) for p in providers]
                 mode = f"two behind HAProxy ({check} check)"
-            res = Storm(base, network, k).run(Result(ports, mode, k, plugs), pids)
+            res = run_storm(base, network, Result(ports, mode, k, plugs), pids,
+                            profile)
             summary = res.summary()
             _log(json.dumps(summary))
+            if summary["errors"] or summary["timeouts"]:
+                for provider in providers:
+                    _log_warnings(provider)
             out.append(summary)
     finally:
         if haproxy is not None:
@@ -270,8 +230,24 @@ def one_size(ports: int, modes: list[str], k: int, plugs: int) -> list[dict[str,
         for provider in providers:
             provider.stop()
         central.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+        if not os.environ.get("STORM_KEEP"):
+            shutil.rmtree(directory, ignore_errors=True)
+        else:
+            _log(f"kept {directory}")
     return out
+
+
+def _log_warnings(provider: ProviderProc, last: int = 8) -> None:
+    """The provider's last log lines other than the request log (e.g. why it answered
+    503: the NB connection lost)."""
+    try:
+        with open(provider.log, encoding="utf-8", errors="replace") as handle:
+            lines = [line.rstrip() for line in handle
+                     if line[:1].isdigit() and " ovn_provider.request " not in line]
+    except OSError:
+        return
+    for line in lines[-last:]:
+        _log(f"{provider.name}: {line[:300]}")
 
 
 def _pid(provider: ProviderProc) -> int:
@@ -296,23 +272,26 @@ def _log(text: str) -> None:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| ports | providers | K | plugs/s | plug p50 / p99 ms | unplugs/s | "
-             "unplug p50 / p99 ms | provider CPU ms/plug | RSS MB (peak) | machine busy | "
-             "errors / timeouts |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    """The storm table of issue 11: per run, plugs/s, p50/p99 per plug, provider CPU ms
+    per plug, RSS (peak), errors / timeouts; then the VM stops, the client's own CPU
+    per plug (its parse of each list) and how busy the machine was."""
+    lines = ["| ports | providers | K | plugs/s | plug p50 / p99 ms | provider CPU ms/plug | "
+             "RSS MB (peak) | errors / timeouts | unplugs/s | unplug p50 / p99 ms | "
+             "client CPU ms/plug | machine busy |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         rss = ", ".join(f"{a} ({b})" for a, b in zip(r["rss_mb"], r["peak_rss_mb"],
                                                       strict=True))
         lines.append(
             f"| {r['ports']:,} | {r['mode']} | {r['k']} | {r['plugs_per_s']} | "
-            f"{r['plug_p50_ms']} / {r['plug_p99_ms']} | {r['unplugs_per_s']} | "
-            f"{r['unplug_p50_ms']} / {r['unplug_p99_ms']} | {r['cpu_ms_per_plug']} | {rss} | "
-            f"{r['machine_busy_pct']}% | {r['errors']} / {r['timeouts']} |")
+            f"{r['plug_p50_ms']} / {r['plug_p99_ms']} | {r['cpu_ms_per_plug']} | {rss} | "
+            f"{r['errors']} / {r['timeouts']} | {r['unplugs_per_s']} | "
+            f"{r['unplug_p50_ms']} / {r['unplug_p99_ms']} | {r['client_cpu_ms_per_plug']} | "
+            f"{r['machine_busy_pct']}% |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    import signal
-
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups
     parser = argparse.ArgumentParser(prog="bench.storm", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -320,10 +299,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=16, help="concurrent VM starts / stops")
     parser.add_argument("--plugs", type=int, default=160, help="vNIC plugs per run")
     parser.add_argument("--modes", default="one,haproxy", help="one, haproxy or both")
+    parser.add_argument("--py-spy", default="", metavar="DIR",
+                        help="record the providers with py-spy during each plug phase")
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     for size in (int(v) for v in args.ports.split(",")):
-        rows += one_size(size, args.modes.split(","), args.k, args.plugs)
+        rows += one_size(size, args.modes.split(","), args.k, args.plugs, args.py_spy)
     print(table(rows))
     return 0 if all(r["errors"] == 0 and r["timeouts"] == 0 for r in rows) else 1
 

@@ -179,3 +179,29 @@ def test_send_response_sets_length_and_type_and_head_has_no_body() -> None:
     asyncio.run(http.send_response(send, http.Response(404, http.error_body(NotFound("x")),
                                                        {"X-Extra": "1"})))
     assert dict(sent[0]["headers"])[b"x-extra"] == b"1"
+
+
+def test_pieces_are_sent_one_after_the_other_with_their_total_length() -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    body = http.Pieces((b'{"ports":[', b"", b'{"id":"a"}', b',{"id":"b"}', b"]}"))
+    typed = {"Content-Type": "application/json; charset=UTF-8"}
+    asyncio.run(http.send_response(send, http.Response(200, body, typed)))
+    headers = dict(sent[0]["headers"])
+    assert headers[b"content-length"] == str(len(b"".join(body.parts))).encode()
+    assert headers[b"content-type"] == b"application/json; charset=UTF-8"
+    chunks = sent[1:]
+    assert b"".join(m["body"] for m in chunks) == b'{"ports":[{"id":"a"},{"id":"b"}]}'
+    assert all(m["body"] for m in chunks)  # no empty piece sent
+    assert [m.get("more_body", False) for m in chunks] == [True, True, True, False]
+    sent.clear()
+    asyncio.run(http.send_response(send, http.Response(200, body), head_only=True))
+    assert dict(sent[0]["headers"])[b"content-length"] == headers[b"content-length"]
+    assert [m["body"] for m in sent[1:]] == [b""]
+    sent.clear()
+    asyncio.run(http.send_response(send, http.Response(200, http.Pieces(()))))
+    assert dict(sent[0]["headers"])[b"content-length"] == b"0"
+    assert [m["body"] for m in sent[1:]] == [b""]

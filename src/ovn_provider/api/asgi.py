@@ -18,6 +18,7 @@ from anyio.to_thread import run_sync
 
 from ovn_provider.api import error_text, routes
 from ovn_provider.api.http import (
+    Pieces,
     Receive,
     Request,
     Response,
@@ -117,7 +118,7 @@ class App:
             return
         log_request(request, scope, response.status, started)
         if LOG.isEnabledFor(logging.DEBUG):
-            if response.body is None or isinstance(response.body, bytes):
+            if response.body is None or isinstance(response.body, bytes | Pieces):
                 body = ""
             elif self.name == "identity" and response.status < 400:
                 body = "<identity response not logged>"  # token material, catalogues

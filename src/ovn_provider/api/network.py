@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.api import extensions, openapi, query, quotas
-from ovn_provider.api.http import Request, Response
+from ovn_provider.api.http import Pieces, Request, Response
 from ovn_provider.api.identity import Identity
 from ovn_provider.api.resources import Resource, all_resources
 from ovn_provider.errors import BadRequest, MethodNotAllowed, NotFound, Unauthorized
@@ -132,7 +132,7 @@ class Networking:
     def _collection(self, req: Request, r: Resource) -> Response:
         if req.method in ("GET", "HEAD"):
             if not req.query and r.list_serialized is not None:
-                return Response(200, r.list_serialized(self.ctx),
+                return Response(200, Pieces(r.list_serialized(self.ctx)),
                                 {"Content-Type": "application/json; charset=UTF-8"})
             items = r.list_all(self.ctx)
             return Response(200, query.apply(items, req.query, r.collection,

@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ovs.db import data as ovs_data
-from sortedcontainers import SortedDict
+
+from ovn_provider.ovn.rope import JsonRope
 
 LSP = "Logical_Switch_Port"
 LS = "Logical_Switch"
@@ -79,9 +80,9 @@ class LspViews:
         self._complete = False  # every row of the table had a view after a list
         # The JSON of each view, made once (by `encoded`) and dropped with the view, kept
         # in REST id order: a plain list after a write encodes only the ports that
-        # changed and joins the rest as they are.
+        # changed and joins again only the block of the list they are in (ovn/rope.py).
         self._json: dict[int, str] = {}  # key -> the REST id its JSON is kept under
-        self._ordered: SortedDict = SortedDict()  # REST id -> JSON bytes
+        self._ordered = JsonRope()  # REST id -> JSON bytes
         self._unencoded: set[int] = set()  # views made since the last `encoded`
 
     def __len__(self) -> int:
@@ -92,6 +93,12 @@ class LspViews:
         """The views of all `rows` (the LSP table) that are not None, in no particular
         order; `render(missing rows)` builds the missing ones, from committed state only
         (never inside a transaction: the caller checks `NbIdl.can_keep_views`)."""
+        self.refresh(rows, render)
+        return [view for view in self._views.values() if view is not None]
+
+    def refresh(self, rows: Mapping[uuid.UUID, Any],
+                render: Callable[[list[Any]], Rendered]) -> None:
+        """`collect` without the list of views (the plain list needs only `encoded`)."""
         missing = self._missing(rows)
         for row, value, router in render(missing):
             key = row.uuid.int
@@ -102,24 +109,24 @@ class LspViews:
             if router:
                 self._router[key] = row.uuid
         self._complete = True
-        return [view for view in self._views.values() if view is not None]
 
-    def encoded(self, encode: Callable[[Any], bytes]) -> Iterable[bytes]:
-        """The JSON of every non-None view in REST id order, after `collect`;
-        `encode(view)` runs once per view."""
+    def encoded(self, encode: Callable[[Any], bytes]) -> tuple[bytes, ...]:
+        """The JSON of every non-None view in REST id order, separated by commas, in a
+        few pieces (JsonRope.pieces), after `collect` or `refresh`; `encode(view)` runs
+        once per view."""
         for key in self._unencoded:
             value = self._views.get(key)
             if value is not None:
                 self._unjson(key)
                 self._json[key] = value["id"]
-                self._ordered[value["id"]] = encode(value)
+                self._ordered.set(value["id"], encode(value))
         self._unencoded.clear()
-        return self._ordered.values()
+        return self._ordered.pieces()
 
     def _unjson(self, key: int) -> None:
         ident = self._json.pop(key, None)
         if ident is not None:
-            self._ordered.pop(ident, None)
+            self._ordered.discard(ident)
 
     def _missing(self, rows: Mapping[uuid.UUID, Any]) -> list[Any]:
         if self._complete:
