@@ -8,7 +8,14 @@ from ovn_provider.api import extensions, openapi, query, quotas
 from ovn_provider.api.http import Request, Response
 from ovn_provider.api.identity import Identity
 from ovn_provider.api.resources import Resource, all_resources
-from ovn_provider.errors import BadRequest, MethodNotAllowed, NotFound, Unauthorized
+from ovn_provider.errors import (
+    BadRequest,
+    Conflict,
+    MethodNotAllowed,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+)
 from ovn_provider.neutron import tag_targets, tags
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import body_list, body_root
@@ -77,6 +84,19 @@ class Networking:
         self.identity.check(token)
 
     def handle(self, req: Request) -> Response:
+        """A rejection that may come from a replica behind another provider instance's
+        acknowledged write (404, 409, 412) is answered only after the replica caught up
+        with the NB and the request was checked again (docs/concurrency.md, "Across
+        provider instances"). A rejected request wrote nothing, so running it again is
+        safe."""
+        try:
+            return self._route(req)
+        except (NotFound, Conflict, PreconditionFailed):
+            if req.segments[:1] != ["v2.0"] or not self.ctx.nb.catch_up():
+                raise
+        return self._route(req)
+
+    def _route(self, req: Request) -> Response:
         seg = req.segments
         if not seg:
             self._only(req, ("GET", "HEAD"))
