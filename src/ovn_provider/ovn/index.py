@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ovs.db import data as ovs_data
@@ -239,6 +240,15 @@ class NbIdl(FastIdl):
         self.alloc_cursor: dict[uuid.UUID, Any] = {}  # subnet -> last IP handed out
         self.lsp_views = LspViews()  # the rendered ports, see ovn/views.py
 
+    #: Called once per row of an update being read and once per row notified (python-ovs
+    #: notifies after reading the whole update); ovn/keepalive.py serves the NB session
+    #: from it, so a long initial sync still answers the inactivity probe.
+    on_row: Callable[[], None] | None = None
+
+    def cooperative_yield(self) -> None:
+        if self.on_row is not None:
+            self.on_row()
+
     @property
     def can_keep_views(self) -> bool:
         """Whether the replica holds committed state only: no transaction is open (a
@@ -264,6 +274,8 @@ class NbIdl(FastIdl):
         return (self.epoch, *(changes.get(table, 0) for table in tables))
 
     def notify(self, event: str, row: Any, updates: Any = None) -> None:
+        if self.on_row is not None:
+            self.on_row()
         table = row._table.name
         self.table_changes[table] = self.table_changes.get(table, 0) + 1
         self.lsp_views.notify(event, row, updates, table)
