@@ -46,17 +46,20 @@ def table(rows: dict[str, list[Row]]) -> str:
 
 
 def _log_tail(bed: HaBed, since_lines: dict[str, int]) -> None:
-    """The NB members' log lines written during the last run (--logs)."""
+    """The NB members' and the providers' log lines written during the last run
+    (--logs)."""
     assert bed.central is not None
-    for server in bed.central.nb:
-        path = os.path.join(bed.central.directory, f"{server.name}.log")
+    logs = [(s.name, os.path.join(bed.central.directory, f"{s.name}.log"))
+            for s in bed.central.nb]
+    logs += [(p.name, p.log) for p in bed.providers]
+    for name, path in logs:
         try:
             with open(path, encoding="utf-8", errors="replace") as handle:
                 lines = handle.readlines()
         except OSError:
             continue
         for line in lines[since_lines.get(path, 0):]:
-            print(f"  {server.name}: {line.rstrip()}")
+            print(f"  {name}: {line.rstrip()}")
         since_lines[path] = len(lines)
 
 

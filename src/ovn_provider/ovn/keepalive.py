@@ -130,6 +130,8 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
         if seqno != self._granted and session.is_connected() \
                 and self.idl.state == self.idl.IDL_S_MONITORING:
             session.reset_backoff()
+            if self._granted >= 0:
+                LOG.info("NB session synced again, on %s", session.get_name())
             self._granted = seqno
 
     @contextmanager
