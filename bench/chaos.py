@@ -26,21 +26,25 @@ from tests.ha.load import World
 from tests.ha.verify import HEADER, Row
 
 TABLE = ("| scenario | runs | requests | acknowledged | failed (502/503) | window min / median"
-         " / max | after the fault ended, max | bad answers | lost | duplicated |\n"
-         "|---|---|---|---|---|---|---|---|---|---|")
+         " / max | after the fault ended, max | requests sent after the fault's moment: last"
+         " failure, median / max | bad answers | lost | duplicated |\n"
+         "|---|---|---|---|---|---|---|---|---|---|---|")
 
 
-def table(rows: dict[str, list[Row]]) -> str:
+def table(rows: dict[str, list[Row]], fresh: dict[str, list[float]]) -> str:
     lines = [TABLE]
     for name, runs in rows.items():
         if not runs:
             continue
         windows = [r.window for r in runs]
+        late = fresh[name]
         lines.append(
             f"| {name} | {len(runs)} | {sum(r.requests for r in runs)} | "
             f"{sum(r.acked for r in runs)} | {sum(r.failed for r in runs)} | "
             f"{min(windows):.2f} / {statistics.median(windows):.2f} / {max(windows):.2f} s | "
-            f"{max(r.after_restore for r in runs):.2f} s | {sum(len(r.bad) for r in runs)} | "
+            f"{max(r.after_restore for r in runs):.2f} s | "
+            f"{statistics.median(late):.2f} / {max(late):.2f} s | "
+            f"{sum(len(r.bad) for r in runs)} | "
             f"{sum(r.lost for r in runs)} | {sum(r.duplicated for r in runs)} |")
     return "\n".join(lines)
 
@@ -75,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = [n for n in SCENARIOS if args.keyword.lower() in n.lower()]
     rows: dict[str, list[Row]] = {name: [] for name in names}
+    fresh: dict[str, list[float]] = {name: [] for name in names}
     started = time.monotonic()
     bed = HaBed().start()
     log_lines: dict[str, int] = {}
@@ -86,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
             for name in names:
                 row, records, since = scenario(bed, world, name, seed=run * 1000 + len(rows))
                 rows[name].append(row)
-                print(f"{row.line()} run {run + 1}", flush=True)
+                late = [r for r in records if not r.ok and r.start >= since]
+                fresh[name].append(max((r.end - since for r in late), default=0.0))
+                print(f"{row.line()} run {run + 1}; failed requests sent after the fault's "
+                      f"moment: {len(late)}, the last ending {fresh[name][-1]:.2f} s after it",
+                      flush=True)
                 if args.verbose:
                     print("\n".join(failures(records, since)))
                 if args.logs:
@@ -100,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         bed.stop()
     print(f"\n{time.monotonic() - started:.0f} s; load average at the end "
           f"{os.getloadavg()[0]:.1f}\n")
-    print(table(rows))
+    print(table(rows, fresh))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({name: [_plain(r) for r in runs] for name, runs in rows.items()},
