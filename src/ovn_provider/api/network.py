@@ -84,19 +84,6 @@ class Networking:
         self.identity.check(token)
 
     def handle(self, req: Request) -> Response:
-        """A rejection that may come from a replica behind another provider instance's
-        acknowledged write (404, 409, 412) is answered only after the replica caught up
-        with the NB and the request was checked again (docs/concurrency.md, "Across
-        provider instances"). A rejected request wrote nothing, so running it again is
-        safe."""
-        try:
-            return self._route(req)
-        except (NotFound, Conflict, PreconditionFailed):
-            if req.segments[:1] != ["v2.0"] or not self.ctx.nb.catch_up():
-                raise
-        return self._route(req)
-
-    def _route(self, req: Request) -> Response:
         seg = req.segments
         if not seg:
             self._only(req, ("GET", "HEAD"))
@@ -113,6 +100,18 @@ class Networking:
                 self._authenticate(req)
             return Response(200, self.index())
         self._authenticate(req)
+        try:
+            return self._resource(req, rest)
+        except (NotFound, Conflict, PreconditionFailed):
+            # Maybe from a replica behind another instance's acknowledged write: answered
+            # only after the replica caught up and the request was checked again; it wrote
+            # nothing, so running it again is safe (docs/concurrency.md, "Across provider
+            # instances").
+            if not self.ctx.nb.catch_up():
+                raise
+        return self._resource(req, rest)
+
+    def _resource(self, req: Request, rest: list[str]) -> Response:
         name = rest[0]
         if name == "extensions":
             return self._extensions(req, rest[1:])

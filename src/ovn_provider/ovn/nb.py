@@ -351,7 +351,8 @@ class Nb(NbState):
         instances"). False when the NB is unavailable."""
         try:
             self.transact(lambda w: w.txn.add_op({"op": "comment",
-                                                  "comment": "ovn-provider: catch-up"}))
+                                                  "comment": "ovn-provider: catch-up"}),
+                          observe=False)
         except (NbUnavailable, NbCommitError):
             return False
         return True
@@ -367,7 +368,7 @@ class Nb(NbState):
         finally:
             conn.lock.release()
 
-    def transact(self, fn: Callable[[Writer], T]) -> T:
+    def transact(self, fn: Callable[[Writer], T], observe: bool = True) -> T:
         conn, api = self._require()
         cmd = _FnCommand(api, fn)
         txn = _Transaction(api, conn, timeout=self.timeout, check_error=True,
@@ -391,6 +392,6 @@ class Nb(NbState):
             outcome = "refused"
             raise
         finally:
-            if self.observer is not None:
+            if self.observer is not None and observe:  # not catch_up's: docs/operations.md
                 self.observer(time.monotonic() - started, max(cmd.attempts - 1, 0), outcome)
         return cmd.result
