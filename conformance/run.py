@@ -1,7 +1,8 @@
 """`make conformance`: Tempest's network API tests against a provider on a private OVN.
 
 Steps (docs/conformance.md):
-1. Tempest from PyPI in its own venv (.venv-tempest, version pinned below).
+1. Tempest from PyPI in its own venv (.venv-tempest, version pinned in
+   conformance/tempest_setup.py, which also runs Tempest and reads its results).
 2. A private OVN central (NB, SB, northd on free loopback ports) with one SB chassis
    marked as gateway (`ovn-cms-options=enable-chassis-as-gw`), so SNAT and floating IPs
    are available without chassis names in the provider's config.
@@ -15,56 +16,45 @@ Steps (docs/conformance.md):
    conformance/allowed-skips.txt.
 
 `--update` rewrites expected-pass.txt with the tests that passed in this run.
+
+Set-up steps (install, OVN, the provider, provisioning, `tempest init`) are retried
+after a failure, with time limits sized for a busy machine; tests are never re-run.
+Everything started is stopped, also on a failure or SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import httpx
 
+from conformance import tempest_setup as T
+from conformance.tempest_setup import HERE, REPO, log, retry
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.daemons import free_port
 
-REPO = Path(__file__).resolve().parents[1]
-HERE = REPO / "conformance"
-TEMPEST_VENV = REPO / ".venv-tempest"
-TEMPEST_VERSION = "47.0.0"
 EXPECTED = HERE / "expected-pass.txt"
 ALLOWED_SKIPS = HERE / "allowed-skips.txt"
 UNSTABLE = HERE / "unstable.txt"
 TOKEN = "00000000000000000000000000000001"
-PROJECT = "tenant"
 GATEWAY_CHASSIS = "conformance-gw"
-
-
-def log(text: str) -> None:
-    print(f"conformance: {text}", flush=True)
-
-
-# -- Tempest ---------------------------------------------------------------------------
-def ensure_tempest() -> Path:
-    tempest = TEMPEST_VENV / "bin" / "tempest"
-    pip = TEMPEST_VENV / "bin" / "pip"
-    if tempest.exists():
-        shown = subprocess.run([str(pip), "show", "tempest"], capture_output=True, text=True)
-        if f"Version: {TEMPEST_VERSION}" in shown.stdout:
-            return tempest
-    log(f"installing tempest=={TEMPEST_VERSION} into {TEMPEST_VENV}")
-    subprocess.run([sys.executable, "-m", "venv", str(TEMPEST_VENV)], check=True)
-    subprocess.run([str(pip), "install", "-q", "--upgrade", "pip"], check=True)
-    subprocess.run([str(pip), "install", "-q", f"tempest=={TEMPEST_VERSION}"], check=True)
-    return tempest
+#: How long the provider may take to answer, and to see the gateway chassis, on a busy
+#: machine (seconds; a few seconds measured on an idle one).
+PROVIDER_START_S = 180
+GATEWAY_SEEN_S = 120
+HTTP_TIMEOUT_S = 60
 
 
 # -- OVN and the provider ----------------------------------------------------------------
@@ -105,140 +95,80 @@ def start_provider(workdir: Path, central: Central) -> tuple[subprocess.Popen[by
     proc = subprocess.Popen([*argv, "serve", "--config", str(conf), "--log-file",
                              str(workdir / "provider.log")], stdin=subprocess.DEVNULL)
     neutron_url, keystone_url = f"http://127.0.0.1:{neutron}", f"http://127.0.0.1:{keystone}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PROVIDER_START_S
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if proc.poll() is not None:  # e.g. a port taken meanwhile: the caller tries again
             raise RuntimeError(f"the provider exited ({proc.returncode}); see "
                                f"{workdir / 'provider.log'}")
         try:
             answer = httpx.get(f"{neutron_url}/v2.0/floatingips",
-                               headers={"X-Auth-Token": TOKEN}, timeout=5)
+                               headers={"X-Auth-Token": TOKEN}, timeout=10)
             if answer.status_code == 200:
                 return proc, neutron_url, keystone_url
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("the provider did not answer within 60 s")
+        time.sleep(0.3)
+    stop_provider(proc)
+    raise RuntimeError(f"the provider did not answer within {PROVIDER_START_S} s")
+
+
+def stop_provider(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    proc.wait()
+
+
+def _call(method: str, url: str, **kw: Any) -> httpx.Response:
+    """One set-up request; a transport error or a 5xx raises RuntimeError (retried)."""
+    try:
+        answer = httpx.request(method, url, headers={"X-Auth-Token": TOKEN},
+                               timeout=HTTP_TIMEOUT_S, **kw)
+    except httpx.HTTPError as exc:
+        raise RuntimeError(f"{method} {url}: {exc}") from exc
+    if answer.status_code >= 500 and answer.status_code != 501:
+        raise RuntimeError(f"{method} {url}: {answer.status_code} {answer.text[:200]}")
+    if answer.status_code != 501:  # 501: no gateway chassis seen yet (wait_nat_available)
+        answer.raise_for_status()
+    return answer
 
 
 def wait_nat_available(neutron_url: str, public_id: str) -> None:
     """The provider has seen the gateway chassis once a floating IP can be made."""
-    headers = {"X-Auth-Token": TOKEN}
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + GATEWAY_SEEN_S
     while time.monotonic() < deadline:
-        answer = httpx.post(f"{neutron_url}/v2.0/floatingips", headers=headers, timeout=10,
-                            json={"floatingip": {"floating_network_id": public_id}})
+        answer = _call("POST", f"{neutron_url}/v2.0/floatingips",
+                       json={"floatingip": {"floating_network_id": public_id}})
         if answer.status_code == 201:
             fip = answer.json()["floatingip"]["id"]
-            httpx.delete(f"{neutron_url}/v2.0/floatingips/{fip}", headers=headers, timeout=10)
+            _call("DELETE", f"{neutron_url}/v2.0/floatingips/{fip}")
             return
-        time.sleep(0.3)
+        time.sleep(0.5)
     raise RuntimeError("the provider never saw the gateway chassis (floating IPs stay 501)")
 
 
 def provision(neutron_url: str) -> tuple[str, list[str]]:
-    """The external network Tempest uses, and the provider's extension aliases."""
-    headers = {"X-Auth-Token": TOKEN}
-    net = httpx.post(f"{neutron_url}/v2.0/networks", headers=headers, timeout=10, json={
-        "network": {"name": "public", "router:external": True}})
-    net.raise_for_status()
-    public_id = net.json()["network"]["id"]
-    httpx.post(f"{neutron_url}/v2.0/subnets", headers=headers, timeout=10, json={
-        "subnet": {"network_id": public_id, "cidr": "172.24.4.0/24", "ip_version": 4,
-                   "gateway_ip": "172.24.4.1", "name": "public-subnet"}}).raise_for_status()
-    exts = httpx.get(f"{neutron_url}/v2.0/extensions", headers=headers, timeout=10)
-    exts.raise_for_status()
+    """The external network Tempest uses, and the provider's extension aliases. Safe to
+    run again after a partial failure: what exists already is kept."""
+    nets = _call("GET", f"{neutron_url}/v2.0/networks", params={"name": "public"})
+    found = nets.json()["networks"]
+    if found:
+        public_id = found[0]["id"]
+    else:
+        net = _call("POST", f"{neutron_url}/v2.0/networks",
+                    json={"network": {"name": "public", "router:external": True}})
+        public_id = net.json()["network"]["id"]
+    subnets = _call("GET", f"{neutron_url}/v2.0/subnets", params={"network_id": public_id})
+    if not subnets.json()["subnets"]:
+        _call("POST", f"{neutron_url}/v2.0/subnets", json={
+            "subnet": {"network_id": public_id, "cidr": "172.24.4.0/24", "ip_version": 4,
+                       "gateway_ip": "172.24.4.1", "name": "public-subnet"}})
+    exts = _call("GET", f"{neutron_url}/v2.0/extensions")
     aliases = sorted(e["alias"] for e in exts.json()["extensions"])
     return public_id, aliases
-
-
-def write_tempest(workspace: Path, keystone_url: str, public_id: str,
-                  aliases: list[str]) -> None:
-    etc = workspace / "etc"
-    accounts = etc / "accounts.yaml"
-    # Tempest asks for credentials by type (admin) and by role (member, reader); the
-    # provider has one project, so every account is in it.
-    users = [(f"tempest-admin-{i}", ["admin", "member", "reader"]) for i in range(1, 5)] + \
-        [(f"tempest-user-{i}", ["member", "reader"]) for i in range(1, 9)]
-    accounts.write_text("".join(
-        f"- username: '{name}'\n  project_name: '{PROJECT}'\n  password: 'secret'\n"
-        f"  roles: {roles}\n" + ("  types: ['admin']\n" if "admin" in roles else "")
-        for name, roles in users), encoding="utf-8")
-    (etc / "tempest.conf").write_text(f"""[DEFAULT]
-log_file = {workspace / 'tempest.log'}
-
-[auth]
-use_dynamic_credentials = False
-test_accounts_file = {accounts}
-default_credentials_domain_name = Default
-create_isolated_networks = False
-
-[identity]
-uri_v3 = {keystone_url}/v3
-auth_version = v3
-region = RegionOne
-v3_endpoint_type = public
-
-[identity-feature-enabled]
-api_v2 = False
-
-[service_available]
-neutron = True
-nova = False
-glance = False
-cinder = False
-swift = False
-horizon = False
-
-[network]
-public_network_id = {public_id}
-floating_network_name = public
-project_network_cidr = 10.100.0.0/16
-project_network_mask_bits = 28
-project_network_v6_cidr = 2001:db8::/48
-project_network_v6_mask_bits = 64
-endpoint_type = public
-region = RegionOne
-
-[network-feature-enabled]
-ipv6 = True
-ipv6_subnet_attributes = True
-api_extensions = {','.join(aliases)}
-
-[validation]
-run_validation = False
-""", encoding="utf-8")
-
-
-def tempest_env(workdir: Path) -> dict[str, str]:
-    """Tempest keeps a workspace registry in ~/.tempest: give it the work directory."""
-    return {**os.environ, "HOME": str(workdir)}
-
-
-def run_tempest(tempest: Path, workspace: Path, concurrency: int, regex: str) -> None:
-    argv = [str(tempest), "run", "--regex", regex]
-    argv += ["--serial"] if concurrency <= 1 else ["--concurrency", str(concurrency)]
-    log(" ".join(argv))
-    with open(workspace / "tempest-run.txt", "wb") as out:
-        subprocess.run(argv, cwd=workspace, stdout=out, stderr=subprocess.STDOUT, check=False,
-                       env=tempest_env(workspace.parent))
-
-
-def collect(workspace: Path) -> dict[str, tuple[str, str]]:
-    stestr = TEMPEST_VENV / "bin" / "stestr"
-    stream = subprocess.run([str(stestr), "last", "--subunit"], cwd=workspace,
-                            capture_output=True, check=False,
-                            env=tempest_env(workspace.parent)).stdout
-    parsed = subprocess.run([str(TEMPEST_VENV / "bin" / "python"), str(HERE / "subunit_json.py")],
-                            input=stream, capture_output=True, check=True).stdout
-    raw: dict[str, list[str]] = json.loads(parsed)
-    return {plain_id(test): (status, reason) for test, (status, reason) in raw.items()}
-
-
-def plain_id(test_id: str) -> str:
-    """`module.Class.test[id-...,smoke]` -> `module.Class.test`."""
-    return re.sub(r"\[.*\]$", "", test_id)
 
 
 # -- verdict ------------------------------------------------------------------------------
@@ -297,6 +227,27 @@ def report(results: dict[str, tuple[str, str]], elapsed: float, update: bool) ->
     return status
 
 
+def _stop_on_sigterm() -> None:
+    """A CI job cancelled with SIGTERM still cleans up (the `finally` below)."""
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def start_central(workdir: Path, attempt: list[int]) -> Central:
+    """A private OVN central with the gateway chassis; a failed start (a port taken
+    meanwhile, daemons too slow) is stopped and removed before the next attempt."""
+    attempt[0] += 1
+    central = Central(str(workdir / f"ovn-{attempt[0]}"))
+    try:
+        central.start()
+        register_gateway(central)
+    except BaseException:
+        central.stop(remove=True)
+        raise
+    return central
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make conformance", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -306,40 +257,44 @@ def main(argv: list[str] | None = None) -> int:
                         help="rewrite expected-pass.txt from this run")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args(argv)
-    tempest = ensure_tempest()
+    _stop_on_sigterm()
+    tempest = T.ensure_tempest()
     workdir = Path(tempfile.mkdtemp(prefix="ovnp-conformance-"))
-    central = Central(str(workdir / "ovn"))
+    central: Central | None = None
     provider: subprocess.Popen[bytes] | None = None
     started = time.monotonic()
     try:
-        central.start()
-        register_gateway(central)
-        provider, neutron_url, keystone_url = start_provider(workdir, central)
-        public_id, aliases = provision(neutron_url)
-        wait_nat_available(neutron_url, public_id)
+        attempts = [0]
+        central = retry("starting OVN", lambda: start_central(workdir, attempts))
+        ovn = central
+        provider, neutron_url, keystone_url = retry(
+            "starting the provider", lambda: start_provider(workdir, ovn))
+        public_id, aliases = retry("provisioning", lambda: provision(neutron_url))
+        retry("waiting for the gateway chassis",
+              lambda: wait_nat_available(neutron_url, public_id))
         workspace = workdir / "tempest"
-        subprocess.run([str(tempest), "init", str(workspace)], check=True,
-                       stdout=subprocess.DEVNULL, env=tempest_env(workdir))
-        write_tempest(workspace, keystone_url, public_id, aliases)
+        T.init_workspace(tempest, workspace)
+        T.write_config(workspace, keystone_url, public_id, aliases)
         log(f"provider {neutron_url} (identity {keystone_url}), OVN in {central.directory}, "
             f"{len(aliases)} extensions")
-        run_tempest(tempest, workspace, args.concurrency, args.regex)
-        results = collect(workspace)
+        finished = T.run(tempest, workspace, args.concurrency, args.regex)
+        results = T.collect(workspace)
+        if not results:
+            log("tempest recorded no results; the end of its output:")
+            text = (workspace / "tempest-run.txt").read_text(errors="replace")
+            print("\n".join(text.splitlines()[-40:]), flush=True)
         code = report(results, time.monotonic() - started, args.update)
-        if code:
+        if code or not finished:
             log(f"details: {workspace / 'tempest-run.txt'}, {workspace / 'tempest.log'}, "
                 f"{workdir / 'provider.log'}")
             args.keep = True
+            code = code or 1
         return code
     finally:
         if provider is not None:
-            provider.terminate()
-            try:
-                provider.wait(20)
-            except subprocess.TimeoutExpired:
-                provider.kill()
-                provider.wait()
-        central.stop(remove=not args.keep)
+            stop_provider(provider)
+        if central is not None:
+            central.stop(remove=not args.keep)
         if args.keep:
             log(f"work directory kept: {workdir}")
         else:

@@ -154,7 +154,8 @@ class Provider:
                             "(docs/configuration.md)", cfg.ovn_remote)
             else:
                 self.sb = SbMonitor(cfg.sb_remote, self.nb.gateways,
-                                    ssl=(cfg.ssl_key, cfg.ssl_cert, cfg.ssl_cacert))
+                                    ssl=(cfg.ssl_key, cfg.ssl_cert, cfg.ssl_cacert),
+                                    chassis=self.nb.chassis)
                 self.rescheduler = Rescheduler(cfg, self.nb)
         self.networking, self.identity, self.metrics = build_apps(cfg, self.nb)
         self.sockets = [bind(cfg.bind_address, cfg.neutron_port),

@@ -140,6 +140,27 @@ def test_a_shared_virtual_mac_reaches_every_port_that_lists_it(api: Api, central
     assert from_port(central, lan, lan.b, VMAC, VIP) == {"C"}
 
 
+def test_a_pair_may_name_another_ports_own_mac(api: Api, central: Central, lan: Lan) -> None:
+    """B lists D's own MAC and address (Neutron allows it: B stands by to take over D's
+    address). B may send as D; frames for D's MAC reach D while D owns it, and reach B
+    once no port does (`unknown` in B's addresses, the MAC in B's port security)."""
+    group = lan.a["security_groups"]
+    d = api.port(lan.a["network_id"], name="D", fixed_ips=[{"ip_address": "10.79.0.40"}],
+                 security_groups=group)
+    d_mac, d_ip = d["mac_address"], _ip(d)
+    set_pairs(api, lan.b, [{"ip_address": d_ip, "mac_address": d_mac}])
+    assert from_port(central, lan, lan.b, d_mac, d_ip) == {"C"}
+    assert from_port(central, lan, lan.b, d_mac, "10.79.0.99") == set()
+    assert from_port(central, lan, lan.a, d_mac, d_ip) == set()
+    c = lan.c
+    to_d = (f'inport == "{c["id"]}" && eth.src == {c["mac_address"]} && eth.dst == {d_mac} && '
+            f"ip4.src == {_ip(c)} && ip4.dst == {d_ip} && ip.ttl == 64 && {ECHO}")
+    text = trace(central, lan, to_d)
+    assert f'output to "{d["id"]}"' in text and outputs(text, lan) == set()
+    assert api.delete(f"/v2.0/ports/{d['id']}").status_code == 204
+    assert outputs(trace(central, lan, to_d), lan) == {"B"}
+
+
 # A CIDR pair ("<mac> 10.79.0.128/25") is not traced here: ovn-trace 23.03 compares a
 # masked port-security address as if it were a host address (it passes .128 only), while
 # ovn-controller installs the masked match; tests/e2e proves the range on the datapath.

@@ -32,8 +32,9 @@ def envelope(response: httpx.Response, status: int) -> str:
     body = response.json()
     assert set(body) == {"error"}
     error = body["error"]
-    assert set(error) == {"message", "code", "title"}
+    assert set(error) == {"message", "code", "title", "type"}
     assert error["code"] == status
+    assert isinstance(error["type"], str) and error["type"].isalnum()
     assert error["title"] == TITLES[status]
     assert isinstance(error["message"], str) and error["message"].strip()
     return str(error["message"])

@@ -224,7 +224,7 @@ def test_floating_ip_rejections(napi: Api, central: Central, topo: dict[str, Any
     ext, esub, vm, prefix = topo["ext"], topo["esub"], topo["vm"], topo["prefix"]
     other_net, other_sub = net_with_subnet(napi, f"10.34.{topo['n']}.0/24")
     stray = napi.port(other_net["id"], name="unrouted")
-    v6_net = napi.network(name="fip-v6")
+    v6_net = napi.network(name="fip-v6", **{"router:external": True})
     napi.subnet(v6_net["id"], f"fd00:34:{topo['n']}::/64")
     v6_port = napi.port(v6_net["id"], name="v6only")
     post = "/v2.0/floatingips"
@@ -235,6 +235,10 @@ def test_floating_ip_rejections(napi: Api, central: Central, topo: dict[str, Any
     rejected(central, create(), 400, "floating_network_id is a required parameter")
     rejected(central, create(floating_network_id=str(uuid.uuid4())), 400, "~does not exist")
     rejected(central, create(floating_network_id=v6_net["id"]), 400, "~no IPv4 subnet")
+    # a network that is not router:external, as in Neutron
+    rejected(central, create(floating_network_id=other_net["id"], port_id=stray["id"]), 400,
+             f"Bad floatingip request: Network {other_net['id']} is not a valid external "
+             "network.")
     rejected(central, create(floating_network_id=ext["id"], floating_ip_address="10.99.0.1"),
              400, "~is not in a subnet")
     rejected(central, create(floating_network_id=ext["id"], floating_ip_address="fd00::1"),
@@ -336,7 +340,7 @@ def test_deleting_the_external_network_deletes_its_floating_ips(napi: Api,
                                                                  central: Central) -> None:
     """As Neutron: unassociated floating IPs do not keep their network alive; they go
     with it (their records live on the external LS)."""
-    ext, _ = net_with_subnet(napi, "172.31.250.0/24")
+    ext, _ = net_with_subnet(napi, "172.31.250.0/24", external=True)
     first = fip(napi, floating_network_id=ext["id"])
     second = fip(napi, floating_network_id=ext["id"], description="d", tags=["t"])
     assert napi.delete(f"/v2.0/networks/{ext['id']}").status_code == 204

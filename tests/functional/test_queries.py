@@ -70,10 +70,34 @@ def test_network_filters_by_type(api: Api, nets: dict[str, Any]) -> None:
     assert q(("provider:network_type", "FLAT")) == []  # strings are exact
     assert q(("id", made[1]["id"]), ("id", made[3]["id"])) == sorted(
         [made[1]["id"], made[3]["id"]])
-    assert q(("no_such_attribute", "x")) == []  # matches nothing, as the predecessor
     assert q(("admin_state_up", "True")) == nets["ids"]
     assert ids(_get(api, "/v2.0/networks", [("name", name), ("name", tag())]),
                "networks") == nets["ids"]
+
+
+def test_unknown_filter_keys_are_400(api: Api, nets: dict[str, Any]) -> None:
+    """filter-validation, as Neutron: a key that names no attribute of the resource is a
+    400 (the predecessor matched nothing); every attribute, the tag filters and the
+    controls stay accepted."""
+    for path, params in (("networks", [("no_such_attribute", "x")]),
+                         ("networks", [("name", nets["name"]), ("invalid_filter", "x"),
+                                       ("colour", "red")]),
+                         ("security-group-rules", [("tags", "a")]),
+                         ("ports", [("ip_address", "10.0.0.1")])):
+        answer = api.get(f"/v2.0/{path}", params=params)
+        assert answer.status_code == 400, answer.text
+        error = answer.json()["error"]
+        unknown = [k for k, _ in params if k not in ("name",)]
+        assert error["message"] == f"[{', '.join(unknown)}] is invalid attribute for filtering"
+        assert error["type"] == "HTTPBadRequest"
+    for path, params in (("networks", [("name", nets["name"]), ("tags", "x"),
+                                       ("not-tags-any", "y"), ("router:external", "false"),
+                                       ("subnets", "z")]),
+                         ("ports", [("fixed_ips", "ip_address=10.0.0.1"),
+                                    ("security_groups", "x"), ("device_owner", "")]),
+                         ("floatingips", [("floating_network_id", nets["ids"][0])])):
+        answer = api.get(f"/v2.0/{path}", params=params)
+        assert answer.status_code == 200, (path, answer.text)
 
 
 def test_controls_are_never_filters(api: Api, nets: dict[str, Any]) -> None:
@@ -227,7 +251,7 @@ def test_every_collection_supports_the_controls(api: Api, path: str) -> None:
     assert [i["id"] for i in items] == everything  # default order is by id
     assert sorted(ids(api.get(f"/v2.0/{path}", params={"fields": "id"}), collection)
                   ) == everything
-    assert ids(api.get(f"/v2.0/{path}", params={"no_such_attribute": "x"}), collection) == []
+    assert api.get(f"/v2.0/{path}", params={"no_such_attribute": "x"}).status_code == 400
     assert ids(api.get(f"/v2.0/{path}", params=[("sort_key", "id"), ("sort_dir", "desc")]),
                collection) == everything[::-1]
     assert api.get(f"/v2.0/{path}", params={"sort_key": "no_such_key"}).status_code == 400
@@ -254,7 +278,7 @@ ALWAYS = {"extraroute", "provider", "net-mtu", "port-security", "binding", "pagi
           "standard-attr-tag", "tag-creation", "allowed-address-pairs",
           "standard-attr-timestamp", "standard-attr-revisions", "revision-if-match",
           "standard-attr-description", "net-mtu-writable", "network-ip-availability",
-          "quotas"}
+          "quotas", "filter-validation"}
 
 
 def test_extensions_list_exactly_what_is_implemented(api: Api) -> None:

@@ -446,9 +446,12 @@ def test_add_interface_by_subnet_layout(api: Api, central: Central) -> None:
     assert lsp["type"] == "router" and lsp["addresses"] == "router"
     assert lsp["options"] == {"router-port": f"lrp{body['port_id']}"}
     assert as_list(lsp["enabled"]) == [True]
-    assert {k: v for k, v in lsp["external_ids"].items() if k != "ovirt_network_id"} == {
+    stamps = ("ovirt_created_at", "ovirt_updated_at", "ovirt_revision_number")
+    assert {k: v for k, v in lsp["external_ids"].items()
+            if k != "ovirt_network_id" and k not in stamps} == {
         "ovirt_nic_name": "router_port", "ovirt_device_owner": "network:router_interface",
         "ovirt_device_id": r["id"]}
+    assert lsp["external_ids"]["ovirt_revision_number"] == "1"  # a port like any other
     lrp = lrp_named(central, f"lrp{body['port_id']}")
     assert lrp is not None and lrp["networks"] == "10.31.1.1/24"
     assert re.fullmatch(r"02(:[0-9a-f]{2}){5}", lrp["mac"])

@@ -95,7 +95,8 @@ def test_parsed_fields() -> None:
     ({"security_group_id": None}, "Mandatory data security_group_id is missing"),
     ({"direction": None}, "Mandatory data direction is missing"),
     ({"protocol": "sctp", "port_range_max": "9"},
-     "For TCP/UDP/SCTP protocols, port_range_max is given without port_range_min"),
+     "For TCP/UDP/SCTP protocols, port_range_min must be <= port_range_max (port_range_max "
+     "is given without port_range_min)"),
     ({"direction": "both"}, "Invalid input for direction. Reason: 'both' is not in "
      "['ingress', 'egress']."),
     ({"protocol": "bogus"}, 'The protocol "bogus" is not supported. Valid protocols are: '),
@@ -117,8 +118,11 @@ def test_parsed_fields() -> None:
     ({"protocol": "tcp", "port_range_min": -2}, "Invalid value for port -2"),
     ({"protocol": "tcp", "port_range_min": 2, "port_range_max": 1},
      "For TCP/UDP/SCTP protocols, port_range_min must be <= port_range_max"),
-    ({"protocol": "icmp", "port_range_max": 1}, "ICMP code (port_range_max) is given "
-     "without an ICMP type"),
+    ({"protocol": "icmp", "port_range_max": 1}, "ICMP code (port-range-max) 1 is provided but "
+     "ICMP type (port-range-min) is missing."),
+    ({"protocol": "icmp", "port_range_min": "-1", "port_range_max": 1},
+     "Invalid value for ICMP type (port-range-min) -1: ICMP code (port-range-max) 1"),
+    ({"protocol": "tcp", "port_range_max": -16}, "Invalid value for port -16"),
     ({"protocol": "icmp", "port_range_min": 256}, "Invalid value for ICMP type"),
     ({"protocol": "icmp", "port_range_min": 1, "port_range_max": 256},
      "Invalid value for ICMP code"),

@@ -16,6 +16,7 @@ from ovn_provider.errors import (
     LengthRequired,
     NotFound,
     PayloadTooLarge,
+    PreconditionFailed,
 )
 
 
@@ -42,7 +43,19 @@ def test_split_path(path: str, segments: list[str]) -> None:
                                           (503, "Service Unavailable")])
 def test_error_titles(status: int, title: str) -> None:
     body = http.error_body(status, "m")
-    assert body == {"error": {"message": "m", "code": status, "title": title}}
+    assert body == {"error": {"message": "m", "code": status, "title": title,
+                              "type": "HTTP" + title.replace(" ", "")}}
+
+
+@pytest.mark.parametrize("error,kind", [
+    (BadRequest("m"), "HTTPBadRequest"), (NotFound("m"), "HTTPNotFound"),
+    (Conflict("m"), "HTTPConflict"), (PreconditionFailed("m"), "RevisionNumberConstraintFailed"),
+    (ApiError("m"), "HTTPInternalServerError"),
+    (Conflict("m", "IpAddressInUse"), "IpAddressInUse"),
+    (NotFound("m", "NetworkNotFound"), "NetworkNotFound")])
+def test_error_type_names_the_neutron_exception(error: ApiError, kind: str) -> None:
+    body = http.error_body(error)["error"]
+    assert body["type"] == kind and body["code"] == error.status and body["message"] == "m"
 
 
 def test_error_message_escapes_only_echoed_input_and_is_never_empty() -> None:

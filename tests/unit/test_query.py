@@ -69,15 +69,25 @@ def test_several_filters_all_apply() -> None:
     assert ids(run([("name", "alpha"), ("mtu", "9000")])) == ["d"]
 
 
-def test_unknown_attribute_matches_nothing() -> None:
-    assert ids(run([("colour", "red")])) == []
+def test_unknown_filter_keys_are_400_where_the_collection_has_a_schema() -> None:
+    """filter-validation: keys the schema does not define are refused, all named."""
+    with pytest.raises(BadRequest) as caught:
+        run([("colour", "red"), ("name", "alpha"), ("size", "1")])
+    assert caught.value.message == "[colour, size] is invalid attribute for filtering"
+    with pytest.raises(BadRequest):
+        run([("tags", "x")], "security_group_rules")  # rules have no tags
+    # a collection without a schema takes any key; one its items lack matches nothing
+    assert ids(run([("colour", "red")], "things"), "things") == []
 
 
 def test_list_and_null_and_dict_values() -> None:
-    assert ids(run([("tags", "x")])) == ["b", "c"]
-    assert ids(run([("gateway_ip", "10.0.0.1")])) == ["a"]
-    assert ids(run([("gateway_ip", "null")])) == ["b", "c"]
-    assert ids(run([("nested", "{}")])) == []
+    def got(q: list[tuple[str, str]]) -> list[str]:
+        return ids(run(q, "things"), "things")
+
+    assert got([("tags", "x")]) == ["b", "c"]
+    assert got([("gateway_ip", "10.0.0.1")]) == ["a"]
+    assert got([("gateway_ip", "null")]) == ["b", "c"]
+    assert got([("nested", "{}")]) == []
 
 
 def test_controls_and_url_filter_exceptions_are_never_filters() -> None:

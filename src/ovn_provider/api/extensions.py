@@ -63,6 +63,8 @@ ALIASES: dict[str, tuple[str, str]] = {
                          "a network resource."),
     "stateful-security-group": ("Stateful security group", "Indicates if the security "
                                 "group is stateful or not"),
+    "filter-validation": ("Filter parameters validation", "Provides validation on filter "
+                          "parameters."),
     "quotas": ("Quota management support", "Expose functions for quotas management per "
                "project"),
 }
@@ -104,6 +106,7 @@ REQUIRES: dict[str, Callable[[Served], bool]] = {
     "revision-if-match": _always,
     "network-ip-availability": _serves("network-ip-availabilities", "list_all"),
     "quotas": _always,
+    "filter-validation": _always,
     "extraroute-atomic": _serves("routers", "create"),
     "standard-attr-description": _always,
     "net-mtu-writable": _always,

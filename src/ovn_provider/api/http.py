@@ -138,14 +138,17 @@ async def read_request(scope: Scope, receive: Receive, max_body: int) -> Request
 def error_body(error: ApiError | int, message: str | None = None,
                echoed: Iterable[str] = ()) -> dict[str, Any]:
     """The Neutron error envelope. The message is plain text except where it repeats
-    `echoed` client input, which is HTML-escaped (api/error_text.py)."""
+    `echoed` client input, which is HTML-escaped (api/error_text.py). `type` names the
+    Neutron exception (errors.py), for clients that tell errors apart by it."""
     status = error if isinstance(error, int) else error.status
     text = message if message is not None else (
         error.message if isinstance(error, ApiError) else "")
     if not text:
         text = HTTPStatus(status).phrase
+    kind = error.type if isinstance(error, ApiError) else \
+        "HTTP" + HTTPStatus(status).phrase.replace(" ", "")
     return {"error": {"message": error_text.render(text, echoed), "code": status,
-                      "title": HTTPStatus(status).phrase}}
+                      "title": HTTPStatus(status).phrase, "type": kind}}
 
 
 async def send_response(send: Send, response: Response, head_only: bool = False) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.api import extensions, openapi, query, quotas
@@ -125,6 +126,9 @@ class Networking:
         resource = self.resources.get(name)
         if resource is not None and len(rest) >= 3 and rest[2] == "tags" \
                 and resource.path in tag_targets.FINDERS:
+            if req.method in ("PUT", "POST", "DELETE"):
+                return self._if_match(req, lambda: self._tags(req, resource, rest[1],
+                                                              rest[3:]))
             return self._tags(req, resource, rest[1], rest[3:])
         if resource is None or len(rest) > 3:
             raise NotFound(f"The resource {req.raw_path} could not be found")
@@ -136,7 +140,8 @@ class Networking:
         if action is None:
             raise NotFound(f"The resource {req.raw_path} could not be found")
         self._only(req, ("PUT",))
-        return Response(200, action(self.ctx, rest[1], req.json()))
+        return self._if_match(req, lambda: Response(200, action(self.ctx, rest[1],
+                                                                req.json())))
 
     @staticmethod
     def _only(req: Request, methods: tuple[str, ...]) -> None:
@@ -163,13 +168,19 @@ class Networking:
             return Response(201, {r.root: r.create(self.ctx, data)})
         raise MethodNotAllowed(f"Method {req.method} is not allowed on {req.raw_path}")
 
+    @staticmethod
+    def _if_match(req: Request, call: Callable[[], Response]) -> Response:
+        """`call` with the request's `If-Match` revision (revision-if-match) in force: the
+        write functions check it inside their transaction (neutron/stamps.py)."""
+        token = IF_MATCH.set(if_match_revision(req.header("if-match")))
+        try:
+            return call()
+        finally:
+            IF_MATCH.reset(token)
+
     def _item(self, req: Request, r: Resource, ident: str) -> Response:
         if req.method in ("PUT", "DELETE"):
-            token = IF_MATCH.set(if_match_revision(req.header("if-match")))
-            try:
-                return self._item_call(req, r, ident)
-            finally:
-                IF_MATCH.reset(token)
+            return self._if_match(req, lambda: self._item_call(req, r, ident))
         return self._item_call(req, r, ident)
 
     def _item_call(self, req: Request, r: Resource, ident: str) -> Response:

@@ -123,7 +123,8 @@ def document(schemas: list[Schema], actions: dict[str, list[str]], tagged: set[s
     components: Doc = {"Error": {"type": "object", "required": ["error"], "properties": {
         "error": {"type": "object", "required": ["message", "code", "title"], "properties": {
             "message": {"type": "string"}, "code": {"type": "integer"},
-            "title": {"type": "string"}}}}}}
+            "title": {"type": "string"},
+            "type": {"type": "string", "description": "the Neutron exception's name"}}}}}}
     paths: Doc = {
         "/": {"get": {"summary": "API versions", "security": [],
                       "responses": {"200": {"description": "versions"}}}},

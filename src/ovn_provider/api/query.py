@@ -2,8 +2,9 @@
 
 - A query key naming a top-level attribute is an equality filter, compared by the
   attribute's JSON type (integers as integers, booleans case-insensitively, strings
-  exactly); repeated keys match any value; a key the resource does not report matches
-  nothing. `fixed_ips=ip_address=X` / `fixed_ips=subnet_id=Y` filter ports.
+  exactly); repeated keys match any value. A key that names no attribute of the resource
+  is 400 "[<keys>] is invalid attribute for filtering" (Neutron's `filter-validation`).
+  `fixed_ips=ip_address=X` / `fixed_ips=subnet_id=Y` filter ports.
 - Tag filters (Neutron semantics; values are comma-separated, repeats add to the list):
   `tags` (has all), `tags-any` (has one), `not-tags` (lacks one), `not-tags-any` (has
   none). A resource without tags has `[]`; an empty value is no constraint.
@@ -35,6 +36,14 @@ KNOWN_SCALARS: dict[str, frozenset[str]] = {s.collection: s.sortable for s in SC
 
 FIXED_IP_KEYS = ("ip_address", "subnet_id", "ip_address_substr")
 TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")
+
+#: The filter keys each collection with a schema takes: the attributes it reports, and
+#: the tag filters where it has tags (filter-validation; other collections take any key).
+FILTER_KEYS: dict[str, frozenset[str]] = {
+    s.collection: frozenset(
+        [a.name for a in s.attrs.values() if a.returned]
+        + (list(TAG_FILTERS) if "tags" in s.attrs else []))
+    for s in SCHEMAS.values()}
 
 
 @dataclass
@@ -94,6 +103,17 @@ def parse(query: Sequence[tuple[str, str]], exceptions: Iterable[str] = ()) -> C
 
 
 # -- filters ---------------------------------------------------------------------------------
+def check_filters(filters: dict[str, list[str]], collection: str) -> None:
+    """Refuse filter keys the collection does not define, as Neutron with
+    `filter-validation` does (the oVirt engine sends no filters)."""
+    known = FILTER_KEYS.get(collection)
+    if known is None:
+        return
+    unknown = [key for key in filters if key not in known]
+    if unknown:
+        raise BadRequest(f"[{', '.join(unknown)}] is invalid attribute for filtering")
+
+
 def _matches(value: Any, wanted: list[str]) -> bool:
     if isinstance(value, bool):
         return any(w.strip().lower() == ("true" if value else "false") for w in wanted)
@@ -269,6 +289,7 @@ def apply(items: list[Item], query: Sequence[tuple[str, str]], collection: str,
     """The response body of a list request: `{collection: [...]}` plus, for a page cut
     short, `{collection}_links`. `path` is the URL segment (`security-groups`)."""
     c = parse(query, exceptions)
+    check_filters(c.filters, collection)
     result = sort_items(filter_items(items, c.filters), c.sort_keys, c.sort_dirs, collection)
     links: list[dict[str, str]] = []
     if c.limit is not None or c.marker is not None:

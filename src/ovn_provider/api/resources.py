@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ovn_provider.neutron import (
+    agents,
     bulk,
     floating_ips,
     ip_availability,
@@ -99,4 +100,5 @@ def all_resources() -> list[Resource]:
                  bulk=_bulk(security_group_rules.prepare_create, security_group_rules.show)),
         Resource(s["network-ip-availabilities"], ip_availability.list_all,
                  ip_availability.show),
+        Resource(s["agents"], agents.list_all, agents.show),
     ]

@@ -147,6 +147,8 @@ def port_value(value: Any, key: str) -> int | None:
         value = int(value)
     if not isinstance(value, int):
         raise BadRequest(f"Invalid value for {key}: '{value}' is not an integer")
+    if not -1 <= value <= 65535:
+        raise BadRequest(f"Invalid value for port {value}")  # Neutron's wording
     if value == -1:
         return None
     return value
@@ -187,21 +189,22 @@ def remote_prefix(value: Any, ether: str) -> str | None:
     return network.with_prefixlen
 
 
-def _check_ports(proto: int | None, low: int | None, high: int | None) -> None:
+def _check_ports(proto: int | None, low: int | None, high: int | None,
+                 low_given: Any = None) -> None:
+    """Port ranges by protocol, with Neutron's messages where Neutron has one
+    (`low_given`: the request's `port_range_min`, to tell -1 from null)."""
     if low is None and high is None:
         return
     if proto is None:
         raise BadRequest("Must also specify protocol if port range is given.")
     if proto in PORT_PROTOCOLS:
-        for key, port in (("port_range_min", low), ("port_range_max", high)):
+        for port in (low, high):
             if port == 0:  # as Neutron: 0 is no TCP/UDP/SCTP port (ICMP type 0 is valid)
                 raise BadRequest("Invalid value for port 0")
-            if port is not None and not 0 <= port <= 65535:
-                raise BadRequest(f"Invalid value for port {port}: {key} must be between 0 "
-                                 "and 65535, or -1 for any")
         if high is not None and low is None:
-            raise BadRequest("For TCP/UDP/SCTP protocols, port_range_max is given without "
-                             "port_range_min")
+            raise BadRequest("For TCP/UDP/SCTP protocols, port_range_min must be <= "
+                             "port_range_max (port_range_max is given without "
+                             "port_range_min)")
         if low is not None and high is not None and low > high:
             raise BadRequest("For TCP/UDP/SCTP protocols, port_range_min must be <= "
                              "port_range_max")
@@ -213,8 +216,12 @@ def _check_ports(proto: int | None, low: int | None, high: int | None) -> None:
                 raise BadRequest(f"Invalid value for ICMP {what} ({key}) {value}: must be "
                                  "between 0 and 255, or -1 for any")
         if high is not None and low is None:
-            raise BadRequest("ICMP code (port_range_max) is given without an ICMP type "
-                             "(port_range_min)")
+            if low_given is not None:  # -1: any type, which cannot have a code
+                raise BadRequest(f"Invalid value for ICMP type (port-range-min) {low_given}: "
+                                 f"ICMP code (port-range-max) {high} is provided, so the "
+                                 "type cannot be any")
+            raise BadRequest(f"ICMP code (port-range-max) {high} is provided but ICMP type "
+                             "(port-range-min) is missing.")
         return
     raise BadRequest(f"Invalid protocol {proto} for port range: port ranges are only "
                      "supported for tcp, udp, sctp and ICMP type/code")
@@ -240,7 +247,7 @@ def parse_rule(data: dict[str, Any]) -> Rule:
     proto = protocol_number(data.get("protocol"))
     low = port_value(data.get("port_range_min"), "port_range_min")
     high = port_value(data.get("port_range_max"), "port_range_max")
-    _check_ports(proto[1] if proto else None, low, high)
+    _check_ports(proto[1] if proto else None, low, high, data.get("port_range_min"))
     prefix = remote_prefix(data.get("remote_ip_prefix"), ether)
     remote = data.get("remote_group_id")
     if remote is not None:

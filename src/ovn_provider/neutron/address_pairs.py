@@ -11,8 +11,9 @@ only when it was given). What OVN enforces (docs/nb-layout.md):
   only from and to those IPs) and the `addresses` entry `unknown`: OVN floods frames
   for MACs no port owns to such ports, and each port's egress port security passes only
   the MACs it lists, so the frames for the foreign MAC reach the ports that list it
-  (several may: a VRRP virtual MAC). OVN does not answer ARP/ND for the VIP; the VM
-  that holds it does. (`addresses` is an OVSDB set, without order: an entry "<mac>"
+  (several may: a VRRP virtual MAC). A foreign MAC that another port owns reaches
+  that port while it owns it, the listing ports after. OVN does not answer ARP/ND for
+  the VIP; the VM that holds it does. (`addresses` is an OVSDB set, without order: an entry "<mac>"
   could not be told from the port's own entry of a port without IPs.)
 """
 

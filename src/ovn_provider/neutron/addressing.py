@@ -244,7 +244,8 @@ def plan(idl: NbIdl, ls: Any, mac: str, fixed_ips: list[Any] | None,
             # the subnet's gateway address is free for a port while no router port holds
             # it (a router interface added by port, docs/routers.md)
             if alloc.taken(ip, None):
-                raise Conflict(f"The ip {ip} specified is already in use on network {ls.uuid}")
+                raise Conflict(f"The ip {ip} specified is already in use on network {ls.uuid}",
+                               "IpAddressInUse")
             alloc.claim(ip)
             result.append((str(ip), info.row))
             continue
@@ -279,7 +280,7 @@ def _missing_subnets(idl: NbIdl, fixed_ips: list[Any]) -> None:
         ident = entry.get("subnet_id") if isinstance(entry, dict) else None
         if isinstance(ident, str) and view.parse_uuid(ident) is not None \
                 and view.by_uuid(idl, L.DHCP, ident) is None:
-            raise NotFound(f"Subnet {ident} could not be found.")
+            raise NotFound(f"Subnet {ident} could not be found.", "SubnetNotFound")
 
 
 def _automatic(infos: list[SubnetInfo]) -> list[SubnetInfo]:
@@ -302,7 +303,7 @@ def _allocate(idl: NbIdl, info: SubnetInfo, mac: str, alloc: Allocator) -> IPAdd
         ip: IPAddress = ipam.eui64(info.net, mac)
         if alloc.taken(ip, info.gateway):
             raise Conflict(f"The ip {ip} derived from MAC {mac} is already in use on network "
-                           f"{alloc.ls.uuid}")
+                           f"{alloc.ls.uuid}", "IpAddressInUse")
         alloc.claim(ip)
         return ip
     # ovn-northd never hands out the first IPv4 address of the switch's subnet (it keeps
@@ -313,7 +314,8 @@ def _allocate(idl: NbIdl, info: SubnetInfo, mac: str, alloc: Allocator) -> IPAdd
                             lambda c: c == reserved or alloc.taken(c, info.gateway),
                             start_after=cursor)
     if picked is None:
-        raise Conflict(f"No more IP addresses available on subnet {info.row.uuid}")
+        raise Conflict(f"No more IP addresses available on subnet {info.row.uuid}",
+                       "IpAddressGenerationFailure")
     idl.alloc_cursor[info.row.uuid] = picked
     alloc.claim(picked)
     return picked

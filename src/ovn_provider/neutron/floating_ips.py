@@ -91,7 +91,7 @@ def list_all(ctx: Ctx) -> list[dict[str, Any]]:
 def _get(idl: NbIdl, fip_id: str) -> Record:
     rec = _records(idl).get(fip_id) if isinstance(fip_id, str) else None
     if rec is None:
-        raise NotFound(f"Floating IP {fip_id} could not be found")
+        raise NotFound(f"Floating IP {fip_id} could not be found", "FloatingIPNotFound")
     return rec
 
 
@@ -186,7 +186,7 @@ def _associate(ctx: Ctx, w: Writer, rec: Record, port_id: str, wanted: str | Non
     if lr is None:
         raise NotFound(f"External network {rec.ls.uuid} is not reachable from subnet "
                        f"{fixed['subnet_id']}. Therefore, cannot associate Port {port_id} "
-                       "with a Floating IP.")
+                       "with a Floating IP.", "ExternalGatewayForFloatingIPNotFound")
     # Another writer's association of the same fixed IP (on this router, the one both
     # would pick) or removal of the interface that makes the port reachable: TRY_AGAIN.
     verify(lr, "nat", "ports")
@@ -245,6 +245,9 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         ls = networks.find(w.idl, v["network_id"])
         if ls is None:
             raise BadRequest(f"Network {v['network_id']} does not exist")
+        if not L.parse_bool(ls.external_ids.get(L.LS_ROUTER_EXTERNAL), False):
+            raise BadRequest(f"Bad floatingip request: Network {ls.uuid} is not a valid "
+                             "external network.")  # Neutron's wording
         infos = [i for i in (addressing.subnet_info(r) for r in view.subnets_of(w.idl, ls))
                  if i is not None and i.version == 4]
         if "subnet_id" in v:
@@ -263,14 +266,16 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
                 raise BadRequest(f"Bad floatingip request: IP address {ip} is not in a subnet "
                                  f"of network {ls.uuid}")
             if alloc.taken(ip, info.gateway):
-                raise Conflict(f"IP address {ip} already allocated in subnet {info.row.uuid}")
+                raise Conflict(f"IP address {ip} already allocated in subnet {info.row.uuid}",
+                               "IpAddressAlreadyAllocated")
         else:
             for info in infos:
                 ip = _pick(alloc, info)
                 if ip is not None:
                     break
             if ip is None:
-                raise Conflict(f"No more IP addresses available on network {ls.uuid}")
+                raise Conflict(f"No more IP addresses available on network {ls.uuid}",
+                               "IpAddressGenerationFailure")
         fid = L.new_id()
         rec = Record(fid, ls, str(ip))
         ls.setkey("external_ids", L.LS_FIP_PREFIX + fid, rec.ip)

@@ -293,7 +293,7 @@ def delete(ctx: Ctx, network_id: str) -> None:
         ls.verify("ports")  # a port added meanwhile by another instance: TRY_AGAIN, recheck
         if set_size(ls, "ports") - (1 if localnet is not None else 0) > 0:
             raise Conflict(f"Unable to complete operation on network {network_id}. There are "
-                           "one or more ports still in use on the network.")
+                           "one or more ports still in use on the network.", "NetworkInUse")
         for subnet in view.subnets_of(w.idl, ls):
             subnet.delete()
         if localnet is not None:

@@ -35,7 +35,7 @@ def resolve(w: Writer, idents: list[str]) -> tuple[list[Any], list[str]]:
             raise BadRequest(f"Invalid input for security_groups. Reason: '{ident}' is not "
                              "a valid UUID nor the name of a security group.")
         if pg is None:
-            raise NotFound(f"Security group {ident} does not exist")
+            raise NotFound(f"Security group {ident} does not exist", "SecurityGroupNotFound")
         if all(pg.uuid != other.uuid for other in result):
             result.append(pg)
             kept.append(ident)

@@ -92,20 +92,12 @@ def _unique_mac(idl: NbIdl) -> str:
     raise Conflict("Unable to generate a unique MAC address")
 
 
-def _check_pairs(w: Writer, ls: Any, lsp_uuid: uuid.UUID | None, mac: str,
-                 pairs: list[AP.Pair], security: bool) -> None:
-    """Pairs need port security; a foreign MAC must not be another port's own MAC on the
-    network (OVN delivers a known MAC to its port only). Ports may share a foreign MAC
-    (a VRRP virtual MAC): frames for it reach each of them."""
+def _check_pairs(pairs: list[AP.Pair], mac: str, security: bool) -> None:
+    """Pairs need port security and no duplicates. A pair's MAC may be any MAC, as in
+    Neutron: another port's own MAC too (docs/nb-layout.md, "Allowed address pairs": OVN
+    delivers that MAC to its owner while it exists, to the ports listing it after)."""
     AP.require_security(pairs, security)
     AP.check_duplicates(pairs, mac)
-    others = AP.foreign(pairs, mac)
-    if others:
-        addressing.lock_switch(w.idl, ls)
-    for other in others:
-        if _mac_in_use(w.idl, ls, other, lsp_uuid, pair_macs=False):
-            raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
-                           f"address {other} of an allowed address pair is in use.")
 
 
 def _network(w: Writer, network_id: str) -> Any:
@@ -115,7 +107,7 @@ def _network(w: Writer, network_id: str) -> Any:
         if view.parse_uuid(network_id) is None:
             raise BadRequest(f"Invalid input for network_id. Reason: '{network_id}' is not a "
                              "valid UUID.")
-        raise NotFound(f"Network {network_id} could not be found.")
+        raise NotFound(f"Network {network_id} could not be found.", "NetworkNotFound")
     return ls
 
 
@@ -140,14 +132,14 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
                 mac = _unique_mac(w.idl)
         elif _mac_in_use(w.idl, ls, mac, None) or claimed.get(mac) == ls.uuid:
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
-                           f"address {mac} is in use.")
+                           f"address {mac} is in use.", "MacAddressInUse")
         claimed[mac] = ls.uuid
         idents = v.get("groups")
         if idents is None:
             idents = [L.PG_DEFAULT] if security and w.has_table(L.PG) else []
         groups, idents = port_groups.resolve(w, idents)
         pairs = v.get("pairs", [])
-        _check_pairs(w, ls, None, mac, pairs, security)
+        _check_pairs(pairs, mac, security)
         p = addressing.plan(w.idl, ls, mac, v.get("fixed_ips"))
         name = L.new_id()
         ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid), **tagged,
@@ -176,15 +168,11 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     return bulk.create_one(ctx, prepare_create, show, data)
 
 
-def _mac_in_use(idl: NbIdl, ls: Any, mac: str, ignore: uuid.UUID | None,
-                pair_macs: bool = True) -> bool:
-    """Another port of `ls` has `mac` as its own, or (`pair_macs`) as the foreign MAC of
-    an allowed address pair: OVN would deliver that MAC to the port owning it only."""
+def _mac_in_use(idl: NbIdl, ls: Any, mac: str, ignore: uuid.UUID | None) -> bool:
+    """Another port of `ls` has `mac` as its own (a MAC that allowed address pairs list
+    stays free, as in Neutron)."""
 
-    owners = idl.addresses.by_mac.get(mac, ())
-    if pair_macs:
-        owners = (*owners, *idl.addresses.by_pair_mac.get(mac, ()))
-    for owner in owners:
+    for owner in idl.addresses.by_mac.get(mac, ()):
         if owner != ignore and set_contains(ls, "ports", owner):
             return True
     return False
@@ -201,7 +189,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
         stamps.check(w, lsp)
         ls = view.network_of(w.idl, lsp)
         if ls is None:
-            raise NotFound(f"Port {port_id} does not exist")
+            raise NotFound(f"Port {port_id} does not exist", "PortNotFound")
         if "network_id" in v and v["network_id"] != str(ls.uuid):
             raise BadRequest("Unable to change network of existing port")
         if lsp.type == "router":
@@ -242,9 +230,9 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
         mac = v.get("mac", old_mac)
         if mac is not None and mac != old_mac and _mac_in_use(w.idl, ls, mac, lsp.uuid):
             raise Conflict(f"Unable to complete operation for network {ls.uuid}. The mac "
-                           f"address {mac} is in use.")
+                           f"address {mac} is in use.", "MacAddressInUse")
         if mac is not None:
-            _check_pairs(w, ls, lsp.uuid, mac, pairs, security)
+            _check_pairs(pairs, mac, security)
             if "fixed_ips" in v or mac != old_mac:
                 _readdress(w, ls, lsp, mac, v.get("fixed_ips"), security, pairs)
             elif "pairs" in v or security != was_secure:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ovn_provider.config import Config
 from ovn_provider.errors import BadRequest
-from ovn_provider.neutron import addressing, view
+from ovn_provider.neutron import addressing, stamps, view
 from ovn_provider.neutron import gateway_scheduler as GS
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
@@ -216,7 +216,7 @@ def add_router_lsp(w: Writer, ls: Any, lr_id: str | None, owner: str) -> Any:
     """A new router-type LSP on `ls` (docs/routers.md); its LRP is named `lrp<name>`."""
     name = L.new_id()
     ext = {L.LSP_NIC_NAME: L.NIC_NAME_ROUTER, L.LSP_DEVICE_OWNER: owner,
-           L.LSP_NETWORK_ID: str(ls.uuid)}
+           L.LSP_NETWORK_ID: str(ls.uuid), **stamps.new()}
     if lr_id:
         ext[L.LSP_DEVICE_ID] = lr_id
     lsp = w.insert(L.LSP, name=name, type="router", addresses=["router"],

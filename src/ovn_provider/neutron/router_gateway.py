@@ -153,7 +153,7 @@ def resolve(w: Writer, req: GatewayRequest, current: RC.Gateway | None = None,
 
     ls = networks.find(w.idl, req.network_id)
     if ls is None:
-        raise NotFound(f"Network {req.network_id} could not be found.")
+        raise NotFound(f"Network {req.network_id} could not be found.", "NetworkNotFound")
     if not L.parse_bool(ls.external_ids.get(L.LS_ROUTER_EXTERNAL), False):
         raise BadRequest(f"Network {req.network_id} is not a valid external network")
     same_network = (current is not None and current.ls is not None
@@ -217,7 +217,7 @@ def _requested(req: GatewayRequest, item: FixedIp, infos: list[addressing.Subnet
     if item.ip is not None:
         if not free(item.ip, info):
             raise Conflict(f"The ip {item.ip} specified is already in use on network "
-                           f"{req.network_id}")
+                           f"{req.network_id}", "IpAddressInUse")
         alloc.claim(item.ip)
         return info, str(item.ip)
     kept = sorted((ip for ip in keep if ip not in alloc.claimed
@@ -225,7 +225,8 @@ def _requested(req: GatewayRequest, item: FixedIp, infos: list[addressing.Subnet
     picked = ipaddress.ip_address(kept[0]) if kept else \
         ipam.pick_free(addressing.subnet_pools(info), lambda ip: not free(ip, info))
     if picked is None:
-        raise Conflict(f"No more IP addresses available on subnet {info.row.uuid}")
+        raise Conflict(f"No more IP addresses available on subnet {info.row.uuid}",
+                       "IpAddressGenerationFailure")
     alloc.claim(picked)
     return info, str(picked)
 
@@ -260,7 +261,8 @@ def _picked(req: GatewayRequest, infos: list[addressing.SubnetInfo],
     if chosen:
         return chosen
     if full:
-        raise Conflict(f"No more IP addresses available on network {req.network_id}")
+        raise Conflict(f"No more IP addresses available on network {req.network_id}",
+                       "IpAddressGenerationFailure")
     raise BadRequest(f"Network {req.network_id} has no subnet with a default gateway, so it "
                      "cannot be used as external gateway")
 

@@ -43,7 +43,7 @@ def _subnet(w: Writer, subnet_id: str) -> tuple[Any, Any]:
 
     row = subnets.find(w.idl, subnet_id)
     if row is None:
-        raise NotFound(f"Subnet {subnet_id} does not exist")
+        raise NotFound(f"Subnet {subnet_id} does not exist", "SubnetNotFound")
     ls = networks.find(w.idl, row.external_ids.get(L.DHCP_NETWORK_ID, ""))
     if ls is None:
         raise NotFound(f"Network {row.external_ids.get(L.DHCP_NETWORK_ID)} of subnet "
@@ -55,7 +55,7 @@ def _port(w: Writer, port_id: str) -> Any:
 
     lsp = ports.find(w.idl, port_id)
     if lsp is None:
-        raise NotFound(f"Port {port_id} does not exist")
+        raise NotFound(f"Port {port_id} does not exist", "PortNotFound")
     return lsp
 
 
@@ -80,6 +80,7 @@ def add(ctx: Ctx, router_id: str, body: Any) -> dict[str, Any]:
         # another provider
         # instance makes this transaction retry and re-check on the fresh replica
         lr.verify("ports")
+        stamps.check(w, lr)  # If-Match (revision-if-match) on the router
         if subnet_id:
             result = _add_by_subnet(ctx, w, lr, router_id, subnet_id)
         else:
@@ -111,7 +112,8 @@ def _add_by_subnet(ctx: Ctx, w: Writer, lr: Any, router_id: str, subnet_id: str
         raise BadRequest(f"{prefix} Router already has an interface with IP {gateway}")
     RC.check_overlap(w, lr, router_id, info.net)
     if addressing.Allocator(w.idl, ls, None).owner_on_switch(info.gateway):
-        raise Conflict(f"IP address {gateway} already allocated in subnet {subnet_id}")
+        raise Conflict(f"IP address {gateway} already allocated in subnet {subnet_id}",
+                       "IpAddressAlreadyAllocated")
     lsp = RC.add_router_lsp(w, ls, router_id, L.OWNER_ROUTER_INTERFACE)
     mac = RC.unique_mac(w.idl, set())
     ra = RC.ra_configs(ls, row) if info.version == 6 else None
@@ -178,6 +180,7 @@ def _add_by_port(ctx: Ctx, w: Writer, lr: Any, router_id: str, port_id: str
     ext.pop(L.LSP_FIXED_SUBNETS, None)
     ext.pop(L.LSP_ADDRESS_PAIRS, None)  # a router port has none
     lsp.external_ids = ext
+    stamps.touch(w, lsp)  # the port changed owner, as in Neutron: its revision moves on
     w.pending[RC.pending_key("peer-ls", lsp.name)] = ls
     RC.add_lrp(w, lr, lsp, mac, networks, ra)
     return _answer(ctx, router_id, str(ls.uuid), lsp.name,
@@ -190,6 +193,7 @@ def remove(ctx: Ctx, router_id: str, body: Any) -> dict[str, Any]:
 
     def write(w: Writer) -> dict[str, Any]:
         lr = RC.get_router(w.idl, router_id)
+        stamps.check(w, lr)  # If-Match (revision-if-match) on the router
         row = ls = None
         if subnet_id:
             row, ls = _subnet(w, subnet_id)

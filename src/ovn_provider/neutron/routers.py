@@ -214,7 +214,7 @@ def delete(ctx: Ctx, router_id: str) -> None:
         # docs/compatibility.md, "Concurrency": an interface added meanwhile by another instance
         lr.verify("ports")
         if any(lrp.name != gw_lrp for lrp in lr.ports):
-            raise Conflict(f"Router {router_id} still has ports")
+            raise Conflict(f"Router {router_id} still has ports", "RouterInUse")
         if gw is not None:
             RC.remove_gateway(w, lr, gw)
         for route in list(lr.static_routes):

@@ -93,7 +93,8 @@ def _get(idl: NbIdl, rule_id: str) -> tuple[Any, Any]:
     SG.require_schema(idl)
     found = find(idl, rule_id)
     if found is None:
-        raise NotFound(f"Security Group Rule {rule_id} does not exist")
+        raise NotFound(f"Security Group Rule {rule_id} does not exist",
+                       "SecurityGroupRuleNotFound")
     return found
 
 
@@ -107,7 +108,7 @@ def show(ctx: Ctx, rule_id: str) -> dict[str, Any]:
 def _group(w: Writer, ident: str) -> Any:
     pg = SG.resolve_for_write(w, ident)
     if pg is None:
-        raise NotFound(f"Security group {ident} does not exist")
+        raise NotFound(f"Security group {ident} does not exist", "SecurityGroupNotFound")
     return pg
 
 
@@ -145,7 +146,8 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
         pg.verify("acls")
         same = _duplicate(w, pg, direction, match)
         if same is not None:
-            raise Conflict(f"Security group rule already exists. Rule id is {same.uuid}.")
+            raise Conflict(f"Security group rule already exists. Rule id is {same.uuid}.",
+                           "SecurityGroupRuleExists")
         acl = w.insert(L.ACL, direction=direction, priority=acl_match.RULE_PRIORITY,
                        match=match, action=acl_action(is_stateful(pg)), log=False,
                        severity=["alert"], name=[L.new_id()],

@@ -151,7 +151,7 @@ def _get(idl: NbIdl, ident: str) -> Any:
     require_schema(idl)
     pg = find(idl, ident)
     if pg is None:
-        raise NotFound(f"Security Group {ident} does not exist")
+        raise NotFound(f"Security Group {ident} does not exist", "SecurityGroupNotFound")
     return pg
 
 
@@ -370,7 +370,7 @@ def delete(ctx: Ctx, ident: str) -> None:
         stamps.check(w, pg)
         pg.verify("ports")
         if set_size(pg, "ports"):
-            raise Conflict(f"Security Group {ident} in use")
+            raise Conflict(f"Security Group {ident} in use", "SecurityGroupInUse")
         _drop_rules_naming(w, pg)
         pg.delete()  # its ACLs go with it (strong, non-root references)
 

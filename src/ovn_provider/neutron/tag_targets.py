@@ -16,6 +16,7 @@ from ovn_provider.neutron import (
     security_groups,
     stamps,
     subnets,
+    view,
 )
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.tags import Finder, Target
@@ -29,8 +30,8 @@ def _by_row(find: Callable[[NbIdl, str], Any], what: str, kind: str,
     def finder(idl: NbIdl, ident: str) -> Target:
         row = find(idl, ident)
         if row is None:
-            raise NotFound(f"{what} {ident} does not exist")
-        return Target(row, L.TAGS, kind, bump)
+            raise NotFound(f"{what} {ident} does not exist", view.not_found_type(what))
+        return Target(row, L.TAGS, kind, bump, lambda w: stamps.check(w, row))
 
     return finder
 
@@ -38,9 +39,10 @@ def _by_row(find: Callable[[NbIdl, str], Any], what: str, kind: str,
 def floating_ip(idl: NbIdl, ident: str) -> Target:
     record = floating_ips.record(idl, ident)
     if record is None:
-        raise NotFound(f"Floating IP {ident} could not be found")
+        raise NotFound(f"Floating IP {ident} could not be found", "FloatingIPNotFound")
     return Target(record.ls, L.LS_FIP_TAGS_PREFIX + record.id, "floatingip",
-                  lambda ls: stamps.fip_bump(ls, record.id))
+                  lambda ls: stamps.fip_bump(ls, record.id),
+                  lambda w: stamps.fip_check(w, record.ls, record.id))
 
 
 #: URL path segment -> how to find a resource's tags.

@@ -96,12 +96,14 @@ def create_ext(data: Mapping[str, Any]) -> dict[str, str]:
 @dataclass
 class Target:
     """Where a resource keeps its tags: `row.external_ids[key]`; `touched` runs after a
-    change (a security group's revision bump)."""
+    change (the resource's revision bump); `check` before any change (the request's
+    `If-Match`, revision-if-match: 412 when stale, neutron/stamps.py)."""
 
     row: Any
     key: str
     kind: str  # the resource, for messages: "network"
     touched: Callable[[Any], None] | None = None
+    check: Callable[[Writer], None] | None = None
 
     def tags(self) -> list[str]:
         return decode(self.row.external_ids.get(self.key))
@@ -120,6 +122,14 @@ def _store(target: Target, tags: list[str]) -> None:
 
 #: How a collection finds the tagged row of one of its resources (neutron/tag_targets.py).
 Finder = Callable[[NbIdl, str], Target]
+
+
+def _target(w: Writer, find: Finder, ident: str) -> Target:
+    """The resource to change in this transaction, after its If-Match check."""
+    target = find(w.idl, ident)
+    if target.check is not None:
+        target.check(w)
+    return target
 
 
 def _absent(target: Target, ident: str, name: str) -> NotFound:
@@ -149,7 +159,7 @@ def replace(ctx: Ctx, find: Finder, ident: str, body: Any) -> list[str]:
     wanted = tag_list(body["tags"])
 
     def write(w: Writer) -> None:
-        _store(find(w.idl, ident), wanted)
+        _store(_target(w, find, ident), wanted)
 
     ctx.nb.transact(write)
     return get(ctx, find, ident)
@@ -163,7 +173,7 @@ def add_many(ctx: Ctx, find: Finder, ident: str, body: Any) -> list[str]:
     wanted = tag_list(body["tags"])
 
     def write(w: Writer) -> None:
-        target = find(w.idl, ident)
+        target = _target(w, find, ident)
         current = target.tags()
         added = [name for name in wanted if name not in current]
         if added:
@@ -178,7 +188,7 @@ def add(ctx: Ctx, find: Finder, ident: str, name: str) -> None:
     tag(name)
 
     def write(w: Writer) -> None:
-        target = find(w.idl, ident)
+        target = _target(w, find, ident)
         current = target.tags()
         if name not in current:
             if len(current) >= MAX_TAGS:
@@ -194,7 +204,7 @@ def remove(ctx: Ctx, find: Finder, ident: str, name: str) -> None:
     tag(name)
 
     def write(w: Writer) -> None:
-        target = find(w.idl, ident)
+        target = _target(w, find, ident)
         current = target.tags()
         if name not in current:
             raise _absent(target, ident, name)
@@ -207,6 +217,6 @@ def clear(ctx: Ctx, find: Finder, ident: str) -> None:
     """DELETE /{collection}/{id}/tags."""
 
     def write(w: Writer) -> None:
-        _store(find(w.idl, ident), [])
+        _store(_target(w, find, ident), [])
 
     ctx.nb.transact(write)

@@ -184,8 +184,14 @@ def by_uuid(idl: NbIdl, table: str, ident: str) -> Any | None:
 def require(row: T | None, kind: str, ident: str) -> T:
     """`row`, or a 404 "<kind> <ident> does not exist"."""
     if row is None:
-        raise NotFound(f"{kind} {ident} does not exist")
+        raise NotFound(f"{kind} {ident} does not exist", not_found_type(kind))
     return row
+
+
+def not_found_type(kind: str) -> str:
+    """Neutron's exception name for a missing `kind` ("Security Group" ->
+    "SecurityGroupNotFound")."""
+    return "".join(word[:1].upper() + word[1:] for word in kind.split()) + "NotFound"
 
 
 def parse_uuid(text: str) -> uuid.UUID | None:

@@ -10,9 +10,9 @@ replica, so checks stay race-free across several provider instances.
 Reads: `with nb.read() as view:` holds the connection lock, so the replica cannot change
 while a response is being built from it (the NB session stays alive: ovn/keepalive.py).
 
-While the NB is unreachable (or not yet synced), both raise `NbUnavailable` (the HTTP
-layer answers 503): at once, or, when the session has just dropped (a failover to another
-member), after waiting up to FAILOVER_S for it to be back (docs/ha.md).
+While the NB is unreachable or not yet synced, both raise `NbUnavailable` (503): at
+once, or, when the session has just dropped (a failover to another member), after
+waiting up to FAILOVER_S for it to be back (docs/ha.md).
 
 Malformed transactions (docs/architecture.md, "Malformed transactions"): ovsdb-server
 refuses a string holding a NUL byte by closing the client's connection, so a write that
@@ -45,7 +45,7 @@ from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.keepalive import KeepaliveConnection
 from ovn_provider.ovn.malformed import malformed_column
 from ovn_provider.ovn.nb_state import SCHEMA, NbState
-from ovn_provider.ovn.sb import GatewayChassis
+from ovn_provider.ovn.sb import ChassisTable, GatewayChassis
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -229,6 +229,7 @@ class Nb(NbState):
         self.remote = remote
         # The SB gateway chassis, fed by an SbMonitor when the provider runs one.
         self.gateways = gateways if gateways is not None else GatewayChassis()
+        self.chassis = ChassisTable()  # every SB chassis (neutron/agents.py), likewise
         self.timeout = timeout
         self.leader_only = leader_only
         self.ssl = ssl

@@ -4,10 +4,11 @@ A chassis is a gateway when its `ovn-cms-options` (in `other_config`, where ovn-
 copies it from the host's Open_vSwitch external_ids, or in `external_ids`, where older OVN
 keeps it) lists `enable-chassis-as-gw`, the Neutron convention (docs/routers.md).
 
-`SbMonitor` runs a python-ovs IDL in its own thread, monitoring only the Chassis columns
-it needs, and publishes the gateway names into a `GatewayChassis` holder. The holder keeps
-the last answer while the SB is unreachable: a lost SB connection must not look like
-"every gateway went away".
+`SbMonitor` runs a python-ovs IDL in its own thread, monitoring only the columns it needs
+(Chassis, Chassis_Private and SB_Global.nb_cfg), and publishes the gateway names into a
+`GatewayChassis` holder and every chassis into a `ChassisTable` (ovn/sb_chassis.py, for
+`/v2.0/agents`). The holders keep the last answer while the SB is unreachable: a lost SB
+connection must not look like "every gateway went away".
 """
 
 from __future__ import annotations
@@ -15,17 +16,26 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from ovs import poller as ovs_poller
 from ovs import stream as ovs_stream
 from ovs.db import idl as ovs_idl
 from ovsdbapp.backend.ovs_idl import idlutils
 
+from ovn_provider.ovn.sb_chassis import ChassisState, ChassisTable
+
+__all__ = ["ChassisState", "ChassisTable", "GatewayChassis", "SbMonitor", "is_gateway"]
+
 LOG = logging.getLogger(__name__)
 
 SCHEMA = "OVN_Southbound"
 CMS_OPTIONS = "ovn-cms-options"
 GATEWAY_OPTION = "enable-chassis-as-gw"
+#: The SB columns monitored (those a table of an older OVN lacks are left out).
+WATCHED = {"Chassis": ("name", "hostname", "external_ids", "other_config", "nb_cfg"),
+           "Chassis_Private": ("name", "chassis", "nb_cfg", "nb_cfg_timestamp"),
+           "SB_Global": ("nb_cfg",)}
 
 
 def is_gateway(external_ids: dict[str, str], other_config: dict[str, str]) -> bool:
@@ -75,9 +85,11 @@ class SbMonitor:
     """Keeps `gateways` in step with the SB at `remote`; reconnects by itself."""
 
     def __init__(self, remote: str, gateways: GatewayChassis,
-                 ssl: tuple[str, str, str] | None = None) -> None:
+                 ssl: tuple[str, str, str] | None = None,
+                 chassis: ChassisTable | None = None) -> None:
         self.remote = remote
         self.gateways = gateways
+        self.chassis = chassis if chassis is not None else ChassisTable()
         self.ssl = ssl  # (key, certificate, CA) for ssl: remotes, as the NB uses them
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -102,10 +114,11 @@ class SbMonitor:
         while not self._stop.is_set():
             try:
                 helper = idlutils.get_schema_helper(self.remote, SCHEMA)
-                columns = helper.schema_json["tables"]["Chassis"]["columns"]
-                helper.register_columns(
-                    "Chassis", [c for c in ("name", "external_ids", "other_config")
-                                if c in columns])
+                tables = helper.schema_json["tables"]
+                for table, wanted in WATCHED.items():
+                    if table in tables:
+                        columns = tables[table]["columns"]
+                        helper.register_columns(table, [c for c in wanted if c in columns])
                 idl = ovs_idl.Idl(self.remote, helper)
                 idl._session.reconnect.set_backoff(250, 2000)
                 return idl
@@ -131,6 +144,7 @@ class SbMonitor:
                         and idl.state == idl.IDL_S_MONITORING):
                     seqno = idl.change_seqno
                     self.gateways.publish(self._gateway_names(idl))
+                    self.chassis.publish(*self._chassis(idl))
                 poller = ovs_poller.Poller()
                 idl.wait(poller)
                 poller.timer_wait(500)
@@ -148,3 +162,28 @@ class SbMonitor:
             if row.name and is_gateway(row.external_ids, other):
                 names.add(row.name)
         return frozenset(names)
+
+    @staticmethod
+    def _chassis(idl: ovs_idl.Idl) -> tuple[list[ChassisState], int]:
+        """Every chassis, with what its Chassis_Private row reports, and SB_Global.nb_cfg."""
+        def value(row: Any, name: str, default: Any) -> Any:
+            return getattr(row, name, default) if row is not None else default
+
+        private: dict[str, Any] = {}
+        if "Chassis_Private" in idl.tables:
+            private = {row.name: row for row in idl.tables["Chassis_Private"].rows.values()}
+        result = []
+        for row in idl.tables["Chassis"].rows.values():
+            ext, other = dict(row.external_ids), dict(value(row, "other_config", {}))
+            mine = private.get(row.name)
+            result.append(ChassisState(
+                name=row.name, hostname=str(value(row, "hostname", "")),
+                gateway=is_gateway(ext, other),
+                nb_cfg=int(value(mine if mine is not None else row, "nb_cfg", 0)),
+                nb_cfg_timestamp=int(value(mine, "nb_cfg_timestamp", 0)),
+                external_ids=ext, other_config=other))
+        nb_cfg = 0
+        if "SB_Global" in idl.tables:
+            for row in idl.tables["SB_Global"].rows.values():
+                nb_cfg = int(value(row, "nb_cfg", 0))
+        return result, nb_cfg

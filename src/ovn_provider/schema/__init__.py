@@ -7,6 +7,7 @@ body against one.
 from __future__ import annotations
 
 from ovn_provider.schema import (
+    agents,
     floating_ips,
     ip_availability,
     networks,
@@ -20,6 +21,6 @@ from ovn_provider.schema.types import Attr, Schema
 
 SCHEMAS: dict[str, Schema] = {s.path: s for s in (
     networks.SCHEMA, subnets.SCHEMA, ports.SCHEMA, routers.SCHEMA, floating_ips.SCHEMA,
-    security_groups.SCHEMA, rules.SCHEMA, ip_availability.SCHEMA)}
+    security_groups.SCHEMA, rules.SCHEMA, ip_availability.SCHEMA, agents.SCHEMA)}
 
 __all__ = ["SCHEMAS", "Attr", "Schema"]
