@@ -20,7 +20,6 @@ from ovn_provider.errors import (
 from ovn_provider.neutron import tag_targets, tags
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import body_list, body_root
-from ovn_provider.ovn.catchup import catching_up
 from ovn_provider.ovn.nb import IF_MATCH
 from ovn_provider.schema import check
 
@@ -104,18 +103,14 @@ class Networking:
         self._authenticate(req)
         try:
             return self._resource(req, rest)
-        except (NotFound, Conflict, PreconditionFailed) as exc:
-            rejected = exc
-        # Maybe from a replica behind another instance's acknowledged write: answered
-        # only once the replica caught up and the request was checked again; it wrote
-        # nothing, so running it again is safe (docs/concurrency.md, "Across provider
-        # instances").
-        for _ in catching_up(self.ctx.nb):
-            try:
-                return self._resource(req, rest)
-            except (NotFound, Conflict, PreconditionFailed) as exc:
-                rejected = exc
-        raise rejected
+        except (NotFound, Conflict, PreconditionFailed):
+            # Maybe from a replica behind another instance's acknowledged write: answered
+            # only after the replica caught up and the request was checked again; it wrote
+            # nothing, so running it again is safe (docs/concurrency.md, "Across provider
+            # instances").
+            if not self.ctx.nb.catch_up():
+                raise
+        return self._resource(req, rest)
 
     def _resource(self, req: Request, rest: list[str]) -> Response:
         name = rest[0]

@@ -34,23 +34,17 @@ class NbState:
     def is_leader(self) -> bool | None:
         """For a clustered NB, whether the server this replica follows is the RAFT
         leader (from the IDL's _Server database); None when not known or not clustered."""
-        row = self._server_row()
-        return None if row is None else bool(row.leader)
-
-    def applied_index(self) -> int | None:
-        """For a clustered NB, the RAFT log index the followed server has applied (it
-        grows with every change it applies); None when not known or not clustered."""
-        row = self._server_row()
-        return None if row is None or not row.index else int(row.index[0])
-
-    def _server_row(self) -> Any | None:
         api = self._api
         if api is None:
             return None
+        idl = api.idl
         try:
-            for row in list(api.idl.server_tables["Database"].rows.values()):
+            rows = list(idl.server_tables["Database"].rows.values())
+            for row in rows:
                 if row.name == SCHEMA:
-                    return row if row.model == "clustered" else None
+                    if row.model != "clustered":
+                        return None
+                    return bool(row.leader)
         except (KeyError, TypeError, AttributeError, RuntimeError):  # changing, or absent
             return None
         return None
