@@ -31,6 +31,8 @@ def _scenario(bed: HaBed, world: World, name: str) -> Row:
     print(f"\n{name}: {row.line()}")
     print("\n".join(failures(records, since)))
     assert row.requests > 0 and row.acked > 0
+    if row.bad:  # a 500 has its traceback in a provider log, gone with the bed's directory
+        print("\n".join(bed.errors()))
     assert not row.bad, row.bad[:10]
     assert not row.problems, row.problems[:10]
     assert row.lost == 0 and row.duplicated == 0
