@@ -20,7 +20,7 @@ from ovn_provider.errors import (
 from ovn_provider.neutron import tag_targets, tags
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import body_list, body_root
-from ovn_provider.ovn.nb import IF_MATCH
+from ovn_provider.ovn.nb import IF_MATCH, WROTE
 from ovn_provider.schema import check
 
 Body = dict[str, Any]
@@ -101,15 +101,18 @@ class Networking:
                 self._authenticate(req)
             return Response(200, self.index())
         self._authenticate(req)
+        wrote = WROTE.set(False)
         try:
             return self._resource(req, rest)
         except (NotFound, Conflict, PreconditionFailed):
             # Maybe from a replica behind another instance's acknowledged write: answered
-            # only after the replica caught up and the request was checked again; it wrote
-            # nothing, so running it again is safe (docs/concurrency.md, "Across provider
-            # instances").
-            if not self.ctx.nb.catch_up():
+            # only after the replica caught up and the request was checked again, if it
+            # committed nothing (a 404 from the read after a create must not create twice;
+            # docs/concurrency.md, "Across provider instances").
+            if WROTE.get() or not self.ctx.nb.catch_up():
                 raise
+        finally:
+            WROTE.reset(wrote)
         return self._resource(req, rest)
 
     def _resource(self, req: Request, rest: list[str]) -> Response:

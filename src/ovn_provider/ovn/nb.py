@@ -52,13 +52,13 @@ T = TypeVar("T")
 
 PROBE_MS = 2000  # client inactivity probe of the NB connection
 RECONNECT_MS = (250, 500)  # reconnect backoff, min and max
-#: A request that finds the session reconnecting (a failover: an NB member killed) waits
-#: up to this long from the drop for the replica to be back, instead of a 503 at once.
-FAILOVER_S = 1.5
+FAILOVER_S = 1.5  # how long a request waits for the replica while it fails over
 
 #: Set by the HTTP layer for the request being served; read when its write function runs
 #: (in the connection thread, so it is captured in `Nb.transact` on the request's side).
 IF_MATCH: ContextVar[int | None] = ContextVar("if_match", default=None)
+#: Set by `Nb.transact` when a write of the request being served may have committed.
+WROTE: ContextVar[bool] = ContextVar("wrote", default=False)
 
 
 class NbUnavailable(Exception):
@@ -379,6 +379,7 @@ class Nb(NbState):
         outcome = "failed"
         try:
             txn.commit()
+            WROTE.set(WROTE.get() or observe)
             outcome = "ok"
         except ovsdbapp_exc.TimeoutException as exc:
             outcome = "timeout"
