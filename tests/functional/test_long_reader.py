@@ -24,7 +24,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.daemons import free_port, run, wait_for
-from ovn_provider.ovn.nb import NbUnavailable
+from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.nb import Nb, NbUnavailable
 from ovn_provider.server import Provider
 from tests.support.provider import TOKEN, make_config, running
 
@@ -37,6 +38,7 @@ class Bed:
     central: Central
     provider: Provider
     http: httpx.Client
+    remote: str  # the listener with the 1 s probe
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,7 @@ def bed() -> Iterator[Bed]:
         with running(cfg) as provider, httpx.Client(
                 base_url=f"http://127.0.0.1:{provider.ports[0]}",
                 headers={"X-Auth-Token": TOKEN}, timeout=30) as http:
-            yield Bed(central, provider, http)
+            yield Bed(central, provider, http, f"tcp:127.0.0.1:{port}")
     finally:
         central.stop(remove=True)
         shutil.rmtree(directory, ignore_errors=True)
@@ -122,8 +124,51 @@ def test_a_long_reader_does_not_get_the_provider_dropped(bed: Bed) -> None:
     assert reconnects(bed.http) == before
 
 
+def test_a_long_initial_sync_does_not_get_the_provider_dropped(
+        bed: Bed, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection thread itself applying a long update (the initial sync of a large NB,
+    seconds on a busy host: bench/README.md, "Initial sync") keeps answering the probe:
+    here each row is made to take 15 ms, so that the sync lasts ~3 x the time after which
+    ovsdb-server drops a silent client. One connection, no drop, every row there."""
+    names = [f"sync-{i}" for i in range(300)]
+    bed.central.nbctl(*[arg for name in names for arg in ("--", "ls-add", name)][1:])
+    slowed = 0
+    notify = NbIdl.notify
+    other = bed.provider.nb.idl  # the fixture's provider: not slowed
+
+    def slow_notify(idl: NbIdl, event: str, row: object, updates: object = None) -> None:
+        nonlocal slowed
+        if idl is not other:
+            slowed += 1
+            time.sleep(0.015)
+        notify(idl, event, row, updates)
+
+    drops_before = len(probe_drops(bed.central))
+    monkeypatch.setattr(NbIdl, "notify", slow_notify)
+    nb = Nb(bed.remote, timeout=30)
+    started = time.monotonic()
+    nb.start()
+    try:
+        assert nb.wait_connected(60), nb.last_error
+        took = time.monotonic() - started
+        monkeypatch.setattr(NbIdl, "notify", notify)
+        with nb.read() as idl:
+            seen = {row.name for row in idl.tables["Logical_Switch"].rows.values()}
+        print(f"\ninitial sync of {slowed} rows: {took:.1f} s, "
+              f"{nb.successful_connections()} connection(s), "
+              f"drops {probe_drops(bed.central)[drops_before:]}")
+        assert took > 3 * PROBE_MS / 1000, "the sync was not slow enough to show anything"
+        assert set(names) <= seen
+        assert probe_drops(bed.central)[drops_before:] == []
+        assert nb.successful_connections() == 1
+    finally:
+        nb.stop()
+        bed.central.nbctl(*[arg for name in names for arg in ("--", "ls-del", name)][1:])
+
+
 def test_an_nb_restart_during_a_long_read(bed: Bed) -> None:
-    """The session drops while the replica is held: the drop shows at once (not connected,
+    """(Last in the file: the Connection-table listener does not survive the restart.)
+    The session drops while the replica is held: the drop shows at once (not connected,
     so new requests get 503), the reader keeps its unchanged replica, and the provider
     reconnects and resyncs once the reader is done (the NB's own command-line listener:
     the Connection-table one does not survive a restart)."""
@@ -143,3 +188,4 @@ def test_an_nb_restart_during_a_long_read(bed: Bed) -> None:
         wait_for(lambda: added in switches(provider), 30, f"{added} after the resync")
         assert provider.nb.successful_connections() == before + 1
         assert switches(provider) == seen | {added}
+

@@ -9,11 +9,18 @@ from ovn_provider.api import extensions, openapi, query, quotas
 from ovn_provider.api.http import Pieces, Request, Response
 from ovn_provider.api.identity import Identity
 from ovn_provider.api.resources import Resource, all_resources
-from ovn_provider.errors import BadRequest, MethodNotAllowed, NotFound, Unauthorized
+from ovn_provider.errors import (
+    BadRequest,
+    Conflict,
+    MethodNotAllowed,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+)
 from ovn_provider.neutron import tag_targets, tags
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.validate import body_list, body_root
-from ovn_provider.ovn.nb import IF_MATCH
+from ovn_provider.ovn.nb import IF_MATCH, WROTE
 from ovn_provider.schema import check
 
 Body = dict[str, Any]
@@ -94,6 +101,21 @@ class Networking:
                 self._authenticate(req)
             return Response(200, self.index())
         self._authenticate(req)
+        wrote = WROTE.set(False)
+        try:
+            return self._resource(req, rest)
+        except (NotFound, Conflict, PreconditionFailed):
+            # Maybe from a replica behind another instance's acknowledged write: answered
+            # only after the replica caught up and the request was checked again, if it
+            # committed nothing (a 404 from the read after a create must not create twice;
+            # docs/concurrency.md, "Across provider instances").
+            if WROTE.get() or not self.ctx.nb.catch_up():
+                raise
+        finally:
+            WROTE.reset(wrote)
+        return self._resource(req, rest)
+
+    def _resource(self, req: Request, rest: list[str]) -> Response:
         name = rest[0]
         if name == "extensions":
             return self._extensions(req, rest[1:])

@@ -301,7 +301,7 @@ def _automatic(infos: list[SubnetInfo]) -> list[SubnetInfo]:
 def _cursors(idl: NbIdl) -> dict[uuid.UUID, IPAddress]:
     """Subnet -> the last address handed out there: where the next search starts. A hint
     only (each pick is checked against the address index), so nothing ever drops it."""
-    return idl.keep("alloc_cursor", dict)
+    return idl.kept.keep("alloc_cursor", dict)
 
 
 def _allocate(idl: NbIdl, info: SubnetInfo, mac: str, alloc: Allocator) -> IPAddress:

@@ -279,7 +279,7 @@ def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
 def kept_views(idl: NbIdl) -> LspViews:
     """The rendered ports of this replica: each change notification drops the views it
     may affect (ovn/views.py lists what `render` may read), a full resync all of them."""
-    return idl.keep("lsp_views", LspViews, on_change=LspViews.notify,
+    return idl.kept.keep("lsp_views", LspViews, on_change=LspViews.notify,
                     on_resync=LspViews.clear)
 
 

@@ -47,14 +47,14 @@ def cached(idl: NbIdl, name: str, build: Callable[[NbIdl], T],
 def _committed_cache(idl: NbIdl) -> dict[str, tuple[Any, Any]]:
     """`cached` values built from committed state: name -> (stamp, value); dropped on a
     full resync (the stamps would tell them stale anyway)."""
-    return idl.keep("view_cache", dict, on_resync=dict.clear)
+    return idl.kept.keep("view_cache", dict, on_resync=dict.clear)
 
 
 def txn_cache(idl: NbIdl) -> dict[str, tuple[Any, Any]]:
     """`cached` values built inside the running write function (they may hold its pending
     rows): dropped after it (NbIdl.write_ended), and by neutron/bulk.py between the
     write functions of one transaction."""
-    return idl.keep("txn_cache", dict, on_write_end=dict.clear)
+    return idl.kept.keep("txn_cache", dict, on_write_end=dict.clear)
 
 
 def _lsp_to_ls(idl: NbIdl) -> dict[uuid.UUID, Any]:

@@ -14,8 +14,7 @@ import ipaddress
 import socket
 import uuid
 from collections.abc import Callable
-from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from ovs.db import data as ovs_data
 from ovs.db import error as ovs_error
@@ -23,8 +22,7 @@ from ovs.db import idl as ovs_idl
 from ovs.db import types as ovs_types
 
 from ovn_provider.ovn.fastidl import FastIdl
-
-K = TypeVar("K")
+from ovn_provider.ovn.kept import Kept
 
 LSP = "Logical_Switch_Port"
 LRP = "Logical_Router_Port"
@@ -235,38 +233,21 @@ class NbIdl(FastIdl):
         #: per table, how many row changes were notified; `epoch` counts full resyncs
         self.table_changes: dict[str, int] = {}
         self.epoch = 0
-        #: What the layers above keep per replica, by name, each made and owned by the
-        #: module that defines its meaning (`keep`; docs/architecture.md, "The replica and
-        #: its caches"); the IDL only runs the hooks each owner registered.
-        self.kept: dict[str, Any] = {}
-        self._on_change: list[Callable[[str, Any, Any, str], None]] = []
-        self._on_resync: list[Callable[[], None]] = []
-        self._on_write_end: list[Callable[[], None]] = []
-
-    def keep(self, name: str, make: Callable[[], K], *,
-             on_change: Callable[[K, str, Any, Any, str], None] | None = None,
-             on_resync: Callable[[K], None] | None = None,
-             on_write_end: Callable[[K], None] | None = None) -> K:
-        """The object kept under `name`, made by `make()` on first use. Its hooks run, with
-        the object, on every change notification (event, row, updates, table: in the
-        connection thread, the replica locked), on a full resync, and after each write
-        function (ovn/nb.py)."""
-        found = self.kept.get(name)
-        if found is None:
-            found = self.kept[name] = make()
-            if on_change is not None:
-                self._on_change.append(partial(on_change, found))
-            if on_resync is not None:
-                self._on_resync.append(partial(on_resync, found))
-            if on_write_end is not None:
-                self._on_write_end.append(partial(on_write_end, found))
-        return found
+        self.kept = Kept()  # what the layers above keep per replica (ovn/kept.py)
 
     def write_ended(self) -> None:
         """After each write function (ovn/nb.py): what was built from its pending rows."""
         self.txn_claims.clear()
-        for hook in self._on_write_end:
-            hook()
+        self.kept.write_ended()
+
+    #: Called once per row of an update being read and once per row notified (python-ovs
+    #: notifies after reading the whole update); ovn/keepalive.py serves the NB session
+    #: from it, so a long initial sync still answers the inactivity probe.
+    on_row: Callable[[], None] | None = None
+
+    def cooperative_yield(self) -> None:
+        if self.on_row is not None:
+            self.on_row()
 
     @property
     def can_keep_views(self) -> bool:
@@ -279,8 +260,7 @@ class NbIdl(FastIdl):
         the deletes: forget every view and indexed address as well (the rows it then
         receives are notified as new ones and indexed again)."""
         self.epoch += 1
-        for hook in self._on_resync:
-            hook()
+        self.kept.resynced()
         self.addresses = AddressIndex()
         self.localnets.clear()
         super()._Idl__clear()
@@ -293,10 +273,11 @@ class NbIdl(FastIdl):
         return (self.epoch, *(changes.get(table, 0) for table in tables))
 
     def notify(self, event: str, row: Any, updates: Any = None) -> None:
+        if self.on_row is not None:
+            self.on_row()
         table = row._table.name
         self.table_changes[table] = self.table_changes.get(table, 0) + 1
-        for hook in self._on_change:
-            hook(event, row, updates, table)
+        self.kept.changed(event, row, updates, table)
         if table not in (LSP, LRP):
             return
         if table == LSP and (event != "update" or "type" in updates._data):

@@ -15,12 +15,18 @@ lock, the IDL's run receives the held messages first and applies them as usual. 
 replica thus still changes only under the lock, so a reader sees one consistent state
 however long it holds it (docs/ha.md, "What the provider does on faults";
 tests/functional/test_long_reader.py).
+
+The same holds while the connection thread itself applies a long update (the initial
+sync of a large NB): the IDL calls back once per row read and once per row notified
+(`NbIdl.on_row`), and every PUMP_S the session is served from there, its other messages
+held for after the update (tests/functional/test_long_reader.py, the initial sync).
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,6 +106,33 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
     def __init__(self, idl: Any, timeout: float) -> None:
         super().__init__(idl, timeout)
         self.session = HoldingSession.adopt(idl._session)
+        self._granted = -1  # session seqno whose free tries were granted
+        self._next_pump = 0.0
+        if hasattr(idl, "on_row"):  # ovn/index.NbIdl
+            idl.on_row = self._pump_while_applying
+
+    def _pump_while_applying(self) -> None:
+        """Per row of an update the IDL reads or notifies (the initial sync of 20,000 ports takes
+        seconds, and more on a busy host): serve the session every PUMP_S meanwhile."""
+        now = time.monotonic()
+        if now >= self._next_pump:
+            self._next_pump = now + PUMP_S
+            self.session.pump()
+
+    def grant_free_tries(self) -> None:
+        """python-ovs grants one reconnect without backoff per remote once, when the
+        session opens; after that every reconnect first waited the minimum backoff (1 s:
+        the failure window after an NB leader kill, docs/ha.md). Each connection that got
+        as far as a synced replica grants them again, so losing a member costs an
+        immediate connect to the next one; while none syncs (an outage), it backs off."""
+        session = self.session
+        seqno = session.get_seqno()
+        if seqno != self._granted and session.is_connected() \
+                and self.idl.state == self.idl.IDL_S_MONITORING:
+            session.reset_backoff()
+            if self._granted >= 0:
+                LOG.info("NB session synced again, on %s", session.get_name())
+            self._granted = seqno
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -117,8 +150,10 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
                 self.poller.fd_wait(self.txns.alert_fileno, ovs_poller.POLLIN)
                 self.poller.block()
                 with self._locked():
+                    self._next_pump = time.monotonic() + PUMP_S
                     self.idl.run()
                     self._check_lock_change()
+                    self.grant_free_tries()
             except Exception:  # as ovsdbapp: log it and keep the thread alive
                 LOG.exception("NB connection thread")
                 continue

@@ -10,7 +10,9 @@ replica, so checks stay race-free across several provider instances.
 Reads: `with nb.read() as view:` holds the connection lock, so the replica cannot change
 while a response is being built from it (the NB session stays alive: ovn/keepalive.py).
 
-While the NB is unreachable or not yet synced, both raise `NbUnavailable` at once (503).
+While the NB is unreachable or not yet synced, both raise `NbUnavailable` (503): at
+once, or, when the session has just dropped (a failover to another member), after
+waiting up to FAILOVER_S for it to be back (docs/ha.md).
 
 Malformed transactions (docs/architecture.md, "Malformed transactions"): ovsdb-server
 refuses a string holding a NUL byte by closing the client's connection, so a write that
@@ -42,17 +44,21 @@ from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.keepalive import KeepaliveConnection
 from ovn_provider.ovn.malformed import malformed_column
+from ovn_provider.ovn.nb_state import SCHEMA, NbState
 from ovn_provider.ovn.sb import ChassisTable, GatewayChassis
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SCHEMA = "OVN_Northbound"
 PROBE_MS = 2000  # client inactivity probe of the NB connection
+RECONNECT_MS = (250, 500)  # reconnect backoff, min and max
+FAILOVER_S = 1.5  # how long a request waits for the replica while it fails over
 
 #: Set by the HTTP layer for the request being served; read when its write function runs
 #: (in the connection thread, so it is captured in `Nb.transact` on the request's side).
 IF_MATCH: ContextVar[int | None] = ContextVar("if_match", default=None)
+#: Set by `Nb.transact` when a write of the request being served may have committed.
+WROTE: ContextVar[bool] = ContextVar("wrote", default=False)
 
 
 class NbUnavailable(Exception):
@@ -165,7 +171,7 @@ class _Transaction(ovsdbapp_txn.Transaction):
             if attempt and self.timeout_exceeded():
                 raise RuntimeError("OVS transaction timed out")
             attempt += 1
-            seqno = idl.change_seqno
+            seqno, session = idl.change_seqno, idl._session.get_seqno()
             txn = ovs_idl.Transaction(idl)
             for command in self.commands:
                 try:
@@ -174,6 +180,11 @@ class _Transaction(ovsdbapp_txn.Transaction):
                     txn.abort()
                     raise
             status = txn.commit_block()
+            if status == txn.TRY_AGAIN and idl._session.get_seqno() != session:
+                # The connection dropped under it: answer now (503, outcome unknown, as
+                # `_FnCommand.run_idl` would) instead of after the resync.
+                raise NbUnavailable("the OVN Northbound connection was lost while the "
+                                    "transaction was in flight; it may or may not be applied")
             if status == txn.TRY_AGAIN:
                 idlutils.wait_for_change(idl, self.time_remaining(), seqno)
                 continue
@@ -207,7 +218,7 @@ def configure_ssl(key: str | None, cert: str | None, cacert: str | None) -> None
 TxnObserver = Callable[[float, int, str], None]
 
 
-class Nb:
+class Nb(NbState):
     """One NB connection per process. `start()` returns at once; it connects in the
     background and keeps reconnecting by itself."""
 
@@ -226,6 +237,7 @@ class Nb:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error = "not connected yet"
+        self._down_since = 0.0  # when a request first found the session down (_failover)
         self.observer: TxnObserver | None = None  # metrics (ovn_provider/metrics.py)
 
     # -- lifecycle -------------------------------------------------------------------
@@ -258,8 +270,11 @@ class Nb:
                 helper = idlutils.get_schema_helper(self.remote, SCHEMA)
                 helper.register_all()
                 idl = NbIdl(self.remote, helper, leader_only=self.leader_only)
-                # Cap reconnect backoff: a failover or an NB outage's end should cost ~1 s, not 8 s.
-                idl._session.reconnect.set_backoff(250, 1000)
+                # Reconnect backoff 250-500 ms (python-ovs's set_backoff raises anything
+                # below 1 s to 1 s), so that an NB outage's end costs <= 0.5 s; a failover
+                # to another member costs none (KeepaliveConnection.grant_free_tries).
+                idl._session.reconnect.min_backoff = RECONNECT_MS[0]
+                idl._session.reconnect.max_backoff = RECONNECT_MS[1]
                 # A member that stops answering (paused, host frozen) is left after
                 # 2 x PROBE_MS without a message, not python-ovs's 2 x 5 s (tests/ha).
                 idl._session.reconnect.set_probe_interval(PROBE_MS)
@@ -311,9 +326,36 @@ class Nb:
         conn, api = self._conn, self._api
         if conn is None or api is None:
             raise NbUnavailable(f"OVN Northbound database is not reachable: {self.last_error}")
-        if not self.connected:
+        if self.connected:
+            self._down_since = 0.0
+        elif not self._failover():
             raise NbUnavailable("OVN Northbound database is not reachable; reconnecting")
         return conn, api
+
+    def _failover(self) -> bool:
+        """Waits for the replica while the session reconnects, up to FAILOVER_S from the
+        moment a request first found it down (docs/ha.md): whether it is back."""
+        now = time.monotonic()
+        down_since = self._down_since = self._down_since or now
+        while time.monotonic() < down_since + FAILOVER_S:
+            time.sleep(0.02)
+            if self.connected:
+                self._down_since = 0.0
+                return True
+        return False
+
+    def catch_up(self) -> bool:
+        """A barrier: returns once the replica holds every change the NB member it follows
+        had applied when called (one round trip: a transaction holding only a comment,
+        answered after the updates sent before it; docs/concurrency.md, "Across provider
+        instances"). False when the NB is unavailable."""
+        try:
+            self.transact(lambda w: w.txn.add_op({"op": "comment",
+                                                  "comment": "ovn-provider: catch-up"}),
+                          observe=False)
+        except (NbUnavailable, NbCommitError):
+            return False
+        return True
 
     # -- reads and writes --------------------------------------------------------------
     @contextmanager
@@ -326,7 +368,7 @@ class Nb:
         finally:
             conn.lock.release()
 
-    def transact(self, fn: Callable[[Writer], T]) -> T:
+    def transact(self, fn: Callable[[Writer], T], observe: bool = True) -> T:
         conn, api = self._require()
         cmd = _FnCommand(api, fn)
         txn = _Transaction(api, conn, timeout=self.timeout, check_error=True,
@@ -336,6 +378,7 @@ class Nb:
         outcome = "failed"
         try:
             txn.commit()
+            WROTE.set(WROTE.get() or observe)
             outcome = "ok"
         except ovsdbapp_exc.TimeoutException as exc:
             outcome = "timeout"
@@ -350,50 +393,6 @@ class Nb:
             outcome = "refused"
             raise
         finally:
-            if self.observer is not None:
+            if self.observer is not None and observe:  # not catch_up's: docs/operations.md
                 self.observer(time.monotonic() - started, max(cmd.attempts - 1, 0), outcome)
         return cmd.result
-
-    # -- state for health and metrics (cheap, lock-free: read from any thread) ----------
-    @property
-    def state(self) -> str:
-        """"ready", or why not: "not connected", "not synced" (connected, the initial
-        contents of the replica not yet received)."""
-        api = self._api
-        if api is None or not api.idl._session.is_connected():
-            return "not connected"
-        if api.idl.state != api.idl.IDL_S_MONITORING:
-            return "not synced"
-        return "ready"
-
-    def successful_connections(self) -> int:
-        """How many times the NB session connected since start (1 + reconnects)."""
-        api = self._api
-        if api is None:
-            return 0
-        return int(api.idl._session.reconnect.n_successful_connections)
-
-    def is_leader(self) -> bool | None:
-        """For a clustered NB, whether the server this replica follows is the RAFT
-        leader (from the IDL's _Server database); None when not known or not clustered."""
-        api = self._api
-        if api is None:
-            return None
-        idl = api.idl
-        try:
-            rows = list(idl.server_tables["Database"].rows.values())
-            for row in rows:
-                if row.name == SCHEMA:
-                    if row.model != "clustered":
-                        return None
-                    return bool(row.leader)
-        except (KeyError, TypeError, AttributeError, RuntimeError):  # changing, or absent
-            return None
-        return None
-
-    def row_counts(self) -> dict[str, int]:
-        """Rows per table of the replica (len() of each table: no lock, no iteration)."""
-        api = self._api
-        if api is None:
-            return {}
-        return {name: len(table.rows) for name, table in list(api.idl.tables.items())}
