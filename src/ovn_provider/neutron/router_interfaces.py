@@ -278,9 +278,7 @@ def _remove_interface(w: Writer, lr: Any, router_id: str, lrp: Any, lsp: Any | N
         except ValueError:
             continue
         if any(fixed in iface.network for iface in ifaces):
-            raise Conflict(f"Router interface for subnet {', '.join(subnet_ids) or '?'} on "
-                           f"router {router_id} cannot be deleted, as it is required by one "
-                           "or more floating IPs.")
+            raise RR.interface_in_use(router_id, subnet_ids, "floating IPs", "FloatingIP")
     RC.delete_router_port(w, lr, lrp, lsp, ls)
     for row, iface in zip(found, ifaces, strict=True):
         if row is None or row.external_ids.get(L.DHCP_GATEWAY_ROUTER) != router_id:

@@ -81,9 +81,14 @@ def in_use_check(lr: Any, router_id: str, removed: list[Any], subnet_ids: list[s
         except ValueError:
             continue
         if any(hop in iface.network for iface in removed):
-            raise Conflict(f"Router interface for subnet {', '.join(subnet_ids) or '?'} on "
-                           f"router {router_id} cannot be deleted, as it is required by one "
-                           "or more routes.")
+            raise interface_in_use(router_id, subnet_ids, "routes", "Route")
+
+
+def interface_in_use(router_id: str, subnet_ids: list[str], what: str, by: str) -> Conflict:
+    """Neutron's 409 for removing an interface that routes or floating IPs need."""
+    return Conflict(f"Router interface for subnet {', '.join(subnet_ids) or '?'} on router "
+                    f"{router_id} cannot be deleted, as it is required by one or more {what}.",
+                    f"RouterInterfaceInUseBy{by}")
 
 
 def route_order(route: Any) -> tuple[bool, str, str]:
