@@ -10,9 +10,11 @@ replica, so checks stay race-free across several provider instances.
 Reads: `with nb.read() as view:` holds the connection lock, so the replica cannot change
 while a response is being built from it (the NB session stays alive: ovn/keepalive.py).
 
-While the NB is unreachable or not yet synced, both raise `NbUnavailable` (503): at
-once, or, when the session has just dropped (a failover to another member), after
-waiting up to FAILOVER_S for it to be back (docs/ha.md).
+A RAFT NB is followed on its leader only (`leader_only`): no write waits on a follower,
+every replica has what the leader committed (docs/ha.md, docs/concurrency.md). While the
+NB is unreachable or not yet synced, both raise `NbUnavailable` (503): at once, or, when
+the session has just dropped (a failover to another member), after waiting up to
+FAILOVER_S for it to be back (docs/ha.md).
 
 Malformed transactions (docs/architecture.md, "Malformed transactions"): ovsdb-server
 refuses a string holding a NUL byte by closing the client's connection, so a write that
@@ -222,7 +224,7 @@ class Nb(NbState):
     """One NB connection per process. `start()` returns at once; it connects in the
     background and keeps reconnecting by itself."""
 
-    def __init__(self, remote: str, timeout: float = 20.0, leader_only: bool = False,
+    def __init__(self, remote: str, timeout: float = 20.0, leader_only: bool = True,
                  ssl: tuple[str, str, str] | None = None,
                  gateways: GatewayChassis | None = None) -> None:
         self.remote = remote
