@@ -54,7 +54,7 @@ class Health:
         if self.drain_file and os.path.exists(self.drain_file):
             return False, "disabled by file"
         state = self.nb.state
-        if state != "ready":
+        if state != "ready" and not self.nb.failing_over():
             return False, f"OVN Northbound {state}"
         return True, "OK"
 

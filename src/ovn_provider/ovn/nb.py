@@ -53,8 +53,8 @@ LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PROBE_MS = 2000  # client inactivity probe of the NB connection
-RECONNECT_MS = (250, 500)  # reconnect backoff, min and max
-FAILOVER_S = 1.5  # how long a request waits for the replica while it fails over
+RECONNECT_MS = (100, 250)  # reconnect backoff, min and max
+FAILOVER_S = 3.0  # how long a request waits for the replica while it fails over
 
 #: Set by the HTTP layer for the request being served; read when its write function runs
 #: (in the connection thread, so it is captured in `Nb.transact` on the request's side).
@@ -173,6 +173,11 @@ class _Transaction(ovsdbapp_txn.Transaction):
             if attempt and self.timeout_exceeded():
                 raise RuntimeError("OVS transaction timed out")
             attempt += 1
+            if not (idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING):
+                # Failing over: python-ovs would send it to a member not yet checked (a
+                # follower that holds it), or drop it unsent (TRY_AGAIN): wait for sync.
+                idlutils.wait_for_change(idl, self.time_remaining(), idl.change_seqno)
+                continue
             seqno, session = idl.change_seqno, idl._session.get_seqno()
             txn = ovs_idl.Transaction(idl)
             for command in self.commands:
@@ -181,7 +186,11 @@ class _Transaction(ovsdbapp_txn.Transaction):
                 except Exception:
                     txn.abort()
                     raise
+            sent = idl._session.is_connected()  # else python-ovs sends nothing: TRY_AGAIN
             status = txn.commit_block()
+            if status == txn.TRY_AGAIN and not sent:
+                for command in self.commands:  # never sent: safe to run again once back
+                    command.session = None
             if status == txn.TRY_AGAIN and idl._session.get_seqno() != session:
                 # The connection dropped under it: answer now (503, outcome unknown, as
                 # `_FnCommand.run_idl` would) instead of after the resync.
@@ -333,6 +342,10 @@ class Nb(NbState):
         elif not self._failover():
             raise NbUnavailable("OVN Northbound database is not reachable; reconnecting")
         return conn, api
+
+    def failing_over(self) -> bool:
+        conn = self._conn
+        return conn is not None and time.monotonic() < conn.synced_at + FAILOVER_S
 
     def _failover(self) -> bool:
         """Waits for the replica while the session reconnects, up to FAILOVER_S from the
