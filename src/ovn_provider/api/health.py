@@ -1,8 +1,9 @@
 """Health and metrics endpoints of the Networking port (docs/operations.md).
 
 - `GET|HEAD /healthcheck`: readiness: 200 `OK` when the NB session is connected, the
-  replica holds the NB's contents and the drain file (`[PROVIDER]
-  healthcheck-disable-file`) does not exist; else 503 with a short reason.
+  replica holds the NB's contents (or did less than FAILOVER_S ago: a failover, which
+  requests wait for) and the drain file (`[PROVIDER] healthcheck-disable-file`) does
+  not exist; else 503 with a short reason.
 - `GET|HEAD /healthcheck/live`: liveness: 200 whenever the process answers.
 - `GET /metrics`: Prometheus exposition.
 

@@ -46,7 +46,7 @@ from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.keepalive import KeepaliveConnection
 from ovn_provider.ovn.malformed import malformed_column
-from ovn_provider.ovn.nb_state import SCHEMA, NbState
+from ovn_provider.ovn.nb_state import FAILOVER_S, SCHEMA, NbState
 from ovn_provider.ovn.sb import ChassisTable, GatewayChassis
 
 LOG = logging.getLogger(__name__)
@@ -54,7 +54,6 @@ T = TypeVar("T")
 
 PROBE_MS = 2000  # client inactivity probe of the NB connection
 RECONNECT_MS = (100, 250)  # reconnect backoff, min and max
-FAILOVER_S = 3.0  # how long a request waits for the replica while it fails over
 
 #: Set by the HTTP layer for the request being served; read when its write function runs
 #: (in the connection thread, so it is captured in `Nb.transact` on the request's side).
@@ -175,7 +174,7 @@ class _Transaction(ovsdbapp_txn.Transaction):
             attempt += 1
             if not (idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING):
                 # Failing over: python-ovs would send it to a member not yet checked (a
-                # follower that holds it), or drop it unsent (TRY_AGAIN): wait for sync.
+                # follower that holds it) or drop it: wait for the sync (docs/ha.md).
                 idlutils.wait_for_change(idl, self.time_remaining(), idl.change_seqno)
                 continue
             seqno, session = idl.change_seqno, idl._session.get_seqno()
@@ -186,11 +185,7 @@ class _Transaction(ovsdbapp_txn.Transaction):
                 except Exception:
                     txn.abort()
                     raise
-            sent = idl._session.is_connected()  # else python-ovs sends nothing: TRY_AGAIN
             status = txn.commit_block()
-            if status == txn.TRY_AGAIN and not sent:
-                for command in self.commands:  # never sent: safe to run again once back
-                    command.session = None
             if status == txn.TRY_AGAIN and idl._session.get_seqno() != session:
                 # The connection dropped under it: answer now (503, outcome unknown, as
                 # `_FnCommand.run_idl` would) instead of after the resync.
@@ -325,14 +320,6 @@ class Nb(NbState):
             raise NbUnavailable(f"OVN Northbound database is not reachable: {self.last_error}")
         return self._api.idl
 
-    @property
-    def connected(self) -> bool:
-        api = self._api
-        if api is None:
-            return False
-        idl = api.idl
-        return bool(idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING)
-
     def _require(self) -> tuple[KeepaliveConnection, _Api]:
         conn, api = self._conn, self._api
         if conn is None or api is None:
@@ -342,10 +329,6 @@ class Nb(NbState):
         elif not self._failover():
             raise NbUnavailable("OVN Northbound database is not reachable; reconnecting")
         return conn, api
-
-    def failing_over(self) -> bool:
-        conn = self._conn
-        return conn is not None and time.monotonic() < conn.synced_at + FAILOVER_S
 
     def _failover(self) -> bool:
         """Waits for the replica while the session reconnects, up to FAILOVER_S from the
