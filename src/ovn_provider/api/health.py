@@ -1,8 +1,9 @@
 """Health and metrics endpoints of the Networking port (docs/operations.md).
 
 - `GET|HEAD /healthcheck`: readiness: 200 `OK` when the NB session is connected, the
-  replica holds the NB's contents and the drain file (`[PROVIDER]
-  healthcheck-disable-file`) does not exist; else 503 with a short reason.
+  replica holds the NB's contents (or did less than FAILOVER_S ago: a failover, which
+  requests wait for) and the drain file (`[PROVIDER] healthcheck-disable-file`) does
+  not exist; else 503 with a short reason.
 - `GET|HEAD /healthcheck/live`: liveness: 200 whenever the process answers.
 - `GET /metrics`: Prometheus exposition.
 
@@ -54,7 +55,7 @@ class Health:
         if self.drain_file and os.path.exists(self.drain_file):
             return False, "disabled by file"
         state = self.nb.state
-        if state != "ready":
+        if state != "ready" and not self.nb.failing_over():
             return False, f"OVN Northbound {state}"
         return True, "OK"
 

@@ -107,6 +107,7 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
         super().__init__(idl, timeout)
         self.session = HoldingSession.adopt(idl._session)
         self._granted = -1  # session seqno whose free tries were granted
+        self.synced_at = 0.0  # monotonic time the replica was last seen synced
         self._next_pump = 0.0
         if hasattr(idl, "on_row"):  # ovn/index.NbIdl
             idl.on_row = self._pump_while_applying
@@ -154,6 +155,9 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
                     self.idl.run()
                     self._check_lock_change()
                     self.grant_free_tries()
+                    if self.session.is_connected() and \
+                            self.idl.state == self.idl.IDL_S_MONITORING:
+                        self.synced_at = time.monotonic()
             except Exception:  # as ovsdbapp: log it and keep the thread alive
                 LOG.exception("NB connection thread")
                 continue

@@ -10,9 +10,11 @@ replica, so checks stay race-free across several provider instances.
 Reads: `with nb.read() as view:` holds the connection lock, so the replica cannot change
 while a response is being built from it (the NB session stays alive: ovn/keepalive.py).
 
-While the NB is unreachable or not yet synced, both raise `NbUnavailable` (503): at
-once, or, when the session has just dropped (a failover to another member), after
-waiting up to FAILOVER_S for it to be back (docs/ha.md).
+A RAFT NB is followed on its leader only (`leader_only`): no write waits on a follower,
+every replica has what the leader committed (docs/ha.md, docs/concurrency.md). While the
+NB is unreachable or not yet synced, both raise `NbUnavailable` (503): at once, or, when
+the session has just dropped (a failover to another member), after waiting up to
+FAILOVER_S for it to be back (docs/ha.md).
 
 Malformed transactions (docs/architecture.md, "Malformed transactions"): ovsdb-server
 refuses a string holding a NUL byte by closing the client's connection, so a write that
@@ -44,15 +46,14 @@ from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.keepalive import KeepaliveConnection
 from ovn_provider.ovn.malformed import malformed_column
-from ovn_provider.ovn.nb_state import SCHEMA, NbState
+from ovn_provider.ovn.nb_state import FAILOVER_S, SCHEMA, NbState
 from ovn_provider.ovn.sb import ChassisTable, GatewayChassis
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PROBE_MS = 2000  # client inactivity probe of the NB connection
-RECONNECT_MS = (250, 500)  # reconnect backoff, min and max
-FAILOVER_S = 1.5  # how long a request waits for the replica while it fails over
+RECONNECT_MS = (100, 250)  # reconnect backoff, min and max
 
 #: Set by the HTTP layer for the request being served; read when its write function runs
 #: (in the connection thread, so it is captured in `Nb.transact` on the request's side).
@@ -171,6 +172,11 @@ class _Transaction(ovsdbapp_txn.Transaction):
             if attempt and self.timeout_exceeded():
                 raise RuntimeError("OVS transaction timed out")
             attempt += 1
+            if not (idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING):
+                # Failing over: python-ovs would send it to a member not yet checked (a
+                # follower that holds it) or drop it: wait for the sync (docs/ha.md).
+                idlutils.wait_for_change(idl, self.time_remaining(), idl.change_seqno)
+                continue
             seqno, session = idl.change_seqno, idl._session.get_seqno()
             txn = ovs_idl.Transaction(idl)
             for command in self.commands:
@@ -222,7 +228,7 @@ class Nb(NbState):
     """One NB connection per process. `start()` returns at once; it connects in the
     background and keeps reconnecting by itself."""
 
-    def __init__(self, remote: str, timeout: float = 20.0, leader_only: bool = False,
+    def __init__(self, remote: str, timeout: float = 20.0, leader_only: bool = True,
                  ssl: tuple[str, str, str] | None = None,
                  gateways: GatewayChassis | None = None) -> None:
         self.remote = remote
@@ -313,14 +319,6 @@ class Nb(NbState):
         if self._api is None:
             raise NbUnavailable(f"OVN Northbound database is not reachable: {self.last_error}")
         return self._api.idl
-
-    @property
-    def connected(self) -> bool:
-        api = self._api
-        if api is None:
-            return False
-        idl = api.idl
-        return bool(idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING)
 
     def _require(self) -> tuple[KeepaliveConnection, _Api]:
         conn, api = self._conn, self._api

@@ -3,15 +3,32 @@ lock-free, from any thread; the replica's internals are read here, never changed
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 SCHEMA = "OVN_Northbound"
+FAILOVER_S = 3.0  # how long a request waits for the replica while it fails over
 
 
 class NbState:
     """Mixed into `Nb`, whose `_api` (None until the first connection) holds the IDL."""
 
     _api: Any
+    _conn: Any  # ovn/keepalive.py's KeepaliveConnection, None until the first connection
+
+    @property
+    def connected(self) -> bool:
+        api = self._api
+        if api is None:
+            return False
+        idl = api.idl
+        return bool(idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING)
+
+    def failing_over(self) -> bool:
+        """Whether the replica was synced less than FAILOVER_S ago: a request would wait
+        for it (`Nb._failover`), so /healthcheck still answers ready (docs/ha.md)."""
+        conn = self._conn
+        return conn is not None and time.monotonic() < conn.synced_at + FAILOVER_S
 
     @property
     def state(self) -> str:
