@@ -33,7 +33,7 @@ NETWORKS = schema(
     Attr("subnets", "array", items="uuid", filterable=False, computed=True,
          at=(At(L.DHCP, EXT, L.DHCP_NETWORK_ID, "DHCP_Options rows naming this LS"),)),
     # A PUT stores an empty description as "" (as the predecessor did); a POST leaves it out.
-    description(At(L.LS, EXT, L.LS_DESCRIPTION, "absent when empty",
+    description(At(L.LS, EXT, L.LS_DESCRIPTION, "absent when created empty; a PUT stores \"\"",
                    encode=codec.text_or_absent, update_encode=codec.as_is)),
     tagged(At(L.LS, EXT, L.TAGS, "comma-joined, absent when none")),
     *stamped(L.LS, L.STAMP_CREATED, L.STAMP_UPDATED, L.STAMP_REVISION),

@@ -41,7 +41,8 @@ class At:
     key's in a map column, None when absent), and schema/render.py renders it from
     here; `encode`: its inverse, how a request value is stored (schema/write.py writes
     it); `update_encode`: another encoder for PUT, where the stored form of an update
-    differs from a create's (a layout kept as the predecessor wrote it)."""
+    differs from a create's (a layout kept as the predecessor wrote it); `null_resets`: a
+    null in a PUT writes the attribute's default (otherwise null is "not given")."""
 
     table: str
     column: str
@@ -50,6 +51,7 @@ class At:
     decode: Callable[[Any], Any] | None = field(default=None, compare=False)
     encode: Callable[[Any], Any] | None = field(default=None, compare=False)
     update_encode: Callable[[Any], Any] | None = field(default=None, compare=False)
+    null_resets: bool = False
 
     def describe(self) -> str:
         where = f"{self.table}.{self.column}" + (f":{self.key}" if self.key else "")

@@ -7,9 +7,9 @@ with an encoder (schema/codec.py): (name, column, map key or None, default, crea
 encoder, update encoder, post, put). `create` gives the columns of a new row, with the
 schema defaults for what the request leaves out; `update` changes an existing row (the
 Writer's row object, so the write joins the request's one transaction) for the keys the
-request has. A null value is "not given" (docs/compatibility.md: openstackclient's `unset`
-sends null for a description). Rules that span rows, or need the configuration, stay in
-the resource module.
+request has. A null value is "not given" (openstackclient's `unset` sends null for a
+description), or in a PUT the default where the `At` says `null_resets`. Rules that span
+rows, or need the configuration, stay in the resource module.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class Step:
     update_encode: Callable[[Any], Any]
     post: bool
     put: bool
+    null_resets: bool  # a null in a PUT writes the default
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,14 @@ class WritePlan:
         `maps`: map columns the caller edits as a whole (a dict it assigns after), changed
         in place instead of `row`'s."""
         for step in self.steps:
-            if not step.put or data.get(step.name) is None:
+            if not step.put or step.name not in data:
                 continue
-            stored = step.update_encode(data[step.name])
+            value = data[step.name]
+            if value is None:
+                if not step.null_resets or step.default is UNSET:
+                    continue
+                value = step.default
+            stored = step.update_encode(value)
             if step.key is None:
                 setattr(row, step.column, stored)
                 continue
@@ -104,5 +110,6 @@ def plan(schema: Schema, by_module: tuple[str, ...] = ()) -> WritePlan:
             continue
         assert at.encode is not None
         steps.append(Step(attr.name, at.column, at.key, attr.default, at.encode,
-                          at.update_encode or at.encode, attr.post, attr.put))
+                          at.update_encode or at.encode, attr.post, attr.put,
+                          at.null_resets))
     return WritePlan(tuple(steps))
