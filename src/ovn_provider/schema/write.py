@@ -43,6 +43,10 @@ class WritePlan:
     def names(self) -> frozenset[str]:
         return frozenset(step.name for step in self.steps)
 
+    def only(self, *names: str) -> WritePlan:
+        """This plan with the steps of `names` only."""
+        return WritePlan(tuple(step for step in self.steps if step.name in names))
+
     def create(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """The columns of a new row for the validated POST body `data`: a map column as
         a dict of its keys, another column as its value. An attribute that is absent or
