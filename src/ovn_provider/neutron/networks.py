@@ -14,6 +14,7 @@ from ovn_provider.ovn.index import NbIdl, set_contains, set_size
 from ovn_provider.ovn.nb import Writer
 from ovn_provider.schema.networks import SCHEMA
 from ovn_provider.schema.render import plan as render_plan
+from ovn_provider.schema.write import plan as write_plan
 
 PROVIDER_KEYS = ("provider:network_type", "provider:physical_network",
                  "provider:segmentation_id")
@@ -26,6 +27,8 @@ PLAN_ORDER = (
     "port_security_enabled", "subnets", "shared", "router:external", "description", "tags",
     "created_at", "updated_at", "revision_number")
 PLAN = render_plan(SCHEMA, PLAN_ORDER)
+#: The plain attributes' writes (description, router:external), from the schema.
+WRITE = write_plan(SCHEMA)
 
 
 def render(ctx: Ctx, ls: Any, subnets: list[Any], localnet: Any | None) -> dict[str, Any]:
@@ -122,11 +125,13 @@ def _provider(data: dict[str, Any]) -> tuple[str, str, int | None] | None:
     return net_type, physnet, vlan
 
 
-#: A validated network request: the body's attributes under their Neutron names,
-#: converted; `provider` is the localnet port the provider:* attributes ask for.
-NetworkRequest = TypedDict("NetworkRequest", {
-    "name": str, "mtu": int, "port_security_enabled": bool, "description": str,
-    "router:external": bool, "provider": "tuple[str, str, int | None] | None"}, total=False)
+#: A validated network request: the attributes the schema's write plan (`WRITE`) does not
+#: write, converted; `provider` is the localnet port the provider:* attributes ask for.
+class NetworkRequest(TypedDict, total=False):
+    name: str
+    mtu: int
+    port_security_enabled: bool
+    provider: tuple[str, str, int | None] | None
 
 
 def _validate(ctx: Ctx, data: dict[str, Any], creating: bool) -> NetworkRequest:
@@ -144,10 +149,6 @@ def _validate(ctx: Ctx, data: dict[str, Any], creating: bool) -> NetworkRequest:
         out["port_security_enabled"] = data["port_security_enabled"]
     elif creating:
         out["port_security_enabled"] = ctx.cfg.port_security_default
-    if data.get("description") is not None:
-        out["description"] = data["description"]
-    if data.get("router:external") is not None:
-        out["router:external"] = data["router:external"]
     if any(key in data for key in PROVIDER_KEYS):
         provider = _provider_change(data, creating)
         if provider is not KEEP:
@@ -206,13 +207,9 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
     def write(w: Writer) -> Any:
         ext = {L.LS_NAME: values["name"],
                L.LS_PORT_SECURITY: L.true_text(values["port_security_enabled"]),
-               **tagged, **stamps.new()}
+               **tagged, **stamps.new(), **WRITE.create(data).get("external_ids", {})}
         if "mtu" in values:
             ext[L.LS_MTU] = str(values["mtu"])
-        if values.get("description"):
-            ext[L.LS_DESCRIPTION] = values["description"]
-        if values.get("router:external"):
-            ext[L.LS_ROUTER_EXTERNAL] = "True"
         ls = w.insert(L.LS, name=L.network_ls_name(values["name"]), external_ids=ext)
         provider = values.get("provider")
         if provider is not None:
@@ -237,12 +234,7 @@ def update(ctx: Ctx, network_id: str, data: dict[str, Any]) -> dict[str, Any]:
             ext[L.LS_NAME] = values["name"]
         if "port_security_enabled" in values:
             ext[L.LS_PORT_SECURITY] = L.true_text(values["port_security_enabled"])
-        if "description" in values:
-            ext[L.LS_DESCRIPTION] = values["description"]
-        if values.get("router:external"):
-            ext[L.LS_ROUTER_EXTERNAL] = "True"
-        elif "router:external" in values:
-            ext.pop(L.LS_ROUTER_EXTERNAL, None)
+        WRITE.update(ls, data, maps={"external_ids": ext})
         if "mtu" in values:
             ext[L.LS_MTU] = str(values["mtu"])
             _apply_mtu(w, ls, values["mtu"])

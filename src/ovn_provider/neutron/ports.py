@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
 from ovn_provider.neutron import address_pairs as AP
@@ -29,6 +29,8 @@ from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.port_view import render_one
 from ovn_provider.ovn.index import NbIdl, set_contains
 from ovn_provider.ovn.nb import Writer
+from ovn_provider.schema.ports import SCHEMA
+from ovn_provider.schema.write import plan as write_plan
 
 ROUTER_FIXED = ("mac_address", "fixed_ips", "device_owner", "device_id")
 
@@ -47,15 +49,17 @@ def show(ctx: Ctx, port_id: str) -> dict[str, Any]:
 
 
 # -- validation -------------------------------------------------------------------------------
-#: A validated port request: the body's attributes under their Neutron names, converted.
+#: A validated port request: the attributes the schema's write plan (`WRITE`) does not
+#: write, under their Neutron names, converted.
 PortRequest = TypedDict("PortRequest", {
-    "network_id": str, "name": str, "device_id": str, "device_owner": str, "description": str,
-    "binding:host_id": str | None, "mac_address": str, "admin_state_up": bool,
+    "network_id": str, "binding:host_id": str | None, "mac_address": str,
     "port_security_enabled": bool, "security_groups": list[str] | None,
     "fixed_ips": list[Any], "allowed_address_pairs": list[AP.Pair]}, total=False)
-_TEXTS: tuple[tuple[Literal["device_id", "device_owner", "description"], str], ...] = (
-    ("device_id", L.LSP_DEVICE_ID), ("device_owner", L.LSP_DEVICE_OWNER),
-    ("description", L.LSP_DESCRIPTION))
+#: The plain attributes' writes (name, admin_state_up, device_id, device_owner,
+#: description), from the schema; port security also sets the addresses and groups.
+WRITE = write_plan(SCHEMA, by_module=("port_security_enabled",))
+#: A router port takes only a new name (`_update_router_port`).
+NAME_ONLY = WRITE.only("name")
 
 
 def _validate(data: dict[str, Any], creating: bool, max_pairs: int) -> PortRequest:
@@ -66,16 +70,12 @@ def _validate(data: dict[str, Any], creating: bool, max_pairs: int) -> PortReque
         out["network_id"] = data["network_id"]
     elif creating:
         raise BadRequest("Network_id is a required parameter")
-    for key in ("name", "device_id", "device_owner", "description"):
-        if key in data:
-            out[key] = data[key] if data[key] is not None else ""
     if "binding:host_id" in data:  # null: no binding (not recorded, or removed)
         out["binding:host_id"] = data["binding:host_id"]
     if data.get("mac_address") is not None:
         out["mac_address"] = V.mac(data["mac_address"])
-    for flag in ("admin_state_up", "port_security_enabled"):
-        if data.get(flag) is not None:
-            out[flag] = data[flag]
+    if data.get("port_security_enabled") is not None:
+        out["port_security_enabled"] = data["port_security_enabled"]
     if "security_groups" in data:
         out["security_groups"] = data["security_groups"]
     if data.get("fixed_ips") is not None:
@@ -144,20 +144,17 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
         _check_pairs(pairs, mac, security)
         p = addressing.plan(w.idl, ls, mac, v.get("fixed_ips"))
         name = L.new_id()
-        ext = {L.LSP_NIC_NAME: v.get("name", ""), L.LSP_NETWORK_ID: str(ls.uuid), **tagged,
-               **stamps.new()}
+        plain = WRITE.create(data)
+        ext = {L.LSP_NETWORK_ID: str(ls.uuid), **tagged, **stamps.new(),
+               **plain.pop("external_ids", {})}
         AP.record(ext, pairs)
-        for attr, key in _TEXTS:
-            if v.get(attr):
-                ext[key] = v[attr]
         options: dict[str, str] = {}
         host = v.get("binding:host_id")
         if host is not None:
             ext[L.LSP_BINDING_HOST] = host
             if cfg.ovs_29 and host:
                 options[L.LSP_REQUESTED_CHASSIS] = host
-        lsp = w.insert(L.LSP, name=name, external_ids=ext, options=options,
-                       enabled=[v.get("admin_state_up", True)])
+        lsp = w.insert(L.LSP, name=name, external_ids=ext, options=options, **plain)
         addressing.apply(lsp, p, security, pairs)
         ls.addvalue("ports", lsp)
         port_groups.set_membership(w, lsp, security, groups, idents, [])
@@ -201,14 +198,7 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
         ext = dict(lsp.external_ids)
         pairs = v.get("allowed_address_pairs", AP.stored(ext))
         AP.record(ext, pairs)
-        if "name" in v:
-            ext[L.LSP_NIC_NAME] = v["name"]
-        for attr, key in _TEXTS:
-            if attr in v:
-                if v[attr]:
-                    ext[key] = v[attr]
-                else:
-                    ext.pop(key, None)
+        WRITE.update(lsp, data, maps={"external_ids": ext})
         if "binding:host_id" in v:
             host = v["binding:host_id"]
             if host is None:
@@ -224,8 +214,6 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
                 lsp.options = options
         if ext != dict(lsp.external_ids):
             lsp.external_ids = ext
-        if "admin_state_up" in v:
-            lsp.enabled = [v["admin_state_up"]]
         old_mac, _, dynamic = ipam.parse_lsp_addresses(lsp.addresses)
         was_secure = bool(lsp.port_security)
         security = v.get("port_security_enabled", was_secure)
@@ -286,8 +274,8 @@ def _update_router_port(w: Writer, ls: Any, lsp: Any, v: PortRequest,
     if changed:
         raise Conflict(f"Port {lsp.name} is owned by a router: {', '.join(changed)} cannot be "
                        "changed")
-    if "name" in v and lsp.external_ids.get(L.LSP_NIC_NAME) != v["name"]:
-        lsp.setkey("external_ids", L.LSP_NIC_NAME, v["name"])
+    if "name" in data and lsp.external_ids.get(L.LSP_NIC_NAME) != (data["name"] or ""):
+        NAME_ONLY.update(lsp, data)
 
 
 def _same_fixed_ips(requested: Any, shown: list[dict[str, str]]) -> bool:

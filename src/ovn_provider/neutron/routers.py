@@ -28,6 +28,7 @@ from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
 from ovn_provider.schema.render import plan as render_plan
 from ovn_provider.schema.routers import SCHEMA
+from ovn_provider.schema.write import plan as write_plan
 
 # -- reading -----------------------------------------------------------------------------
 #: The answer's plain attributes, from the schema (docs/architecture.md, "How to add an
@@ -36,6 +37,8 @@ PLAN = render_plan(SCHEMA, (
     "id", "name", "admin_state_up", "status", "tenant_id", "project_id",
     "external_gateway_info", "routes", "description", "tags", "created_at", "updated_at",
     "revision_number"))
+#: The plain attributes' writes (name, admin_state_up, description), from the schema.
+WRITE = write_plan(SCHEMA)
 
 
 def render(ctx: Ctx, idl: NbIdl, lr: Any) -> dict[str, Any]:
@@ -62,29 +65,17 @@ def show(ctx: Ctx, router_id: str) -> dict[str, Any]:
 # -- validation (no NB access) -------------------------------------------------------------
 
 
-#: A validated router request: the body's attributes under their Neutron names, converted.
+#: A validated router request: the attributes the schema's write plan (`WRITE`) does not
+#: write, converted.
 class RouterRequest(TypedDict, total=False):
-    name: str
-    admin_state_up: bool
-    description: str
     routes: list[Route]
     external_gateway_info: GW.GatewayRequest | None
 
 
-def _validate(data: dict[str, Any], creating: bool) -> RouterRequest:
+def _validate(data: dict[str, Any]) -> RouterRequest:
     """What the schema (schema/routers.py) cannot check: routes and the gateway; types
     and bounds are checked already (schema/check.py)."""
     out: RouterRequest = {}
-    if data.get("name") is not None:
-        out["name"] = data["name"]
-    elif creating:
-        out["name"] = ""
-    if data.get("admin_state_up") is not None:
-        out["admin_state_up"] = data["admin_state_up"]
-    elif creating:
-        out["admin_state_up"] = True
-    if data.get("description") is not None:
-        out["description"] = data["description"]
     if "routes" in data:
         out["routes"] = _routes(data["routes"] if data["routes"] is not None else [])
     if "external_gateway_info" in data:
@@ -108,7 +99,7 @@ def _snat_setting(ctx: Ctx, requested: bool | None, current: bool | None) -> boo
 
 # -- writes --------------------------------------------------------------------------------
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
-    v = _validate(data, creating=True)
+    v = _validate(data)
     routes: list[Route] = v.get("routes", [])
     req = v.get("external_gateway_info")
     tagged = tags.create_ext(data)
@@ -120,13 +111,11 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
             gw = GW.resolve(w, req)
             snat = _snat_setting(ctx, req.enable_snat, None)
             _default_route_check(routes, set())
-        ext = {**tagged, **stamps.new()}
-        if v.get("description"):
-            ext[L.LR_DESCRIPTION] = v["description"]
+        plain = WRITE.create(data)
+        ext = {**tagged, **stamps.new(), **plain.pop("external_ids", {})}
         if gw is not None:
             ext[L.LR_ENABLE_SNAT] = L.true_text(snat)
-        lr = w.insert(L.LR, name=v["name"], enabled=[v["admin_state_up"]], external_ids=ext,
-                      ports=[], static_routes=[], nat=[])
+        lr = w.insert(L.LR, **plain, external_ids=ext, ports=[], static_routes=[], nat=[])
         for prefix, hop in routes:
             RC.add_route(w, lr, prefix, hop)
         if gw is not None:
@@ -143,7 +132,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 def update(ctx: Ctx, router_id: str, data: dict[str, Any]) -> dict[str, Any]:
     if "id" in data and data["id"] is not None and data["id"] != router_id:
         raise BadRequest("The router id in the body does not match the path")
-    v = _validate(data, creating=False)
+    v = _validate(data)
 
     def write(w: Writer) -> None:
         lr = RC.get_router(w.idl, router_id)
@@ -155,15 +144,7 @@ def update(ctx: Ctx, router_id: str, data: dict[str, Any]) -> dict[str, Any]:
         if "external_gateway_info" in v:
             gateway_routes = _update_gateway(ctx, w, lr, router_id, current,
                                              v["external_gateway_info"])
-        if "name" in v:
-            lr.name = v["name"]
-        if "admin_state_up" in v:
-            lr.enabled = [v["admin_state_up"]]
-        if "description" in v:
-            if v["description"]:
-                lr.setkey("external_ids", L.LR_DESCRIPTION, v["description"])
-            elif L.LR_DESCRIPTION in lr.external_ids:
-                lr.delkey("external_ids", L.LR_DESCRIPTION)
+        WRITE.update(lr, data)
         gateway = RC.gateway_of(w.idl, lr, w)
         has_gateway = gateway is not None
         if gateway is not None and not gateway.lsp.external_ids.get(L.LSP_DEVICE_ID):

@@ -26,6 +26,7 @@ from ovn_provider.ovn.nb import Writer
 from ovn_provider.schema.render import plan as render_plan
 from ovn_provider.schema.rules import SCHEMA as RULES
 from ovn_provider.schema.security_groups import SCHEMA
+from ovn_provider.schema.write import plan as write_plan
 
 NO_SCHEMA = "Security groups are not supported by this OVN Northbound schema"
 
@@ -188,6 +189,9 @@ RULE_PLAN = render_plan(RULES)
 PLAN = render_plan(SCHEMA, (
     "id", "name", "description", "tenant_id", "project_id", "revision_number", "tags",
     "created_at", "updated_at", "stateful", "security_group_rules"))
+#: The plain attributes' writes (description), from the schema; `stateful` changes the
+#: group's ACLs too (neutron/sg_stateful.py).
+WRITE = write_plan(SCHEMA, by_module=("stateful",))
 
 
 def render_rule(ctx: Ctx, index: _Resolver, acl: Any, owner: Any
@@ -256,7 +260,6 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
     name: str = data["name"]
     if name == L.PG_DROP_ALL:
         raise BadRequest(f"Security group name {L.PG_DROP_ALL} is reserved")
-    description: str = data.get("description") or ""
     owners = {key: data[key] for key in ("tenant_id", "project_id")
               if data.get(key) is not None}
     tagged = tags.create_ext(data)
@@ -266,9 +269,7 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
         require_schema(w.idl)
         when = now_text()
         ext = {L.PG_NAME: name, L.PG_CREATED: when, L.PG_UPDATED: when, L.PG_REVISION: "1",
-               **tagged}
-        if description:
-            ext[L.PG_DESCRIPTION] = description
+               **tagged, **WRITE.create(data).get("external_ids", {})}
         if "tenant_id" in owners:
             ext[L.PG_TENANT] = owners["tenant_id"]
         if "project_id" in owners:
@@ -306,7 +307,6 @@ def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
             raise Conflict(DEFAULT_EXISTS)
         if name == L.PG_DROP_ALL:
             raise BadRequest(f"Security group name {name} is reserved")
-    description = data.get("description", None)
     stateful = data.get("stateful")
 
     def write(w: Writer) -> str:
@@ -319,11 +319,7 @@ def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
         stamps.check(w, pg)
         if name is not None:  # no name keeps the name
             pg.setkey("external_ids", L.PG_NAME, name)
-        if "description" in data:
-            if description:
-                pg.setkey("external_ids", L.PG_DESCRIPTION, description)
-            elif L.PG_DESCRIPTION in pg.external_ids:
-                pg.delkey("external_ids", L.PG_DESCRIPTION)
+        WRITE.update(pg, data)
         if stateful is not None and stateful != is_stateful(pg):
             set_stateful(pg, stateful)
         bump(pg)

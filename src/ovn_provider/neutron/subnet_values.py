@@ -125,8 +125,6 @@ def validate_create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {
         "network_id": data["network_id"],  # types and lengths: schema/check.py
         "version": version, "net": net, "gateway": gateway,
-        "name": data.get("name") or "",
-        "description": data.get("description") or "",
         "dns": dns_list(data["dns_nameservers"], version)
         if data.get("dns_nameservers") is not None else [],
         "dhcp": data["enable_dhcp"] if data.get("enable_dhcp") is not None else True,

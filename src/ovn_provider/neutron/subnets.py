@@ -29,6 +29,7 @@ from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.nb import Writer
 from ovn_provider.schema.render import plan as render_plan
 from ovn_provider.schema.subnets import SCHEMA
+from ovn_provider.schema.write import plan as write_plan
 
 #: DHCP_Options.options keys the provider owns. Any other key (an operator's ntp_server,
 #: domain_name, ...) is foreign and survives updates (docs/nb-layout.md).
@@ -60,6 +61,9 @@ PLAN = render_plan(SCHEMA, (
     "id", "network_id", "name", "cidr", "ip_version", "gateway_ip", "enable_dhcp",
     "dns_nameservers", "host_routes", "allocation_pools", "tenant_id", "project_id",
     "description", "tags", "created_at", "updated_at", "revision_number"))
+#: The plain attributes' writes (name, description), from the schema; network_id is the
+#: network's UUID as found.
+WRITE = write_plan(SCHEMA, by_module=("network_id",))
 
 
 def render(ctx: Ctx, row: Any) -> dict[str, Any]:
@@ -197,11 +201,7 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
                                  f"{v['net']} for network: {v['network_id']} overlaps with "
                                  "another subnet.")
         ext = {L.DHCP_NETWORK_ID: str(ls.uuid), L.DHCP_IP_VERSION: str(v["version"]), **tagged,
-               **stamps.new()}
-        if v["name"]:
-            ext[L.DHCP_NAME] = v["name"]
-        if v["description"]:
-            ext[L.DHCP_DESCRIPTION] = v["description"]
+               **stamps.new(), **WRITE.create(data).get("external_ids", {})}
         if not v["dhcp"]:
             ext[L.DHCP_ENABLED] = "False"
         if v["pools"] is not None:
@@ -262,13 +262,7 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
             if gateway != info.gateway and ext.get(L.DHCP_GATEWAY_ROUTER):
                 raise Conflict(f"Unable to change the gateway of subnet {subnet_id}: it is "
                                f"connected to router {ext[L.DHCP_GATEWAY_ROUTER]}")
-        for key, ext_key in (("name", L.DHCP_NAME), ("description", L.DHCP_DESCRIPTION)):
-            if key in data:
-                text = data[key] or ""  # a string (schema/check.py) or null
-                if text:
-                    ext[ext_key] = text
-                else:
-                    ext.pop(ext_key, None)
+        WRITE.update(row, data, maps={"external_ids": ext})
         dns = _dns(row)
         if "dns_nameservers" in data:
             dns = SV.dns_list(data["dns_nameservers"] or [], info.version)

@@ -1,8 +1,12 @@
-"""How plain attributes are read back from the NB: one decoder per stored form
-(docs/architecture.md, "How to add an attribute"). A decoder takes the raw value (a map
-column's value for the attribute's key, None when the key is absent; or a whole column)
-and returns the attribute's value as the API shows it. `At(..., decode=...)` names it in
-the schema; `schema/render.py` applies it."""
+"""How plain attributes are read back from the NB, and written to it: one decoder per
+stored form, and its encoder (docs/architecture.md, "How to add an attribute").
+
+A decoder takes the raw value (a map column's value for the attribute's key, None when the
+key is absent; or a whole column) and returns the attribute's value as the API shows it.
+An encoder is its inverse: it takes a validated, non-null request value and returns what
+the NB stores (`REMOVE`: the map key is removed, or left out on create).
+`At(..., decode=..., encode=...)` name them in the schema; `schema/render.py` applies the
+decoders, `schema/write.py` the encoders."""
 
 from __future__ import annotations
 
@@ -13,6 +17,16 @@ from typing import Any
 from ovn_provider.neutron import layout as L
 
 Decode = Callable[[Any], Any]
+Encode = Callable[[Any], Any]
+
+
+class _Remove:
+    def __repr__(self) -> str:
+        return "REMOVE"
+
+
+#: An encoder's answer for "no key" (the map key is deleted, or not written on create).
+REMOVE: Any = _Remove()
 
 SHOWN_TS = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -116,3 +130,29 @@ def is_not(stored: str) -> Decode:
     def decode(raw: str | None) -> bool:
         return raw != stored
     return decode
+
+
+# -- encoders (the inverses, for schema/write.py) ----------------------------------------------
+def as_is(value: Any) -> Any:
+    """The value as given (a string column, or a string kept even when empty)."""
+    return value
+
+
+def text_or_absent(value: str) -> Any:
+    """A string in a map key; the key is absent when the string is empty."""
+    return value if value else REMOVE
+
+
+def enabled_set(value: bool) -> list[bool]:
+    """A boolean in an optional boolean column (`enabled` of an LSP or LR): [value]."""
+    return [value]
+
+
+def true_or_absent(value: bool) -> Any:
+    """True as "True"; False: the key is absent (codec.flag(False) reads both back)."""
+    return "True" if value else REMOVE
+
+
+def false_or_absent(value: bool) -> Any:
+    """False as "False"; True: the key is absent (codec.is_not("False") reads both back)."""
+    return REMOVE if value else "False"

@@ -32,7 +32,9 @@ NETWORKS = schema(
          fixed=False, doc="accepted and ignored; always false"),
     Attr("subnets", "array", items="uuid", filterable=False, computed=True,
          at=(At(L.DHCP, EXT, L.DHCP_NETWORK_ID, "DHCP_Options rows naming this LS"),)),
-    description(At(L.LS, EXT, L.LS_DESCRIPTION, "absent when empty")),
+    # A PUT stores an empty description as "" (as the predecessor did); a POST leaves it out.
+    description(At(L.LS, EXT, L.LS_DESCRIPTION, "absent when created empty; a PUT stores \"\"",
+                   encode=codec.text_or_absent, update_encode=codec.as_is)),
     tagged(At(L.LS, EXT, L.TAGS, "comma-joined, absent when none")),
     *stamped(L.LS, L.STAMP_CREATED, L.STAMP_UPDATED, L.STAMP_REVISION),
 )
@@ -54,7 +56,7 @@ PORT_SECURITY = (Attr("port_security_enabled", "boolean", post=True, put=True, s
 EXTERNAL = (Attr("router:external", "boolean", post=True, put=True, default=False,
                  sortable=True,
                  at=(At(L.LS, EXT, L.LS_ROUTER_EXTERNAL, '"True" when set, else absent',
-                        decode=codec.flag(False)),)),)
+                        decode=codec.flag(False), encode=codec.true_or_absent),)),)
 
 _LOCALNET = "the network's localnet Logical_Switch_Port"
 #: provider

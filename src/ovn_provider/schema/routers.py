@@ -23,9 +23,10 @@ EXT = "external_ids"
 ROUTERS = schema(
     "routers", "router", "routers",
     ident(L.LR),
-    name(At(L.LR, "name")),
+    name(At(L.LR, "name", encode=codec.as_is)),
     Attr("admin_state_up", "boolean", post=True, put=True, default=True, sortable=True,
-         at=(At(L.LR, "enabled", how="[] or [true] for up", decode=codec.enabled),)),
+         at=(At(L.LR, "enabled", how="[] or [true] for up", decode=codec.enabled,
+                encode=codec.enabled_set),)),
     status("ACTIVE", "INACTIVE", doc="ACTIVE when enabled",
            at=(At(L.LR, "enabled", how="[false]: INACTIVE",
                   decode=codec.status_of("INACTIVE", "ACTIVE", [False])),)),
@@ -34,7 +35,8 @@ ROUTERS = schema(
          doc="accepted and ignored"),
     Attr("ha", "boolean", post=True, put=True, returned=False, ignored=True,
          doc="accepted and ignored"),
-    description(At(L.LR, EXT, L.LR_DESCRIPTION, "absent when empty")),
+    description(At(L.LR, EXT, L.LR_DESCRIPTION, "absent when empty",
+                   encode=codec.text_or_absent)),
     tagged(At(L.LR, EXT, L.TAGS, "comma-joined, absent when none")),
     *stamped(L.LR, L.STAMP_CREATED, L.STAMP_UPDATED, L.STAMP_REVISION),
 )

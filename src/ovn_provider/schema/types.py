@@ -39,13 +39,19 @@ class At:
     encoding, in words (docs/attributes.md shows it); `decode`: for a plain attribute,
     how its value is read back (schema/codec.py; the raw value is the column's, or the
     key's in a map column, None when absent), and schema/render.py renders it from
-    here."""
+    here; `encode`: its inverse, how a request value is stored (schema/write.py writes
+    it); `update_encode`: another encoder for PUT, where the stored form of an update
+    differs from a create's (a layout kept as the predecessor wrote it); `null_resets`: a
+    null in a PUT writes the attribute's default (otherwise null is "not given")."""
 
     table: str
     column: str
     key: str | None = None
     how: str = ""
     decode: Callable[[Any], Any] | None = field(default=None, compare=False)
+    encode: Callable[[Any], Any] | None = field(default=None, compare=False)
+    update_encode: Callable[[Any], Any] | None = field(default=None, compare=False)
+    null_resets: bool = False
 
     def describe(self) -> str:
         where = f"{self.table}.{self.column}" + (f":{self.key}" if self.key else "")
@@ -99,6 +105,11 @@ class Attr:
     def source(self) -> At | None:
         """Where a plain attribute is rendered from: its first `at` with a decoder."""
         return next((at for at in self.at if at.decode is not None), None)
+
+    @property
+    def target(self) -> At | None:
+        """Where a plain attribute is written to: its first `at` with an encoder."""
+        return next((at for at in self.at if at.encode is not None), None)
 
 
 @dataclass(frozen=True)
