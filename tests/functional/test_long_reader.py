@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -25,7 +26,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.daemons import free_port, run, wait_for
 from ovn_provider.ovn.index import NbIdl
-from ovn_provider.ovn.nb import Nb, NbUnavailable
+from ovn_provider.ovn.nb import PROBE_MS as PROBE_MS_CLUSTER
+from ovn_provider.ovn.nb import SOLE_PROBE_MS, Nb, NbUnavailable
 from ovn_provider.server import Provider
 from tests.support.provider import TOKEN, make_config, running
 
@@ -164,6 +166,36 @@ def test_a_long_initial_sync_does_not_get_the_provider_dropped(
     finally:
         nb.stop()
         bed.central.nbctl(*[arg for name in names for arg in ("--", "ls-del", name)][1:])
+
+
+def test_a_busy_sole_nb_server_is_not_left(bed: Bed) -> None:
+    """ovsdb-server answering nothing for 5 s (here stopped; in the engine storm, busy
+    sending a whole NB to a reconnecting client on a loaded host: bench/README.md,
+    "Engine storm") is not left when it is the only one: with the 2 s probe of a cluster,
+    the provider dropped it after <= 4 s and read the whole NB again (503 meanwhile).
+    With several members the short probe stays (a paused member is left: tests/ha)."""
+    session = bed.provider.nb.idl._session
+    assert session.reconnect.get_probe_interval() == SOLE_PROBE_MS
+    before, connections = reconnects(bed.http), bed.provider.nb.successful_connections()
+    with open(bed.central.nb[0].pidfile) as handle:
+        pid = int(handle.read())
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(2.5 * PROBE_MS_CLUSTER / 1000)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    created = bed.http.post("/v2.0/networks", json={"network": {"name": "after-stall"}})
+    assert created.status_code == 201, created.text
+    assert bed.provider.nb.connected
+    assert bed.provider.nb.successful_connections() == connections
+    assert reconnects(bed.http) == before
+    several = Nb(f"{bed.remote},{bed.remote}", timeout=30)
+    several.start()
+    try:
+        assert several.wait_connected(30), several.last_error
+        assert several.idl._session.reconnect.get_probe_interval() == PROBE_MS_CLUSTER
+    finally:
+        several.stop()
 
 
 def test_an_nb_restart_during_a_long_read(bed: Bed) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import time
 import traceback
 from collections.abc import Iterator
@@ -34,12 +35,34 @@ from typing import Any
 
 from ovs import jsonrpc as ovs_jsonrpc
 from ovs import poller as ovs_poller
+from ovs import reconnect as ovs_reconnect
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from ovsdbapp.backend.ovs_idl import idlutils
 
 LOG = logging.getLogger(__name__)
 
 PUMP_S = 0.1  # how often the waiting connection thread serves the session
+
+
+class LoggedReconnect(ovs_reconnect.Reconnect):
+    """python-ovs's reconnect state machine, saying in the provider's log why a connected
+    NB session was left (python-ovs's own log, ovs.vlog, is not set up in the provider):
+    no answer to the inactivity probe, or the connection closed or failed."""
+
+    def run(self, now: int) -> Any:
+        was_idle = self.state is ovs_reconnect.Reconnect.Idle
+        action = super().run(now)
+        if was_idle and action == ovs_reconnect.DISCONNECT:
+            LOG.warning("NB session to %s: no answer to the inactivity probe for %.1f s; "
+                        "reconnecting", self.name, (now - self.state_entered) / 1000)
+        return action
+
+    def disconnected(self, now: int, error: int) -> None:
+        if error and self.is_connected():
+            LOG.warning("NB session to %s lost (%s); reconnecting", self.name,
+                        "closed by the server" if error == ovs_reconnect.EOF
+                        else os.strerror(error))
+        super().disconnected(now, error)
 
 
 class HoldingSession(ovs_jsonrpc.Session):
@@ -56,6 +79,7 @@ class HoldingSession(ovs_jsonrpc.Session):
         """Turn the session an Idl made (Session.open_multiple) into a HoldingSession."""
         session.__class__ = cls
         assert isinstance(session, HoldingSession)
+        session.reconnect.__class__ = LoggedReconnect
         session._held = collections.deque()
         session._held_seqno = session.get_seqno()
         return session

@@ -52,7 +52,8 @@ from ovn_provider.ovn.sb import ChassisTable, GatewayChassis
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
-PROBE_MS = 2000  # client inactivity probe of the NB connection
+PROBE_MS = 2000  # client inactivity probe of the NB connection, several members
+SOLE_PROBE_MS = 30000  # ... one NB server: nothing to fail over to (docs/ha.md)
 RECONNECT_MS = (100, 250)  # reconnect backoff, min and max
 
 #: Set by the HTTP layer for the request being served; read when its write function runs
@@ -276,14 +277,15 @@ class Nb(NbState):
                 helper = idlutils.get_schema_helper(self.remote, SCHEMA)
                 helper.register_all()
                 idl = NbIdl(self.remote, helper, leader_only=self.leader_only)
-                # Reconnect backoff 250-500 ms (python-ovs's set_backoff raises anything
-                # below 1 s to 1 s), so that an NB outage's end costs <= 0.5 s; a failover
+                # Reconnect backoff RECONNECT_MS (python-ovs's set_backoff raises anything
+                # below 1 s to 1 s), so that an NB outage's end costs <= 0.25 s; a failover
                 # to another member costs none (KeepaliveConnection.grant_free_tries).
                 idl._session.reconnect.min_backoff = RECONNECT_MS[0]
                 idl._session.reconnect.max_backoff = RECONNECT_MS[1]
-                # A member that stops answering (paused, host frozen) is left after
-                # 2 x PROBE_MS without a message, not python-ovs's 2 x 5 s (tests/ha).
-                idl._session.reconnect.set_probe_interval(PROBE_MS)
+                # A member that stops answering (paused, frozen) is left after 2 x PROBE_MS
+                # (tests/ha); a sole server, busy for seconds, would only be read whole again.
+                idl._session.reconnect.set_probe_interval(
+                    PROBE_MS if "," in self.remote else SOLE_PROBE_MS)
                 self._create_indexes(idl)
                 conn = KeepaliveConnection(idl, timeout=self.timeout)
                 conn.start()
