@@ -88,8 +88,12 @@ def ensure_tempest() -> Path:
 
 # -- the workspace -----------------------------------------------------------------------------
 def tempest_env(workdir: Path) -> dict[str, str]:
-    """Tempest keeps a workspace registry in ~/.tempest: give it the work directory."""
-    return {**os.environ, "HOME": str(workdir), "OS_TEST_TIMEOUT": str(TEST_TIMEOUT_S)}
+    """Tempest keeps a workspace registry in ~/.tempest and its locks in
+    $TMPDIR/tempest-lock: both go to the work directory, removed with it."""
+    tmp = workdir / "tmp"
+    tmp.mkdir(exist_ok=True)
+    return {**os.environ, "HOME": str(workdir), "TMPDIR": str(tmp),
+            "OS_TEST_TIMEOUT": str(TEST_TIMEOUT_S)}
 
 
 def init_workspace(tempest: Path, workspace: Path) -> None:
@@ -161,6 +165,11 @@ api_extensions = {','.join(aliases)}
 
 [validation]
 run_validation = False
+
+[oslo_concurrency]
+# Tempest's locks and pre-provisioned account claims; its default is /tmp/tempest-lock,
+# which would outlive the run
+lock_path = {workspace / 'lock'}
 """, encoding="utf-8")
 
 
