@@ -187,7 +187,8 @@ def test_predecessor_nb_reads_as_specified_and_stays_untouched(
                 assert response.status_code == status, (path, response.text)
                 return response.json()
 
-            # networks (3.7): every LS, ids stable, provider:* only for physnets
+            # networks (docs/compatibility.md, "Networks, subnets, ports"): every LS, ids
+            # stable, provider:* only for physnets
             listed = {n["id"]: n for n in get("/networks")["networks"]}
             assert set(listed) == set(nets)
             for ident, want in nets.items():
@@ -197,7 +198,7 @@ def test_predecessor_nb_reads_as_specified_and_stays_untouched(
             assert get(f"/networks?name={s.ls_name['foreign']}")["networks"][0]["id"] == \
                 s.ls["foreign"]
 
-            # subnets (3.8): only rows with ovirt_network_id; both mode spellings read
+            # subnets: only rows with ovirt_network_id; both mode spellings read
             listed = {n["id"]: n for n in get("/subnets")["subnets"]}
             assert set(listed) == set(subs)
             for ident, want in subs.items():
@@ -206,7 +207,7 @@ def test_predecessor_nb_reads_as_specified_and_stays_untouched(
                 check_item(get(f"/subnets/{ident}")["subnet"], want, absent)
             get(f"/subnets/{s.dhcp['foreign']}", 404)
 
-            # ports (3.9): oVirt ports only, never localnet, foreign ones 404
+            # ports: oVirt ports only, never localnet, foreign ones 404
             listed = {n["id"]: n for n in get("/ports")["ports"]}
             assert set(listed) == set(ports)
             for ident, want in ports.items():

@@ -102,10 +102,10 @@ def anon(provider: Provider) -> Iterator[Api]:
         client.close()
 
 
-# -- the envelope (3.2) --------------------------------------------------------------------
+# -- the envelope (docs/compatibility.md, "Errors") ------------------------------------------------
 def test_messages_escape_the_echoed_input_only(api: Api) -> None:
     """The client's input is HTML-escaped where a message repeats it; the provider's own
-    words are plain text, as Neutron clients expect (docs/errors.md)."""
+    words are plain text, as Neutron clients expect (docs/compatibility.md, "Errors")."""
     nasty = "<script>alert('x')</script>&\""
     escaped = "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&amp;&quot;"
     message = envelope(api.get(f"/v2.0/ports/{nasty}"), 404)
@@ -133,7 +133,7 @@ def test_errors_are_logged_with_method_path_and_client(api: Api,
                for line in lines), lines
 
 
-# -- 400: bodies (3.4) ----------------------------------------------------------------------
+# -- 400: bodies (docs/compatibility.md, "Request bodies") -----------------------------------------
 @pytest.mark.parametrize("body", [b"{", b"not json", b"{\"network\": }", b"\xff\xfe",
                                   b"[1,2", b"{\"network\": {\"name\": \"a\"}} trailing"])
 def test_malformed_json_is_400(api: Api, body: bytes) -> None:
@@ -272,7 +272,7 @@ def test_wrong_methods_on_fixed_documents_are_405(api: Api) -> None:
     envelope(api.post("/v2.0/tech", {}), 405)
 
 
-# -- 411/400 and 413 (3.1) -------------------------------------------------------------------
+# -- 411/400 and 413 (docs/compatibility.md, "Request bodies") -------------------------------------
 @pytest.mark.parametrize("method,path", [("POST", "/v2.0/networks"),
                                          ("PUT", "/v2.0/networks/whatever")])
 def test_body_without_length_gets_an_answer(provider: Provider, method: str,

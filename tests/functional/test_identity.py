@@ -118,7 +118,7 @@ def parse_time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-# -- version discovery (2.1) -----------------------------------------------------------------
+# -- version discovery (docs/auth.md) --------------------------------------------------------------
 def v2_doc(keystone: str) -> dict[str, Any]:
     return {"id": "v2.0", "status": "CURRENT", "updated": "2014-04-17T00:00:00Z",
             "links": [{"rel": "self", "href": f"{keystone}v2.0/"}],
@@ -175,7 +175,7 @@ def test_wrong_methods_are_405(ks: httpx.Client) -> None:
     error(ks.post("/", json={}), 405)
 
 
-# -- POST /v2.0/tokens (2.2) --------------------------------------------------------------------
+# -- POST /v2.0/tokens (docs/auth.md) --------------------------------------------------------------
 def check_v2_access(body: dict[str, Any], prov: Provider, token: str, *,
                     expires: bool = True) -> None:
     cfg = prov.cfg
@@ -272,7 +272,7 @@ def test_v2_token_works_on_the_networking_api(ks: httpx.Client, provider: Provid
     assert isinstance(response.json()["networks"], list)
 
 
-# -- GET /v2.0/tenants (2.3) ---------------------------------------------------------------------
+# -- GET /v2.0/tenants (docs/auth.md) --------------------------------------------------------------
 @pytest.mark.parametrize("headers", [{}, {"X-Auth-Token": TOKEN}])
 def test_v2_tenants_public(ks: httpx.Client, headers: dict[str, str]) -> None:
     """: public; `enabled` present (BZ 1524520)."""
@@ -282,7 +282,7 @@ def test_v2_tenants_public(ks: httpx.Client, headers: dict[str, str]) -> None:
                                            "description": "tenant", "enabled": True}]
 
 
-# -- Keystone v3 (2.4, 9.1) ---------------------------------------------------------------------
+# -- Keystone v3 (docs/auth.md) --------------------------------------------------------------------
 def check_v3_token(body: dict[str, Any], prov: Provider, methods: list[str]) -> None:
     cfg = prov.cfg
     keystone, neutron, nova = urls(prov)

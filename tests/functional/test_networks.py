@@ -302,7 +302,7 @@ def test_update_name_port_security_and_mtu(api: Api, central: Central) -> None:
     assert row["name"] == ls_name  # never changed on rename
     assert without_stamps(row["external_ids"], 2) == {"ovirt_network_name": "after", "mtu": "1300",
                                    "ovirt_port_security": "True",
-                                   "ovirt_address_serial": "1"}  # the port create (9.8)
+                                   "ovirt_address_serial": "1"}  # docs/concurrency.md
     # an empty body changes nothing
     assert api.put(f"/v2.0/networks/{net['id']}", {"network": {}}).json()["network"] == updated
     # new ports follow the network's port security; existing ones keep theirs

@@ -508,7 +508,7 @@ def test_requested_chassis_only_with_ovs_29(central: Central) -> None:
             api.close()
 
 
-# -- fixed_ips (3.9, 9.4) ---------------------------------------------------------------
+# -- fixed_ips (docs/compatibility.md, "Networks, subnets, ports") ---------------------------------
 def test_fixed_ip_by_address_and_by_subnet(api: Api, central: Central,
                                            net4: dict[str, Any]) -> None:
     p, subnet_id = net4["p"], net4["subnet"]["id"]
@@ -861,7 +861,7 @@ def test_list_shows_every_api_port_with_full_views(api: Api, net4: dict[str, Any
         assert by_id[port["id"]] == port
 
 
-# -- concurrency (9.8) ------------------------------------------------------------------------
+# -- concurrency (docs/concurrency.md) -------------------------------------------------------------
 def test_concurrent_creates_never_share_an_ip_or_mac(provider: Provider, api: Api,
                                                      central: Central) -> None:
     net = api.network(name="race")

@@ -1,4 +1,5 @@
-"""Listing queries over HTTP (docs/compatibility.md, "Listing") and `/v2.0/extensions` (3.13)."""
+"""Listing queries over HTTP (docs/compatibility.md, "Listing") and `/v2.0/extensions`
+(its "Extensions")."""
 
 from __future__ import annotations
 
@@ -272,7 +273,7 @@ def test_tech_is_never_filtered(api: Api, nets: dict[str, Any]) -> None:
     assert set(nets["ids"]) <= {n["id"] for n in body["networks"]}
 
 
-# -- extensions (3.13) ----------------------------------------------------------------
+# -- extensions (docs/compatibility.md, "Extensions") ----------------------------------------------
 ALWAYS = {"extraroute", "provider", "net-mtu", "port-security", "binding", "pagination",
           "sorting", "fields", "project-id", "ip-substring-filtering",
           "standard-attr-tag", "tag-creation", "allowed-address-pairs",
