@@ -41,16 +41,28 @@ class Outcome:
     list_bytes: int = 0
 
 
-def _plug(client: httpx.Client, network: str, device: str, _: str,
-          out: Outcome) -> float | None:
+def _engine_list(client: httpx.Client, device: str, out: Outcome, what: str
+                 ) -> tuple[float, bool] | None:
+    """The engine's first step of a plug or an unplug: the full port list, then whether a
+    port has the vNIC's `device_id` (parsed once with orjson, outside the time taken)."""
     t0 = time.monotonic()
     ports = client.get("/v2.0/ports")
     spent = time.monotonic() - t0
     if ports.status_code != 200:
-        out.errors.append(f"list: {ports.status_code}")
+        out.errors.append(f"{what}: {ports.status_code}")
         return None
     out.list_bytes = len(ports.content)
-    if any(p["device_id"] == device for p in orjson.loads(ports.content)["ports"]):
+    return spent, any(p["device_id"] == device
+                      for p in orjson.loads(ports.content)["ports"])
+
+
+def _plug(client: httpx.Client, network: str, device: str, _: str,
+          out: Outcome) -> float | None:
+    listed = _engine_list(client, device, out, "list")
+    if listed is None:
+        return None
+    spent, found = listed
+    if found:
         out.errors.append("list: the new vNIC's device already has a port")
         return None
     t0 = time.monotonic()
@@ -71,13 +83,11 @@ def _plug(client: httpx.Client, network: str, device: str, _: str,
 
 def _unplug(client: httpx.Client, _: str, device: str, port: str,
             out: Outcome) -> float | None:
-    t0 = time.monotonic()
-    ports = client.get("/v2.0/ports")
-    spent = time.monotonic() - t0
-    if ports.status_code != 200:
-        out.errors.append(f"list before delete: {ports.status_code}")
+    listed = _engine_list(client, device, out, "list before delete")
+    if listed is None:
         return None
-    if not any(p["device_id"] == device for p in orjson.loads(ports.content)["ports"]):
+    spent, found = listed
+    if not found:
         out.errors.append("list before delete: the vNIC's port is not listed")
         return None
     t0 = time.monotonic()
