@@ -134,11 +134,23 @@ class Central:
             self._wait_joined(self.sbs, "OVN_Southbound")
         run(["ovn-nbctl", f"--db={self.nb_remote}", "--no-wait", "--timeout=20", "init"], env=env)
         run(["ovn-sbctl", f"--db={self.sb_remote}", "--timeout=20", "init"], env=env)
-        run(["ovn-northd", f"--ovnnb-db={self.nb_remote}", f"--ovnsb-db={self.sb_remote}",
+        run(["ovn-northd", f"--ovnnb-db={self._northd_remote(self.nb)}",
+             f"--ovnsb-db={self._northd_remote(self.sbs)}",
              "--detach", "--no-chdir", f"--pidfile={self.northd_pidfile}",
              f"--log-file={os.path.join(self.directory, 'northd.log')}",
              f"--unixctl={os.path.join(self.directory, 'northd.ctl')}"], env=env)
         run(["ovn-nbctl", f"--db={self.nb_remote}", "--timeout=20", "--wait=sb", "sync"], env=env)
+
+    @staticmethod
+    def _northd_remote(servers: list[DbServer]) -> str:
+        """ovn-northd reaches a standalone database over its unix socket, as ovn-ctl starts
+        it on a central host: no inactivity probe runs on a unix socket, so a recompute
+        or a resync that keeps northd or the server busy for seconds (20,000 ports) does
+        not drop the session and start the resync again. A cluster: every member's TCP
+        remote."""
+        if len(servers) == 1:
+            return f"unix:{servers[0].sock}"
+        return ",".join(server.remote for server in servers)
 
     def stop_db(self, server: DbServer) -> None:
         """Stop one database server (failover and outage tests)."""
