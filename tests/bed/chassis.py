@@ -133,6 +133,12 @@ class Chassis:
              f"--log-file={self._log('ovn-controller')}"], env=env)
         wait_for(lambda: os.path.exists(self.pidfile("ovn-controller")), 5,
                  "ovn-controller pidfile")
+        # ovn-controller's first run creates br-int, then writes vlan-limit (and its
+        # chassis index) into Open_vSwitch other_config: a test that compares the switch
+        # before and after a driver call starts after both, not in the middle.
+        wait_for(lambda: "vlan-limit" in self.ovs_map("other_config")
+                 and "br-int" in self.vsctl("list-br").split(), 20,
+                 "ovn-controller's first run (br-int, other_config:vlan-limit)")
 
     def stop(self) -> None:
         """Stop the daemons by pidfile, delete our namespace and directory. Never raises."""
