@@ -177,6 +177,9 @@ KEYS: tuple[Key, ...] = (
     # ovn-provider's own: while this file exists, /healthcheck answers 503 (a drain switch
     # for load balancers, docs/operations.md); empty: off.
     Key("PROVIDER", "healthcheck-disable-file", "healthcheck_disable_file", "", _str),
+    # ovn-provider's own: seconds after which a chassis that stopped applying NB changes
+    # shows `alive: false` in /v2.0/agents (Neutron's agent_down_time; docs/agents.md).
+    Key("PROVIDER", "agent-down-time", "agent_down_time", "75", _pos_int),
     Key("OVN REMOTE", "ovn-remote", "ovn_remote", "tcp:127.0.0.1:6641", _remote),
     # ovn-provider's own: the SB, read for the chassis marked as gateways (empty: derived
     # from ovn-remote, see sb_remote below and docs/configuration.md).
@@ -244,6 +247,7 @@ class Config:
     max_body: int
     nb_timeout: float
     healthcheck_disable_file: str
+    agent_down_time: int
     ovn_remote: str
     ovn_sb_remote: str
     port_security_default: bool

@@ -32,7 +32,7 @@ from ovn_provider.neutron import default_groups, gateway_scheduler
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.gateway_reschedule import Rescheduler
 from ovn_provider.ovn.nb import Nb, NbUnavailable, configure_ssl
-from ovn_provider.ovn.sb import SbMonitor
+from ovn_provider.ovn.sb import GatewayChassis, SbMonitor
 from ovn_provider.tls_reload import ReloadableTls
 
 LOG = logging.getLogger(__name__)
@@ -143,19 +143,24 @@ class Provider:
     def __init__(self, cfg: Config, nb: Nb | None = None) -> None:
         self.cfg = cfg
         self.nb = nb or make_nb(cfg)
-        # Gateway chassis from the SB, unless [NETWORK] gateway-chassis names them.
+        # The SB chassis: the agents (docs/agents.md) and, unless [NETWORK] gateway-chassis
+        # names them, the gateway chassis routers are scheduled on.
         self.sb: SbMonitor | None = None
         self.rescheduler: Rescheduler | None = None
-        if gateway_scheduler.automatic(cfg):
-            if cfg.sb_remote == cfg.ovn_remote:
-                # Nothing to derive (no port 6641 in ovn-remote): the SB address is unknown.
-                LOG.warning("[OVN REMOTE] ovn-sb-remote is not set and cannot be derived from "
-                            "ovn-remote %s: no gateway chassis, so no SNAT or floating IPs "
-                            "(docs/configuration.md)", cfg.ovn_remote)
-            else:
-                self.sb = SbMonitor(cfg.sb_remote, self.nb.gateways,
-                                    ssl=(cfg.ssl_key, cfg.ssl_cert, cfg.ssl_cacert),
-                                    chassis=self.nb.chassis)
+        automatic = gateway_scheduler.automatic(cfg)
+        if cfg.sb_remote == cfg.ovn_remote:
+            # Nothing to derive (no port 6641 in ovn-remote): the SB address is unknown.
+            LOG.warning("[OVN REMOTE] ovn-sb-remote is not set and cannot be derived from "
+                        "ovn-remote %s: no agents%s (docs/configuration.md)", cfg.ovn_remote,
+                        ", no gateway chassis, so no SNAT or floating IPs" if automatic else "")
+        else:
+            # With chassis named in the configuration, the SB's gateway marks schedule
+            # nothing: they go to a holder of their own, not to the NB's.
+            self.sb = SbMonitor(cfg.sb_remote,
+                                self.nb.gateways if automatic else GatewayChassis(),
+                                ssl=(cfg.ssl_key, cfg.ssl_cert, cfg.ssl_cacert),
+                                chassis=self.nb.chassis)
+            if automatic:
                 self.rescheduler = Rescheduler(cfg, self.nb)
         self.networking, self.identity, self.metrics = build_apps(cfg, self.nb)
         self.sockets = [bind(cfg.bind_address, cfg.neutron_port),
@@ -213,11 +218,12 @@ class Provider:
         LOG.info("Starting server: ovn-provider %s (%s); Networking API on port %d, Identity "
                  "API on port %d, OVN NB %s, NB JSON parser %s, gateway chassis %s", __version__,
                  build_info(), *self.ports, self.cfg.ovn_remote, json_parser(),
-                 f"from the SB at {self.cfg.sb_remote}" if self.sb is not None
-                 else ", ".join(self.cfg.gateway_chassis))
+                 f"from the SB at {self.cfg.sb_remote}" if self.rescheduler is not None
+                 else ", ".join(self.cfg.gateway_chassis) or "none")
         self.nb.start()
-        if self.sb is not None and self.rescheduler is not None:
+        if self.rescheduler is not None:
             self.rescheduler.start()
+        if self.sb is not None:
             self.sb.start()
         groups = threading.Thread(target=ensure_default_groups, args=(self.nb, self._stop),
                                   daemon=True, name="default-groups")
@@ -226,8 +232,9 @@ class Provider:
             asyncio.run(self._serve(install_signals))
         finally:
             self._stop.set()
-            if self.sb is not None and self.rescheduler is not None:
+            if self.sb is not None:
                 self.sb.stop()
+            if self.rescheduler is not None:
                 self.rescheduler.stop()
             self.nb.stop()
             for sock in self.sockets:

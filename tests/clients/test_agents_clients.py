@@ -13,6 +13,7 @@ import pytest
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
 from tests.clients.conftest import Osc, auth_settings
+from tests.functional.test_agent_liveness import add_chassis, report
 from tests.functional.test_agents import eventually, sb_central  # noqa: F401 (fixture)
 from tests.support.provider import Api, make_config, running
 
@@ -20,12 +21,15 @@ from tests.support.provider import Api, make_config, running
 @pytest.fixture(scope="module")
 def sb_provider(sb_central: Central) -> Iterator[Provider]:  # noqa: F811
     """A provider watching its own central's SB (automatic gateway chassis: it would
-    reschedule the session central's routers), with one gateway chassis."""
-    sb_central.sbctl("chassis-add", "cli-hv", "geneve", "127.0.4.1")
+    reschedule the session central's routers), with one gateway chassis. It reports once,
+    as ovn-controller would; a long agent-down-time keeps it alive from then on."""
+    add_chassis(sb_central, "cli-hv", "127.0.4.1")
+    report(sb_central, "cli-hv")
     sb_central.sbctl("set", "Chassis", "cli-hv", "hostname=cli-host",
                      'other_config:ovn-cms-options="enable-chassis-as-gw"')
     cfg = make_config(sb_central.nb_remote,
-                      **{"OVN REMOTE/ovn-sb-remote": sb_central.sb_remote})
+                      **{"OVN REMOTE/ovn-sb-remote": sb_central.sb_remote,
+                         "PROVIDER/agent-down-time": "7200"})
     with running(cfg) as prov:
         client = Api(prov)
         try:

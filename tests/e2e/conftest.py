@@ -37,10 +37,16 @@ def require_root() -> None:
                     "openvswitch-switch, iproute2, iputils-ping, tcpdump, isc-dhcp-client)")
 
 
+AGENT_DOWN_TIME = 6  # [PROVIDER] agent-down-time of the e2e provider (seconds)
+
+
 def auto_gateway_config(central: Central) -> config.Config:
     """The provider's config with NO chassis names: gateway chassis come from the SB
-    (`ovn-provider-driver configure --gateway`, docs/routers.md)."""
-    return make_config(central.nb_remote, **{"OVN REMOTE/ovn-sb-remote": central.sb_remote})
+    (`ovn-provider-driver configure --gateway`, docs/routers.md). A short agent-down-time
+    (docs/agents.md, "Liveness"): a chassis whose daemons die is listed dead within
+    seconds, not 75 s."""
+    return make_config(central.nb_remote, **{"OVN REMOTE/ovn-sb-remote": central.sb_remote,
+                                             "PROVIDER/agent-down-time": str(AGENT_DOWN_TIME)})
 
 
 def set_gateway(bed: Bed, hv: Hypervisor, on: bool) -> None:

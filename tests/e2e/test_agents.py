@@ -1,7 +1,8 @@
 """`/v2.0/agents` with real ovn-controllers (docs/agents.md): the bed's hypervisors are
 listed with the hostnames their ovn-controller wrote, the gateway one as a gateway agent,
 alive once they applied the NB's nb_cfg; a chassis whose daemons die stays listed but is
-no longer alive once nb_cfg moves on, and goes when the driver removes it."""
+no longer alive once nb_cfg moves on (the provider bumps it when agents are listed) and
+its last report is older than agent-down-time, and goes when the driver removes it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from ovn_provider.server import Provider
 from tests.e2e.bed import UNDERLAY, Bed, Hypervisor, poll
+from tests.e2e.conftest import AGENT_DOWN_TIME
 from tests.support.provider import Api
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
@@ -71,7 +73,10 @@ def test_a_dead_chassis_is_not_alive(e2e_bed: Bed, api: Api, hv1: Hypervisor) ->
     assert not chassis.controller_alive()
     bump_nb_cfg(e2e_bed)
     bump_nb_cfg(e2e_bed)
-    poll(lambda: agents(api)[name]["alive"] is False, 30, f"{name} no longer alive")
+    # Dead once its last report is older than agent-down-time (the provider's own bumps
+    # keep nb_cfg moving while the poll lists the agents).
+    poll(lambda: agents(api)[name]["alive"] is False, 30 + AGENT_DOWN_TIME,
+         f"{name} no longer alive")
     poll(lambda: agents(api)[hv1.system_id]["alive"] is True, 30, "hv1 still alive")
     e2e_bed.run_driver(None, "remove-chassis", name, "--sb-db", e2e_bed.ovn.sb_remote)
     poll(lambda: name not in agents(api), 30, f"{name} gone from the agents")

@@ -2,9 +2,10 @@
 
 SB chassis made with ovn-sbctl (no ovn-controller needed) are listed as Neutron's OVN
 driver lists them: "OVN Controller agent", or "OVN Controller Gateway agent" for the
-chassis marked enable-chassis-as-gw; `alive` follows the chassis' nb_cfg against
-SB_Global.nb_cfg (northd copies it from the NB). Read only: other methods are 405 and
-change nothing. The module runs its own central, so the chassis are only these tests'.
+chassis marked enable-chassis-as-gw, or named in `[NETWORK] gateway-chassis` when that
+is set; `alive` follows the chassis' nb_cfg against NB_Global.nb_cfg (its bumps and
+timing: test_agent_liveness.py). Read only: other methods are 405 and change nothing.
+The module runs its own central, so the chassis are only these tests'.
 """
 
 from __future__ import annotations
@@ -48,8 +49,11 @@ def sb_central() -> Iterator[Central]:
 
 @pytest.fixture(scope="module")
 def sb_provider(sb_central: Central) -> Iterator[Provider]:
+    # A long agent-down-time: the provider bumps NB_Global.nb_cfg once, at the first list,
+    # and never while these tests set it themselves.
     cfg = make_config(sb_central.nb_remote,
-                      **{"OVN REMOTE/ovn-sb-remote": sb_central.sb_remote})
+                      **{"OVN REMOTE/ovn-sb-remote": sb_central.sb_remote,
+                         "PROVIDER/agent-down-time": "7200"})
     with running(cfg) as prov:
         yield prov
 
@@ -154,3 +158,35 @@ def test_agents_are_read_only(aapi: Api, sb_central: Central) -> None:
     # Listed among the resources of /v2.0, like the other collections.
     names = {r["collection"] for r in aapi.get("/v2.0").json()["resources"]}
     assert "agents" in names
+
+
+def test_gateways_named_in_the_configuration(sb_central: Central) -> None:
+    """With `[NETWORK] gateway-chassis` set, the provider still reads the SB for its agents
+    (it used to list none), and the chassis named there are the gateway agents: the ones
+    router gateways are scheduled on, whatever their ovn-cms-options say."""
+    sb = sb_central.sbctl
+    sb("chassis-add", "gw-named", "geneve", "127.0.3.5")
+    sb("chassis-add", "hv-marked", "geneve", "127.0.3.6")
+    sb("set", "Chassis", "hv-marked", 'other_config:ovn-cms-options="enable-chassis-as-gw"')
+    cfg = make_config(sb_central.nb_remote,
+                      **{"OVN REMOTE/ovn-sb-remote": sb_central.sb_remote,
+                         "NETWORK/gateway-chassis": "gw-named,gw-absent",
+                         "PROVIDER/agent-down-time": "7200"})
+    try:
+        with running(cfg) as provider:
+            api = Api(provider)
+            try:
+                assert eventually(lambda: {"gw-named", "hv-marked"} <= set(_by_id(api)))
+                agents = _by_id(api)
+                assert agents["gw-named"]["agent_type"] == "OVN Controller Gateway agent"
+                assert agents["hv-marked"]["agent_type"] == "OVN Controller agent"
+                assert "gw-absent" not in agents  # named, but not in the SB: no agent
+                gateways = _agents(api, agent_type="OVN Controller Gateway agent")
+                assert [a["id"] for a in gateways] == ["gw-named"]
+                # The SB's marks schedule nothing here: the configured names do.
+                assert not provider.nb.gateways.synced and provider.rescheduler is None
+            finally:
+                api.close()
+    finally:
+        sb("chassis-del", "gw-named")
+        sb("chassis-del", "hv-marked")

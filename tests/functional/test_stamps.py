@@ -2,9 +2,10 @@
 "Timestamps and revisions"; neutron/stamps.py).
 
 For each resource: created with revision 1 (rules 0) and both timestamps, stored in the
-row's external_ids; every PUT bumps the revision; a PUT or DELETE with a stale
-`If-Match: revision_number=N` is 412 and changes nothing; rows written by another NB
-writer without the keys render revision 0 and null timestamps.
+row's external_ids; every PUT that changes something bumps the revision (a no-op PUT
+does not: test_noop_put.py); a PUT or DELETE with a stale `If-Match:
+revision_number=N` is 412 and changes nothing; rows written by another NB writer without
+the keys render revision 0 and null timestamps.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def test_network_subnet_port(api: Api, central: Central) -> None:
     assert net2["updated_at"] > net["updated_at"]
     _if_match(api, f"/v2.0/subnets/{subnet['id']}", "subnet", {"name": "s2"}, central, subnet)
     port2 = _if_match(api, f"/v2.0/ports/{port['id']}", "port", {"name": "p2"}, central, port)
-    # Without If-Match every PUT bumps; tags count as a change too.
+    # Without If-Match every PUT that changes something bumps; tags count as a change too.
     response = api.put(f"/v2.0/ports/{port['id']}", {"port": {"description": "d"}})
     assert response.json()["port"]["revision_number"] == port2["revision_number"] + 1
     assert api.put(f"/v2.0/ports/{port['id']}/tags/red").status_code == 201

@@ -32,6 +32,7 @@ DEFAULTS = {
     ("PROVIDER", "max-request-body"): ("max_body", 1048576),
     ("PROVIDER", "nb-timeout"): ("nb_timeout", 20.0),
     ("PROVIDER", "healthcheck-disable-file"): ("healthcheck_disable_file", ""),
+    ("PROVIDER", "agent-down-time"): ("agent_down_time", 75),
     ("OVN REMOTE", "ovn-remote"): ("ovn_remote", "tcp:127.0.0.1:6641"),
     ("OVN REMOTE", "ovn-sb-remote"): ("ovn_sb_remote", ""),
     ("NETWORK", "port-security-enabled-default"): ("port_security_default", False),

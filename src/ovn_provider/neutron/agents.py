@@ -1,12 +1,13 @@
 """Agents (`/v2.0/agents`, read only; docs/agents.md): each SB chassis shown as Neutron's
 OVN driver shows it, an "OVN Controller agent", or an "OVN Controller Gateway agent" when
-its ovn-cms-options list enable-chassis-as-gw (the chassis the provider schedules router
-gateways on, docs/routers.md).
+it is a chassis the provider schedules router gateways on (docs/routers.md): one whose
+ovn-cms-options list enable-chassis-as-gw, or, when `[NETWORK] gateway-chassis` names
+the gateways, one named there.
 
-`alive` follows the chassis' `nb_cfg`: ovn-controller reports the NB sequence number it
-has applied (Chassis_Private.nb_cfg, or Chassis.nb_cfg on an older OVN), and a chassis at
-most one behind `SB_Global.nb_cfg` is alive, as in Neutron. The data comes from the SB
-monitor's last snapshot (ovn/sb_chassis.py), never from the NB.
+The chassis come from the SB monitor's last snapshot (ovn/sb_chassis.py); `alive` is
+decided as Neutron's OVN driver does (neutron/agent_liveness.py), against
+`NB_Global.nb_cfg`, which listing bumps now and then (`SB_Global.nb_cfg` while the NB
+cannot be read).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ovn_provider.errors import NotFound
+from ovn_provider.neutron import agent_liveness
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.sb_chassis import ChassisState
 
@@ -44,14 +46,21 @@ def _heartbeat(ms: int) -> str | None:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def render(chassis: ChassisState, nb_cfg: int) -> dict[str, Any]:
+def is_gateway(ctx: Ctx, chassis: ChassisState) -> bool:
+    """A chassis router gateways are scheduled on (neutron/gateway_scheduler.py)."""
+    if ctx.cfg.gateway_chassis:
+        return chassis.name in ctx.cfg.gateway_chassis
+    return chassis.gateway
+
+
+def render(chassis: ChassisState, gateway: bool, alive: bool) -> dict[str, Any]:
     return {
         "id": chassis.name,
-        "agent_type": GATEWAY if chassis.gateway else CONTROLLER,
+        "agent_type": GATEWAY if gateway else CONTROLLER,
         "binary": "ovn-controller",
         "topic": "n/a",
         "host": chassis.hostname,
-        "alive": nb_cfg - chassis.nb_cfg <= 1,
+        "alive": alive,
         "admin_state_up": True,
         "availability_zone": _zones(chassis),
         "configurations": {"chassis_name": chassis.name,
@@ -65,14 +74,24 @@ def render(chassis: ChassisState, nb_cfg: int) -> dict[str, Any]:
     }
 
 
+def _agents(ctx: Ctx, only: str | None = None) -> list[dict[str, Any]]:
+    chassis, sb_nb_cfg, _ = ctx.nb.chassis.snapshot()
+    chosen = [one for one in chassis if only is None or one.name == only]
+    if not chosen:
+        return []
+    nb_cfg = agent_liveness.ping(ctx)
+    reference = sb_nb_cfg if nb_cfg is None else nb_cfg
+    down_time = ctx.cfg.agent_down_time
+    return [render(one, is_gateway(ctx, one),
+                   agent_liveness.alive(one, reference, down_time)) for one in chosen]
+
+
 def list_all(ctx: Ctx) -> list[dict[str, Any]]:
-    chassis, nb_cfg, _ = ctx.nb.chassis.snapshot()
-    return [render(one, nb_cfg) for one in chassis]
+    return _agents(ctx)
 
 
 def show(ctx: Ctx, agent_id: str) -> dict[str, Any]:
-    chassis, nb_cfg, _ = ctx.nb.chassis.snapshot()
-    for one in chassis:
-        if one.name == agent_id:
-            return render(one, nb_cfg)
-    raise NotFound(f"Agent {agent_id} could not be found")
+    found = _agents(ctx, agent_id)
+    if not found:
+        raise NotFound(f"Agent {agent_id} could not be found")
+    return found[0]

@@ -26,7 +26,7 @@ from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.context import Ctx
-from ovn_provider.ovn.index import NbIdl, verify
+from ovn_provider.ovn.index import NbIdl, changed, verify
 from ovn_provider.ovn.nb import Writer
 
 
@@ -315,14 +315,15 @@ def update(ctx: Ctx, fip_id: str, data: dict[str, Any]) -> dict[str, Any]:
         rec = _get(w.idl, fip_id)
         verify(rec.ls, "external_ids")  # the floating IP deleted meanwhile: TRY_AGAIN
         stamps.fip_check(w, rec.ls, fip_id)
-        stamps.fip_touch(w, rec.ls, fip_id)
         current = _nats(w.idl).get(fip_id)
+        moved = False  # whether the association changes
         current_port = current[0].external_ids.get(L.NAT_FIP_PORT) if current else None
         if "port_id" in v:
             port_id = v["port_id"]
             if port_id is None:
                 if v.get("fixed_ip_address") is not None:
                     raise BadRequest("fixed_ip_address cannot be specified without a port_id")
+                moved = current is not None
                 _disassociate(ctx, w, fip_id)
             else:
                 unchanged = (current is not None and current_port == port_id and
@@ -331,12 +332,14 @@ def update(ctx: Ctx, fip_id: str, data: dict[str, Any]) -> dict[str, Any]:
                     if not RC.nat_available(ctx):
                         raise NotImplementedFeature(
                             f"Floating IPs are not available: {RC.NO_CHASSIS}")
+                    moved = True
                     _disassociate(ctx, w, fip_id)
                     _associate(ctx, w, rec, port_id, v.get("fixed_ip_address"))
         elif v.get("fixed_ip_address") is not None:
             if current is None or not current_port:
                 raise BadRequest("fixed_ip_address cannot be specified without a port_id")
             if v["fixed_ip_address"] != current[0].logical_ip:
+                moved = True
                 _disassociate(ctx, w, fip_id)
                 _associate(ctx, w, rec, current_port, v["fixed_ip_address"])
         if "description" in v:
@@ -345,6 +348,8 @@ def update(ctx: Ctx, fip_id: str, data: dict[str, Any]) -> dict[str, Any]:
                 rec.ls.setkey("external_ids", key, v["description"])
             elif key in rec.ls.external_ids:
                 rec.ls.delkey("external_ids", key)
+        if moved or changed(rec.ls):  # a PUT that changes nothing keeps the revision
+            stamps.fip_touch(w, rec.ls, fip_id)
 
     ctx.nb.transact(write)
     return show(ctx, fip_id)

@@ -20,6 +20,11 @@ PG = "Port_Group"
 ACL = "ACL"
 NAT = "NAT"
 STATIC_ROUTE = "Logical_Router_Static_Route"
+NB_GLOBAL = "NB_Global"
+
+# NB_Global.external_ids. NEW (docs/agents.md, "Liveness"): when a provider instance last
+# bumped NB_Global.nb_cfg for /v2.0/agents (ISO 8601 UTC), shared by every instance.
+NB_LIVENESS_CHECK = "ovirt_liveness_check_at"
 
 # Logical_Switch.external_ids
 LS_NAME = "ovirt_network_name"

@@ -223,7 +223,9 @@ def update(ctx: Ctx, port_id: str, data: dict[str, Any]) -> dict[str, Any]:
                            f"address {mac} is in use.", "MacAddressInUse")
         if mac is not None:
             _check_pairs(pairs, mac, security)
-            if "fixed_ips" in v or mac != old_mac:
+            readdress = "fixed_ips" in v and not _same_fixed_ips(
+                v["fixed_ips"], addressing.current_ips(w.idl, lsp, view.subnets_of(w.idl, ls)))
+            if readdress or mac != old_mac:  # the addresses it has already: a no-op
                 _readdress(w, ls, lsp, mac, v.get("fixed_ips"), security, pairs)
             elif "allowed_address_pairs" in v or security != was_secure:
                 AP.apply(lsp, mac, pairs, security)

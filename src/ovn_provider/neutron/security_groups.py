@@ -21,7 +21,7 @@ from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.neutron.sg_stateful import acl_action, is_stateful, set_stateful
 from ovn_provider.neutron.stamps import now_text
-from ovn_provider.ovn.index import NbIdl, map_get, set_size, set_uuids
+from ovn_provider.ovn.index import NbIdl, changed, map_get, set_size, set_uuids
 from ovn_provider.ovn.nb import Writer
 from ovn_provider.schema.render import plan as render_plan
 from ovn_provider.schema.rules import SCHEMA as RULES
@@ -322,7 +322,8 @@ def update(ctx: Ctx, ident: str, data: dict[str, Any]) -> dict[str, Any]:
         WRITE.update(pg, data)
         if stateful is not None and stateful != is_stateful(pg):
             set_stateful(pg, stateful)
-        bump(pg)
+        if changed(pg):  # a PUT that changes nothing keeps the revision, as in Neutron
+            bump(pg)
         return str(pg.uuid)
 
     return show(ctx, ctx.nb.transact(write))

@@ -22,7 +22,7 @@ from typing import Any
 
 from ovn_provider.errors import PreconditionFailed
 from ovn_provider.neutron import layout as L
-from ovn_provider.ovn.index import committed, verify
+from ovn_provider.ovn.index import changed, verify
 from ovn_provider.ovn.nb import Writer
 from ovn_provider.schema import codec
 
@@ -66,7 +66,7 @@ def touch(w: Writer, row: Any) -> None:
     in Neutron). The verify makes a concurrent bump by another provider retry instead of
     being lost."""
     done = w.pending.setdefault("stamps-touched", set())
-    if row.uuid in done or committed(row):  # done already, or nothing changed
+    if row.uuid in done or not changed(row):  # done already, or nothing changed
         return
     done.add(row.uuid)
     bump(row)

@@ -285,7 +285,11 @@ def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:
         pools = None
         if data.get("allocation_pools"):
             pools = SV.pools(data["allocation_pools"], info.net, gateway)
-            ext[L.DHCP_POOLS] = ipam.pools_text(pools)
+            if old_pools is None and gateway == info.gateway and \
+                    pools == addressing.subnet_pools(info):
+                pools = None  # the default pools, as shown: a no-op keeps them implicit
+            else:
+                ext[L.DHCP_POOLS] = ipam.pools_text(pools)
         elif gateway is not None and old_pools and gateway != info.gateway and any(
                 int(a) <= int(gateway) <= int(b) for a, b in old_pools):
             raise BadRequest(f"Gateway ip {gateway} conflicts with the allocation pools")

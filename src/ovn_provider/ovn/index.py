@@ -57,6 +57,25 @@ def committed(row: Any) -> bool:
     return committed_data(row) is not None
 
 
+def changed(row: Any) -> bool:
+    """Whether the open transaction really changes `row`: python-ovs records a write (or a
+    `setkey`) of the value a monitored column already holds as a change, so `committed`
+    alone cannot tell a no-op update (neutron/stamps.py) from a real one."""
+    if row._data is None or row._changes is None:
+        return True  # inserted or deleted in this transaction
+    names = set(row._changes)
+    for kind in ("_inserts", "_removes"):
+        names.update(row._mutations.get(kind, {}))
+    for name in names:
+        column = row._table.columns[name]
+        old = row._data.get(name) or ovs_data.Datum.default(column.type)
+        new = ovs_data.Datum.from_python(column.type, getattr(row, name),
+                                         ovs_idl._row_to_uuid)
+        if new != old:
+            return True
+    return False
+
+
 def strings(row: Any, column: str) -> list[str]:
     """A set-of-strings (or optional string) column as a list. Read straight from the
     replica datum: python-ovs rebuilds and re-validates a set on every attribute access."""

@@ -15,12 +15,15 @@ SCHEMA = schema(
     Attr("agent_type", "string", computed=True, sortable=True,
          enum=("OVN Controller agent", "OVN Controller Gateway agent"),
          at=(At(_CH, "other_config", "ovn-cms-options",
-                how="Gateway when it lists enable-chassis-as-gw"),)),
+                how="Gateway when it lists enable-chassis-as-gw; with [NETWORK] "
+                "gateway-chassis set, when named there instead"),)),
     Attr("binary", "string", computed=True, sortable=True, doc="always ovn-controller"),
     Attr("topic", "string", computed=True, sortable=True, doc="always n/a"),
     Attr("host", "string", computed=True, sortable=True, at=(At(_CH, "hostname"),)),
     Attr("alive", "boolean", computed=True, sortable=True,
-         at=(At(_PRIV, "nb_cfg", how="alive when at most 1 behind SB_Global.nb_cfg"),)),
+         at=(At(_PRIV, "nb_cfg", how="alive when at most 1 behind NB_Global.nb_cfg, or "
+                "nb_cfg_timestamp younger than [PROVIDER] agent-down-time; listing bumps "
+                "NB_Global.nb_cfg (docs/agents.md)"),)),
     Attr("admin_state_up", "boolean", computed=True, sortable=True, doc="always true"),
     Attr("availability_zone", "string", computed=True, nullable=True, sortable=True,
          at=(At(_CH, "other_config", "ovn-cms-options",
