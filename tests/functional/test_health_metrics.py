@@ -154,7 +154,9 @@ def test_readiness_follows_the_nb(bed: Bed) -> None:
     assert (up.status_code, up.text) == (200, "OK\n")
     after = scrape(bed)
     assert value(after, "ovn_provider_nb_synced") == 1
-    assert value(after, "ovn_provider_nb_reconnects_total") == \
+    # At least one: the provider's immediate reconnect can also land in the listen backlog
+    # of the server that is still shutting down (counted, then dropped), seen under load.
+    assert value(after, "ovn_provider_nb_reconnects_total") >= \
         value(before, "ovn_provider_nb_reconnects_total") + 1
 
 
