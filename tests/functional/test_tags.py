@@ -297,9 +297,14 @@ def test_security_group_revision_follows_tag_changes(tapi: Api, make: Maker) -> 
     check(tapi.put(f"{path}/tags/a"), 201)  # no change, no new revision
     check(tapi.put(f"{path}/tags", {"tags": ["a"]}), 200)
     assert tapi.show("security-groups", "security_group", group["id"])["revision_number"] == 2
+    check(tapi.post(f"{path}/tags", {"tags": ["b"]}), 201)
+    assert tapi.show("security-groups", "security_group", group["id"])["revision_number"] == 3
+    check(tapi.put(f"{path}/tags", {"tags": ["b", "a"]}), 200)  # the same set: no change
+    shown = tapi.show("security-groups", "security_group", group["id"])
+    assert shown["revision_number"] == 3 and sorted(shown["tags"]) == ["a", "b"]
     check(tapi.delete(f"{path}/tags"), 204)
     shown = tapi.show("security-groups", "security_group", group["id"])
-    assert shown["revision_number"] == 3 and shown["tags"] == []
+    assert shown["revision_number"] == 4 and shown["tags"] == []
     check(tapi.delete(path), 204)
 
 

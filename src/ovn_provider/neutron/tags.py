@@ -114,7 +114,10 @@ class Target:
 
 
 def _store(target: Target, tags: list[str]) -> None:
-    if tags == target.tags():
+    """Tags are a set (Neutron): the same tags in another order change nothing and bump
+    no revision."""
+    current = target.tags()
+    if len(tags) == len(current) and set(tags) == set(current):
         return
     if tags:
         target.row.setkey("external_ids", target.key, encode(tags))
