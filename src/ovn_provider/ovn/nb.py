@@ -10,11 +10,10 @@ replica, so checks stay race-free across several provider instances.
 Reads: `with nb.read() as view:` holds the connection lock, so the replica cannot change
 while a response is being built from it (the NB session stays alive: ovn/keepalive.py).
 
-A RAFT NB is followed on its leader only (`leader_only`): no write waits on a follower,
-every replica has what the leader committed (docs/ha.md, docs/concurrency.md). While the
-NB is unreachable or not yet synced, both raise `NbUnavailable` (503): at once, or, when
-the session has just dropped (a failover to another member), after waiting up to
-FAILOVER_S for it to be back (docs/ha.md).
+A RAFT NB is followed on its leader only (`leader_only`), on a new one once it is elected
+(ovn/leaderwatch.py; docs/ha.md, docs/concurrency.md). While the NB is unreachable or not
+yet synced, both raise `NbUnavailable` (503): at once, or, when the session has just
+dropped (a failover), after waiting up to FAILOVER_S for it to be back (docs/ha.md).
 
 Malformed transactions (docs/architecture.md, "Malformed transactions"): ovsdb-server
 refuses a string holding a NUL byte by closing the client's connection, so a write that
@@ -45,6 +44,7 @@ from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.keepalive import KeepaliveConnection
+from ovn_provider.ovn.leaderwatch import LeaderWatch, WatchedIdl
 from ovn_provider.ovn.malformed import malformed_column
 from ovn_provider.ovn.nb_state import FAILOVER_S, SCHEMA, NbState
 from ovn_provider.ovn.sb import ChassisTable, GatewayChassis
@@ -240,6 +240,7 @@ class Nb(NbState):
         self.leader_only = leader_only
         self.ssl = ssl
         self._conn: KeepaliveConnection | None = None
+        self._watch: LeaderWatch | None = None  # several members: ovn/leaderwatch.py
         self._api: _Api | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -276,21 +277,21 @@ class Nb(NbState):
             try:
                 helper = idlutils.get_schema_helper(self.remote, SCHEMA)
                 helper.register_all()
-                idl = NbIdl(self.remote, helper, leader_only=self.leader_only)
+                idl = WatchedIdl(self.remote, helper, leader_only=self.leader_only)
                 # Reconnect backoff RECONNECT_MS (python-ovs's set_backoff raises anything
                 # below 1 s to 1 s), so that an NB outage's end costs <= 0.25 s; a failover
                 # to another member costs none (KeepaliveConnection.grant_free_tries).
-                idl._session.reconnect.min_backoff = RECONNECT_MS[0]
-                idl._session.reconnect.max_backoff = RECONNECT_MS[1]
-                # A member that stops answering (paused, frozen) is left after 2 x PROBE_MS
-                # (tests/ha); a sole server, busy for seconds, would only be read whole again.
-                idl._session.reconnect.set_probe_interval(
-                    PROBE_MS if "," in self.remote else SOLE_PROBE_MS)
+                fsm = idl._session.reconnect
+                fsm.min_backoff, fsm.max_backoff = RECONNECT_MS
+                # A member that stops answering is left after 2 x PROBE_MS (a paused leader
+                # once another is elected: ovn/leaderwatch.py); a sole server, busy for
+                # seconds, would only be read whole again.
+                fsm.set_probe_interval(PROBE_MS if "," in self.remote else SOLE_PROBE_MS)
                 self._create_indexes(idl)
                 conn = KeepaliveConnection(idl, timeout=self.timeout)
                 conn.start()
                 self._api = _Api(idl, self.gateways)
-                self._conn = conn
+                self._conn, self._watch = conn, idl.watch(self.leader_only, SCHEMA)
                 LOG.info("connected to OVN NB at %s", self.remote)
                 return
             except Exception as exc:  # keep trying: the provider stays up and answers 503
@@ -311,9 +312,10 @@ class Nb(NbState):
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._conn is not None:
-            self._conn.stop(timeout=5)
-            self._conn = None
+        for part in (self._watch, self._conn):
+            if part is not None:
+                part.stop(timeout=5)
+        self._conn = None
 
     # -- state -----------------------------------------------------------------------
     @property
