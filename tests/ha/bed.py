@@ -355,7 +355,7 @@ class HaBed:
         os.kill(pid, sig)
 
     def nb_members_of(self, provider: ProviderProc) -> list[DbServer]:
-        """The NB members the provider process has a connection to (from `ss`)."""
+        """The NB members the provider has connections to (`ss`; all: ovn/leaderwatch.py)."""
         assert self.central is not None and provider.proc is not None
         out = run(["ss", "-Htnp", "state", "established"], check=False)
         ports = {server.port: server for server in self.central.nb}

@@ -290,8 +290,8 @@ class Nb(NbState):
                 self._create_indexes(idl)
                 conn = KeepaliveConnection(idl, timeout=self.timeout)
                 conn.start()
-                self._api = _Api(idl, self.gateways)
-                self._conn, self._watch = conn, idl.watch(self.leader_only, SCHEMA)
+                self._watch = idl.watch(self.leader_only, SCHEMA)
+                self._conn, self._api = conn, _Api(idl, self.gateways)  # _api: connected
                 LOG.info("connected to OVN NB at %s", self.remote)
                 return
             except Exception as exc:  # keep trying: the provider stays up and answers 503
