@@ -27,6 +27,7 @@ from typing import Any
 
 from ovs import jsonrpc as ovs_jsonrpc
 from ovs import poller as ovs_poller
+from ovs import reconnect as ovs_reconnect
 
 from ovn_provider.ovn.index import NbIdl
 
@@ -163,10 +164,18 @@ class WatchedIdl(NbIdl):
         if elected not in session.remotes or (session.is_connected()
                                               and session.get_name() == elected):
             return
-        # the next remote python-ovs picks (on the disconnect below, or the next failure)
-        session.next_remote = session.remotes.index(elected)
+        index = session.remotes.index(elected)
+        fsm = session.reconnect
         if session.is_connected():
             LOG.warning("NB session to %s: %s was elected leader; moving to it",
                         session.get_name(), elected)
+            session.next_remote = index  # python-ovs picks it on the disconnect
             session.reset_backoff()
             self.force_reconnect()
+        elif fsm.state is ovs_reconnect.Reconnect.Backoff:
+            # Waiting to try the next member (an election, an outage): the leader, now.
+            fsm.set_name(elected)
+            session.next_remote = (index + 1) % len(session.remotes)
+            fsm.backoff = 0
+        else:  # connecting to another member: the leader next
+            session.next_remote = index

@@ -55,6 +55,8 @@ T = TypeVar("T")
 PROBE_MS = 2000  # client inactivity probe of the NB connection, several members
 SOLE_PROBE_MS = 30000  # ... one NB server: nothing to fail over to (docs/ha.md)
 RECONNECT_MS = (100, 250)  # reconnect backoff, min and max
+LOST = ("the OVN Northbound connection was lost while the transaction was in flight; it may "
+        "or may not be applied")
 
 #: Set by the HTTP layer for the request being served; read when its write function runs
 #: (in the connection thread, so it is captured in `Nb.transact` on the request's side).
@@ -133,13 +135,10 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         self.attempts += 1
         session = self.api.idl._session.get_seqno()
         if self.session is not None and session != self.session:
-            # An earlier attempt went out on a connection that is gone (python-ovs turns
-            # every outstanding transaction into TRY_AGAIN on a reconnect): the NB may have
-            # committed it and only the answer was lost (an NB leader killed, tests/ha).
-            # Running `fn` again could apply the request twice (a second port, a 409 for
-            # the rule just made), so the outcome is reported as unknown: 503.
-            raise NbUnavailable("the OVN Northbound connection was lost while the "
-                                "transaction was in flight; it may or may not be applied")
+            # An earlier attempt may have gone out on a connection that is gone: the NB may
+            # have committed it, the answer lost (an NB leader killed, tests/ha). Running
+            # `fn` again could apply it twice (a second port), so: outcome unknown, 503.
+            raise NbUnavailable(LOST)
         self.session = session
         self.writer = Writer(self.api.idl, txn, self.api.gateways, self.if_match)
         try:
@@ -161,9 +160,9 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
 
 
 class _Transaction(ovsdbapp_txn.Transaction):
-    """TRY_AGAIN after a verify failure runs the write function again on the fresh replica;
-    after a connection lost under the transaction it is not run again (it may have been
-    applied: `_FnCommand.run_idl` answers 503); a server ERROR is never retried."""
+    """TRY_AGAIN on the same connection (a verify failed, or not sent) runs the write function
+    again on the fresh replica, also after a failover; after a connection lost under it, it
+    is not run again (it may have been applied: 503); a server ERROR is never retried."""
 
     def do_commit(self) -> list[Any]:
         self.start_time = time.time()
@@ -187,12 +186,13 @@ class _Transaction(ovsdbapp_txn.Transaction):
                     txn.abort()
                     raise
             status = txn.commit_block()
-            if status == txn.TRY_AGAIN and idl._session.get_seqno() != session:
-                # The connection dropped under it: answer now (503, outcome unknown, as
-                # `_FnCommand.run_idl` would) instead of after the resync.
-                raise NbUnavailable("the OVN Northbound connection was lost while the "
-                                    "transaction was in flight; it may or may not be applied")
             if status == txn.TRY_AGAIN:
+                if idl._session.get_seqno() != session:  # dropped under it: 503 at once
+                    raise NbUnavailable(LOST)
+                # Same connection: answered "try again" or never sent (docs/ha.md): not
+                # applied, so `fn` may run again on a later connection too.
+                for command in self.commands:
+                    command.session = None
                 idlutils.wait_for_change(idl, self.time_remaining(), seqno)
                 continue
             if status in (txn.ERROR, txn.NOT_LOCKED):
