@@ -355,19 +355,22 @@ class HaBed:
         os.kill(pid, sig)
 
     def nb_members_of(self, provider: ProviderProc) -> list[DbServer]:
-        """The NB members the provider process has a connection to (from `ss`)."""
+        """The NB members the provider's replica follows (from `ss`). The leader watch
+        (ovn/leaderwatch.py) holds one connection to every member, so the member with one
+        more is the followed one; while none has (a reconnect), every member connected."""
         assert self.central is not None and provider.proc is not None
         out = run(["ss", "-Htnp", "state", "established"], check=False)
         ports = {server.port: server for server in self.central.nb}
-        found = []
+        count: dict[str, int] = {}
         for line in out.splitlines():
             if f"pid={provider.proc.pid}," not in line:
                 continue
             fields = line.split()
             peer = int(fields[3].rsplit(":", 1)[1]) if len(fields) > 3 else 0
-            if peer in ports and ports[peer] not in found:
-                found.append(ports[peer])
-        return found
+            if peer in ports:
+                count[ports[peer].name] = count.get(ports[peer].name, 0) + 1
+        most = max(count.values(), default=0)
+        return [s for s in self.central.nb if count.get(s.name, 0) == most > 0]
 
     def restart_provider(self, provider: ProviderProc) -> None:
         provider.start()

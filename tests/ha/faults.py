@@ -1,9 +1,9 @@
-"""The four faults of the chaos runs (tests/ha/test_chaos.py, bench/chaos.py), and one
+"""The five faults of the chaos runs (tests/ha/test_chaos.py, bench/chaos.py), and one
 scenario: the load through HAProxy, the fault, more load, then the NB checks.
 
-Each fault returns the moment the failure window is measured from: the kill for a
-leader or provider kill (the service should go on without it), the end of the pause or
-the restart of the NB for the others."""
+Each fault returns the moment the failure window is measured from: the kill or the pause
+for a leader or provider kill and a leader pause (the service should go on without it),
+the end of the pause or the restart of the NB for the others."""
 
 from __future__ import annotations
 
@@ -48,6 +48,39 @@ def _new_leader(bed: HaBed, old: str, until: float) -> float:
                 return time.monotonic()
         except DaemonError:
             pass
+        time.sleep(0.05)
+    return 0.0
+
+
+def leader_pause(bed: HaBed) -> float:
+    """The NB leader SIGSTOP for PAUSE, then SIGCONT: the providers (on the leader only)
+    must move to the leader the other members elect meanwhile."""
+    central = bed.central
+    assert central is not None
+    leader = central.nb_leader()
+    used = [s.name for p in bed.providers for s in bed.nb_members_of(p)]
+    print(f"\npausing leader {leader.name} (providers use {used})")
+    bed.signal_nb(leader, signal.SIGSTOP)
+    paused = time.monotonic()
+    try:
+        elected = _leader_elsewhere(bed, leader, paused + PAUSE)
+        time.sleep(max(0.0, paused + PAUSE - time.monotonic()))
+    finally:
+        bed.signal_nb(leader, signal.SIGCONT)
+    moved = [s.name for p in bed.providers for s in bed.nb_members_of(p)]
+    print(f"a new leader {elected - paused:.2f} s after the pause (providers on {moved})"
+          if elected else f"no new leader during the pause (providers on {moved})")
+    return paused  # the cluster serves on without it: measure from the pause
+
+
+def _leader_elsewhere(bed: HaBed, paused: object, until: float) -> float:
+    """When a member other than the paused one (not asked: it would not answer) became
+    the leader (0.0: not before `until`)."""
+    assert bed.central is not None
+    others = [s for s in bed.central.nb if s is not paused]
+    while time.monotonic() < until:
+        if any("Role: leader" in _status(bed, s) for s in others):
+            return time.monotonic()
         time.sleep(0.05)
     return 0.0
 
@@ -102,6 +135,7 @@ def nb_outage(bed: HaBed) -> float:
 SCENARIOS: dict[str, Callable[[HaBed], float]] = {
     "NB leader SIGKILL + restart": leader_kill,
     "NB follower SIGSTOP 10 s": follower_pause,
+    "NB leader SIGSTOP 10 s + SIGCONT": leader_pause,
     "provider SIGKILL + restart": provider_kill,
     "whole NB stopped 10 s": nb_outage,
 }

@@ -47,6 +47,10 @@ def test_nb_follower_paused(ha_bed: HaBed, world: World) -> None:
     _scenario(ha_bed, world, "NB follower SIGSTOP 10 s")
 
 
+def test_nb_leader_paused(ha_bed: HaBed, world: World) -> None:
+    _scenario(ha_bed, world, "NB leader SIGSTOP 10 s + SIGCONT")
+
+
 def test_provider_killed_and_restarted(ha_bed: HaBed, world: World) -> None:
     _scenario(ha_bed, world, "provider SIGKILL + restart")
 

@@ -10,11 +10,10 @@ replica, so checks stay race-free across several provider instances.
 Reads: `with nb.read() as view:` holds the connection lock, so the replica cannot change
 while a response is being built from it (the NB session stays alive: ovn/keepalive.py).
 
-A RAFT NB is followed on its leader only (`leader_only`): no write waits on a follower,
-every replica has what the leader committed (docs/ha.md, docs/concurrency.md). While the
-NB is unreachable or not yet synced, both raise `NbUnavailable` (503): at once, or, when
-the session has just dropped (a failover to another member), after waiting up to
-FAILOVER_S for it to be back (docs/ha.md).
+A RAFT NB is followed on its leader only (`leader_only`), on a new one once it is elected
+(ovn/leaderwatch.py; docs/ha.md, docs/concurrency.md). While the NB is unreachable or not
+yet synced, both raise `NbUnavailable` (503): at once, or, when the session has just
+dropped (a failover), after waiting up to FAILOVER_S for it to be back (docs/ha.md).
 
 Malformed transactions (docs/architecture.md, "Malformed transactions"): ovsdb-server
 refuses a string holding a NUL byte by closing the client's connection, so a write that
@@ -45,6 +44,7 @@ from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.keepalive import KeepaliveConnection
+from ovn_provider.ovn.leaderwatch import LeaderWatch, WatchedIdl
 from ovn_provider.ovn.malformed import malformed_column
 from ovn_provider.ovn.nb_state import FAILOVER_S, SCHEMA, NbState
 from ovn_provider.ovn.sb import ChassisTable, GatewayChassis
@@ -55,6 +55,8 @@ T = TypeVar("T")
 PROBE_MS = 2000  # client inactivity probe of the NB connection, several members
 SOLE_PROBE_MS = 30000  # ... one NB server: nothing to fail over to (docs/ha.md)
 RECONNECT_MS = (100, 250)  # reconnect backoff, min and max
+LOST = ("the OVN Northbound connection was lost while the transaction was in flight; it may "
+        "or may not be applied")
 
 #: Set by the HTTP layer for the request being served; read when its write function runs
 #: (in the connection thread, so it is captured in `Nb.transact` on the request's side).
@@ -133,13 +135,10 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
         self.attempts += 1
         session = self.api.idl._session.get_seqno()
         if self.session is not None and session != self.session:
-            # An earlier attempt went out on a connection that is gone (python-ovs turns
-            # every outstanding transaction into TRY_AGAIN on a reconnect): the NB may have
-            # committed it and only the answer was lost (an NB leader killed, tests/ha).
-            # Running `fn` again could apply the request twice (a second port, a 409 for
-            # the rule just made), so the outcome is reported as unknown: 503.
-            raise NbUnavailable("the OVN Northbound connection was lost while the "
-                                "transaction was in flight; it may or may not be applied")
+            # An earlier attempt may have gone out on a connection that is gone: the NB may
+            # have committed it, the answer lost (an NB leader killed, tests/ha). Running
+            # `fn` again could apply it twice (a second port), so: outcome unknown, 503.
+            raise NbUnavailable(LOST)
         self.session = session
         self.writer = Writer(self.api.idl, txn, self.api.gateways, self.if_match)
         try:
@@ -161,9 +160,9 @@ class _FnCommand(ovsdbapp_command.BaseCommand):
 
 
 class _Transaction(ovsdbapp_txn.Transaction):
-    """TRY_AGAIN after a verify failure runs the write function again on the fresh replica;
-    after a connection lost under the transaction it is not run again (it may have been
-    applied: `_FnCommand.run_idl` answers 503); a server ERROR is never retried."""
+    """TRY_AGAIN on the same connection (a verify failed, or not sent) runs the write function
+    again on the fresh replica, also after a failover; after a connection lost under it, it
+    is not run again (it may have been applied: 503); a server ERROR is never retried."""
 
     def do_commit(self) -> list[Any]:
         self.start_time = time.time()
@@ -187,12 +186,13 @@ class _Transaction(ovsdbapp_txn.Transaction):
                     txn.abort()
                     raise
             status = txn.commit_block()
-            if status == txn.TRY_AGAIN and idl._session.get_seqno() != session:
-                # The connection dropped under it: answer now (503, outcome unknown, as
-                # `_FnCommand.run_idl` would) instead of after the resync.
-                raise NbUnavailable("the OVN Northbound connection was lost while the "
-                                    "transaction was in flight; it may or may not be applied")
             if status == txn.TRY_AGAIN:
+                if idl._session.get_seqno() != session:  # dropped under it: 503 at once
+                    raise NbUnavailable(LOST)
+                # Same connection: answered "try again" or never sent (docs/ha.md): not
+                # applied, so `fn` may run again on a later connection too.
+                for command in self.commands:
+                    command.session = None
                 idlutils.wait_for_change(idl, self.time_remaining(), seqno)
                 continue
             if status in (txn.ERROR, txn.NOT_LOCKED):
@@ -240,6 +240,7 @@ class Nb(NbState):
         self.leader_only = leader_only
         self.ssl = ssl
         self._conn: KeepaliveConnection | None = None
+        self._watch: LeaderWatch | None = None  # several members: ovn/leaderwatch.py
         self._api: _Api | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -276,21 +277,21 @@ class Nb(NbState):
             try:
                 helper = idlutils.get_schema_helper(self.remote, SCHEMA)
                 helper.register_all()
-                idl = NbIdl(self.remote, helper, leader_only=self.leader_only)
+                idl = WatchedIdl(self.remote, helper, leader_only=self.leader_only)
                 # Reconnect backoff RECONNECT_MS (python-ovs's set_backoff raises anything
                 # below 1 s to 1 s), so that an NB outage's end costs <= 0.25 s; a failover
                 # to another member costs none (KeepaliveConnection.grant_free_tries).
-                idl._session.reconnect.min_backoff = RECONNECT_MS[0]
-                idl._session.reconnect.max_backoff = RECONNECT_MS[1]
-                # A member that stops answering (paused, frozen) is left after 2 x PROBE_MS
-                # (tests/ha); a sole server, busy for seconds, would only be read whole again.
-                idl._session.reconnect.set_probe_interval(
-                    PROBE_MS if "," in self.remote else SOLE_PROBE_MS)
+                fsm = idl._session.reconnect
+                fsm.min_backoff, fsm.max_backoff = RECONNECT_MS
+                # A member that stops answering is left after 2 x PROBE_MS (a paused leader
+                # once another is elected: ovn/leaderwatch.py); a sole server, busy for
+                # seconds, would only be read whole again.
+                fsm.set_probe_interval(PROBE_MS if "," in self.remote else SOLE_PROBE_MS)
                 self._create_indexes(idl)
                 conn = KeepaliveConnection(idl, timeout=self.timeout)
                 conn.start()
-                self._api = _Api(idl, self.gateways)
-                self._conn = conn
+                self._watch = idl.watch(self.leader_only, SCHEMA)
+                self._conn, self._api = conn, _Api(idl, self.gateways)  # _api: connected
                 LOG.info("connected to OVN NB at %s", self.remote)
                 return
             except Exception as exc:  # keep trying: the provider stays up and answers 503
@@ -311,9 +312,10 @@ class Nb(NbState):
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._conn is not None:
-            self._conn.stop(timeout=5)
-            self._conn = None
+        for part in (self._watch, self._conn):
+            if part is not None:
+                part.stop(timeout=5)
+        self._conn = None
 
     # -- state -----------------------------------------------------------------------
     @property
