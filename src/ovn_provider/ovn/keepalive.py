@@ -39,6 +39,8 @@ from ovs import reconnect as ovs_reconnect
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from ovsdbapp.backend.ovs_idl import idlutils
 
+from ovn_provider.ovn import heap
+
 LOG = logging.getLogger(__name__)
 
 PUMP_S = 0.1  # how often the waiting connection thread serves the session
@@ -133,6 +135,7 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
         self._granted = -1  # session seqno whose free tries were granted
         self.synced_at = 0.0  # monotonic time the replica was last seen synced
         self._next_pump = 0.0
+        self.heap = heap.Settler()  # the synced replica leaves the cycle collector's walks
         if hasattr(idl, "on_row"):  # ovn/index.NbIdl
             idl.on_row = self._pump_while_applying
 
@@ -182,6 +185,7 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
                     if self.session.is_connected() and \
                             self.idl.state == self.idl.IDL_S_MONITORING:
                         self.synced_at = time.monotonic()
+                        self.heap.synced(self.session.get_seqno(), self.idl)
             except Exception:  # as ovsdbapp: log it and keep the thread alive
                 LOG.exception("NB connection thread")
                 continue
