@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import os
+import signal
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from ovn_provider.ovn.central import Central
+from ovn_provider.ovn.daemons import read_pid
 from ovn_provider.server import Provider
 from tests.support.nb import as_list, nb_exists, nb_row
 from tests.support.net_checks import RACES, TENANT, assert_error, at_once, check, snapshot, synced
@@ -578,6 +581,32 @@ def test_delete_detaches_ports(api: Api, central: Central) -> None:
     # a new subnet re-addresses them
     again = api.subnet(net["id"], "10.102.0.0/24")
     assert api.show("ports", "port", static["id"])["fixed_ips"][0]["subnet_id"] == again["id"]
+
+
+def test_delete_of_the_last_subnet_ignores_a_stale_northd_address(api: Api,
+                                                                    central: Central) -> None:
+    """ovn-northd writes `dynamic_addresses` without verifying, so it can write an address
+    of a subnet deleted a moment before (computed before it saw the delete): deleting the
+    last subnet still leaves the bare MAC, not `<mac> dynamic`."""
+    net = api.network(name="stale-dyn")
+    v4 = api.subnet(net["id"], "10.103.0.0/24")
+    v6 = api.subnet(net["id"], "fd00:103::/64")
+    port = api.port(net["id"])
+    assert api.delete(f"/v2.0/subnets/{v4['id']}").status_code == 204
+    v6_ip = next(ip["ip_address"] for ip in api.show("ports", "port", port["id"])["fixed_ips"])
+    mac = port["mac_address"]
+    northd = read_pid(central.northd_pidfile)
+    assert northd is not None
+    os.kill(northd, signal.SIGSTOP)  # so that it does not correct the stale value first
+    try:
+        central.nbctl("set", "Logical_Switch_Port", port["id"],
+                      f'dynamic_addresses="{mac} 10.103.0.7 {v6_ip}"')  # as a late northd
+        assert api.delete(f"/v2.0/subnets/{v6['id']}").status_code == 204
+    finally:
+        os.kill(northd, signal.SIGCONT)
+    row = lsp(central, port["id"])
+    assert as_list(row["addresses"]) == [mac]
+    assert api.show("ports", "port", port["id"])["fixed_ips"] == []
 
 
 def test_delete_with_a_router_port_on_the_subnet_is_409(api: Api, central: Central,

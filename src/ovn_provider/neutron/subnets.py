@@ -338,7 +338,9 @@ def delete(ctx: Ctx, subnet_id: str) -> None:
                            "first.")
         if ls is not None:
             subnet_switch.release(ls, w.idl, row, info)
-            _set_subnets(w, ls, [r for r in view.subnets_of(w.idl, ls) if r.uuid != row.uuid])
+            remaining = [r for r in view.subnets_of(w.idl, ls) if r.uuid != row.uuid]
+            _set_subnets(w, ls, remaining)
+            kept_nets = [i.net for i in map(addressing.subnet_info, remaining) if i is not None]
             for lsp in ls.ports:
                 if lsp.type in ("router", "localnet"):
                     continue
@@ -347,7 +349,7 @@ def delete(ctx: Ctx, subnet_id: str) -> None:
                 if any(r.uuid == row.uuid for r in lsp.dhcpv6_options):
                     lsp.dhcpv6_options = []
                 if info is not None:
-                    _drop_subnet_ips(lsp, info.net)
+                    _drop_subnet_ips(lsp, info.net, kept_nets)
         row.delete()
 
     ctx.nb.transact(write)
@@ -364,14 +366,18 @@ def _router_on(idl: NbIdl, ls: Any, net: IPNetwork) -> str | None:
     return None
 
 
-def _drop_subnet_ips(lsp: Any, net: IPNetwork) -> None:
-    """Take the addresses of `net` off a port; with none left it is the bare MAC."""
+def _drop_subnet_ips(lsp: Any, net: IPNetwork, kept_nets: list[IPNetwork]) -> None:
+    """Take the addresses of `net` off a port; with none left it is the bare MAC. Of a
+    dynamic port's `dynamic_addresses` only those on the switch's remaining subnets
+    (`kept_nets`) stay: ovn-northd may have written an address of a subnet deleted just
+    before, computed before it saw that delete (it writes without verifying)."""
     mac, static, dynamic = ipam.parse_lsp_addresses(lsp.addresses)
     if mac is None:
         return
     if dynamic:
         left = [ip for ip in ipam.parse_dynamic(lsp.dynamic_addresses)
-                if ipaddress.ip_address(ip) not in net]
+                if ipaddress.ip_address(ip) not in net
+                and any(ipaddress.ip_address(ip) in kept for kept in kept_nets)]
         if left:
             lsp.dynamic_addresses = [" ".join([mac, *left])]
         else:
