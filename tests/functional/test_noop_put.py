@@ -13,21 +13,16 @@ from typing import Any
 import pytest
 
 from ovn_provider.ovn.central import Central
-from tests.support.nat import nat_config
-from tests.support.provider import Api, running
+from tests.support.nat import nat_api
+from tests.support.provider import Api
 
 Made = tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
 def fip_api(central: Central) -> Iterator[Api]:
-    """A provider with gateway chassis, so routers with gateways and floating IPs exist."""
-    with running(nat_config(central)) as provider:
-        client = Api(provider)
-        try:
-            yield client
-        finally:
-            client.close()
+    with nat_api(central) as api:
+        yield api
 
 
 def _network(api: Api) -> Made:

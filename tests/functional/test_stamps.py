@@ -20,10 +20,10 @@ import pytest
 
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
-from tests.support.nat import nat_config
+from tests.support.nat import nat_api
 from tests.support.nb import nb_row
 from tests.support.net_checks import synced
-from tests.support.provider import Api, running
+from tests.support.provider import Api
 from tests.support.snapshot import assert_error, nb_snapshot
 
 SHOWN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -32,13 +32,8 @@ ALIASES = ("standard-attr-timestamp", "standard-attr-revisions", "revision-if-ma
 
 @pytest.fixture(scope="module")
 def fip_api(central: Central) -> Iterator[Api]:
-    """A provider with a gateway chassis, so routers with gateways and floating IPs exist."""
-    with running(nat_config(central)) as provider:
-        client = Api(provider)
-        try:
-            yield client
-        finally:
-            client.close()
+    with nat_api(central) as api:
+        yield api
 
 
 def _stamped(obj: dict[str, Any], revision: int) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from ovn_provider import config
 from ovn_provider.ovn.central import Central
-from tests.support.provider import make_config
+from tests.support.provider import Api, make_config, running
 
 CHASSIS = ("gw-chassis-1", "gw-chassis-2")
 
@@ -17,3 +20,15 @@ def nat_config(central: Central, chassis: tuple[str, ...] = CHASSIS) -> config.C
     cfg = make_config(central.nb_remote)
     object.__setattr__(cfg, "gateway_chassis", chassis)
     return cfg
+
+
+@contextmanager
+def nat_api(central: Central) -> Iterator[Api]:
+    """A client of a provider with gateway chassis, so that routers with gateways and
+    floating IPs exist."""
+    with running(nat_config(central)) as provider:
+        client = Api(provider)
+        try:
+            yield client
+        finally:
+            client.close()
