@@ -20,6 +20,7 @@ import statistics
 import time
 from typing import Any
 
+from ovn_provider.ovn.daemons import run
 from tests.ha.bed import HaBed
 from tests.ha.faults import SCENARIOS, failures, scenario
 from tests.ha.load import World
@@ -67,6 +68,19 @@ def _log_tail(bed: HaBed, since_lines: dict[str, int]) -> None:
         since_lines[path] = len(lines)
 
 
+def _election_timer(bed: HaBed, ms: int) -> None:
+    """Set on the leader, which replicates it to the members (at most double the current
+    value in one step, so larger values are reached by doubling)."""
+    central = bed.central
+    assert central is not None
+    current = 1000
+    while current != ms:
+        current = min(ms, current * 2)
+        run(["ovs-appctl", "-t", central.nb_leader().ctl, "cluster/change-election-timer",
+             "OVN_Northbound", str(current)], env=central.env)
+    print(f"NB election timer: {ms} ms", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.chaos", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -76,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="print every failed request")
     parser.add_argument("--logs", action="store_true", help="print the NB logs of each run")
     parser.add_argument("--json", default="", help="also write the rows to this file")
+    parser.add_argument("--election-timer", type=int, default=0, metavar="MS",
+                        help="the NB cluster's RAFT election timer before the runs (ovs-appctl "
+                             "cluster/change-election-timer; OVSDB's default is 1000 ms)")
     args = parser.parse_args(argv)
     names = [n for n in SCENARIOS if args.keyword.lower() in n.lower()]
     rows: dict[str, list[Row]] = {name: [] for name in names}
@@ -85,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     log_lines: dict[str, int] = {}
     ok = True
     try:
+        if args.election_timer:
+            _election_timer(bed, args.election_timer)
         world = World(bed.base)
         print(HEADER)
         for run in range(args.runs):
