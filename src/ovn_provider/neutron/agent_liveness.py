@@ -67,8 +67,7 @@ def _nb_cfg(ctx: Ctx) -> tuple[int | None, bool]:
         row = _global(idl)
         if row is None:
             return None, False
-        return int(row.nb_cfg), _due(row, time.time(),
-                                                     interval(ctx.cfg.agent_down_time))
+        return int(row.nb_cfg), _due(row, time.time(), interval(ctx.cfg.agent_down_time))
 
 
 def ping(ctx: Ctx) -> int | None:

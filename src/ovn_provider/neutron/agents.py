@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ovn_provider.errors import NotFound
-from ovn_provider.neutron import agent_liveness
+from ovn_provider.neutron import agent_liveness, gateway_scheduler
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.sb_chassis import ChassisState
 
@@ -48,9 +48,9 @@ def _heartbeat(ms: int) -> str | None:
 
 def is_gateway(ctx: Ctx, chassis: ChassisState) -> bool:
     """A chassis router gateways are scheduled on (neutron/gateway_scheduler.py)."""
-    if ctx.cfg.gateway_chassis:
-        return chassis.name in ctx.cfg.gateway_chassis
-    return chassis.gateway
+    if gateway_scheduler.automatic(ctx.cfg):
+        return chassis.gateway
+    return chassis.name in ctx.cfg.gateway_chassis
 
 
 def render(chassis: ChassisState, gateway: bool, alive: bool) -> dict[str, Any]:

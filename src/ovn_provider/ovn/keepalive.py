@@ -147,6 +147,11 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
             self._next_pump = now + PUMP_S
             self.session.pump()
 
+    def synced(self) -> bool:
+        """Connected, and the replica holds the NB's contents."""
+        return bool(self.session.is_connected()
+                    and self.idl.state == self.idl.IDL_S_MONITORING)
+
     def grant_free_tries(self) -> None:
         """python-ovs grants one reconnect without backoff per remote once, when the
         session opens; after that every reconnect first waited the minimum backoff (1 s:
@@ -155,8 +160,7 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
         immediate connect to the next one; while none syncs (an outage), it backs off."""
         session = self.session
         seqno = session.get_seqno()
-        if seqno != self._granted and session.is_connected() \
-                and self.idl.state == self.idl.IDL_S_MONITORING:
+        if seqno != self._granted and self.synced():
             session.reset_backoff()
             if self._granted >= 0:
                 LOG.info("NB session synced again, on %s", session.get_name())
@@ -182,8 +186,7 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
                     self.idl.run()
                     self._check_lock_change()
                     self.grant_free_tries()
-                    if self.session.is_connected() and \
-                            self.idl.state == self.idl.IDL_S_MONITORING:
+                    if self.synced():
                         self.synced_at = time.monotonic()
                         self.heap.synced(self.session.get_seqno(), self.idl)
             except Exception:  # as ovsdbapp: log it and keep the thread alive

@@ -18,11 +18,8 @@ class NbState:
 
     @property
     def connected(self) -> bool:
-        api = self._api
-        if api is None:
-            return False
-        idl = api.idl
-        return bool(idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING)
+        conn = self._conn
+        return self._api is not None and conn is not None and bool(conn.synced())
 
     def failing_over(self) -> bool:
         """Whether the replica was synced less than FAILOVER_S ago: a request would wait
