@@ -113,14 +113,21 @@ def check_scan(base: str, absent: str) -> int:
     return len(ports)
 
 
+def _timed(client: Client, out: Outcome, step: str, method: str, path: str,
+           body: dict[str, Any] | None = None) -> tuple[Answer, float]:
+    """One request of a plug or an unplug, its latency kept under `step`."""
+    t0 = time.monotonic()
+    answer = client.call(method, path, body)
+    spent = time.monotonic() - t0
+    out.steps.setdefault(step, []).append(spent)
+    return answer, spent
+
+
 def _engine_list(client: Client, device: str, out: Outcome, what: str
                  ) -> tuple[float, bool] | None:
     """The engine's first step of a plug or an unplug: the full port list, then whether a
     port has the vNIC's `device_id` (found outside the time taken)."""
-    t0 = time.monotonic()
-    ports = client.call("GET", "/v2.0/ports")
-    spent = time.monotonic() - t0
-    out.steps.setdefault("list", []).append(spent)
+    ports, spent = _timed(client, out, "list", "GET", "/v2.0/ports")
     if ports.status_code != 200:
         out.errors.append(f"{what}: {ports.status_code}")
         return None
@@ -137,18 +144,15 @@ def _plug(client: Client, network: str, device: str, _: str,
     if found:
         out.errors.append("list: the new vNIC's device already has a port")
         return None
-    t0 = time.monotonic()
-    net = client.call("GET", f"/v2.0/networks/{network}")
-    t1 = time.monotonic()
-    out.steps.setdefault("network", []).append(t1 - t0)
+    net, took = _timed(client, out, "network", "GET", f"/v2.0/networks/{network}")
+    spent += took
     if net.status_code != 200:
         out.errors.append(f"network: {net.status_code}")
         return None
-    created = client.call("POST", "/v2.0/ports", {"port": {
+    created, took = _timed(client, out, "create", "POST", "/v2.0/ports", {"port": {
         "network_id": network, "name": f"vnic-{device[:8]}", "device_id": device,
         "device_owner": "oVirt", "admin_state_up": True}})
-    spent += time.monotonic() - t0
-    out.steps.setdefault("create", []).append(time.monotonic() - t1)
+    spent += took
     if created.status_code != 201:
         out.errors.append(f"create: {created.status_code} {created.content[:200]!r}")
         return None
@@ -165,10 +169,8 @@ def _unplug(client: Client, _: str, device: str, port: str,
     if not found:
         out.errors.append("list before delete: the vNIC's port is not listed")
         return None
-    t0 = time.monotonic()
-    deleted = client.call("DELETE", f"/v2.0/ports/{port}")
-    spent += time.monotonic() - t0
-    out.steps.setdefault("delete", []).append(time.monotonic() - t0)
+    deleted, took = _timed(client, out, "delete", "DELETE", f"/v2.0/ports/{port}")
+    spent += took
     if deleted.status_code != 204:
         out.errors.append(f"delete: {deleted.status_code}")
         return None

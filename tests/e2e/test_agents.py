@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from ovn_provider.server import Provider
 from tests.e2e.bed import UNDERLAY, Bed, Hypervisor, poll
 from tests.e2e.conftest import AGENT_DOWN_TIME
-from tests.support.provider import Api
+from tests.support.provider import Api, agents_by_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
@@ -27,12 +26,6 @@ def api(e2e_provider: Provider) -> Iterator[Api]:
         yield client
     finally:
         client.close()
-
-
-def agents(api: Api) -> dict[str, dict[str, Any]]:
-    response = api.get("/v2.0/agents")
-    assert response.status_code == 200, response.text
-    return {a["id"]: a for a in response.json()["agents"]}
 
 
 def bump_nb_cfg(bed: Bed) -> int:
@@ -49,9 +42,9 @@ def test_hypervisors_are_agents(e2e_bed: Bed, api: Api, hv1: Hypervisor,
                                       "Chassis"))["data"]
     hostnames = {name: host for name, host in sb}
     bump_nb_cfg(e2e_bed)
-    poll(lambda: all(agents(api).get(hv.system_id, {}).get("alive") for hv in (hv1, hv2)),
+    poll(lambda: all(agents_by_id(api).get(hv.system_id, {}).get("alive") for hv in (hv1, hv2)),
          30, "hv1 and hv2 alive")
-    listed = agents(api)
+    listed = agents_by_id(api)
     gw, plain = listed[hv1.system_id], listed[hv2.system_id]
     assert gw["agent_type"] == "OVN Controller Gateway agent"  # e2e_provider marks hv1
     assert plain["agent_type"] == "OVN Controller agent"
@@ -68,15 +61,15 @@ def test_a_dead_chassis_is_not_alive(e2e_bed: Bed, api: Api, hv1: Hypervisor) ->
     name = f"{e2e_bed.prefix}hv5"
     e2e_bed.run_driver(chassis, *e2e_bed.configure_args(name, f"{UNDERLAY}.5"))
     bump_nb_cfg(e2e_bed)
-    poll(lambda: agents(api).get(name, {}).get("alive") is True, 30, f"{name} alive")
+    poll(lambda: agents_by_id(api).get(name, {}).get("alive") is True, 30, f"{name} alive")
     chassis.stop()  # the host dies: its rows stay in the SB
     assert not chassis.controller_alive()
     bump_nb_cfg(e2e_bed)
     bump_nb_cfg(e2e_bed)
     # Dead once its last report is older than agent-down-time (the provider's own bumps
     # keep nb_cfg moving while the poll lists the agents).
-    poll(lambda: agents(api)[name]["alive"] is False, 30 + AGENT_DOWN_TIME,
+    poll(lambda: agents_by_id(api)[name]["alive"] is False, 30 + AGENT_DOWN_TIME,
          f"{name} no longer alive")
-    poll(lambda: agents(api)[hv1.system_id]["alive"] is True, 30, "hv1 still alive")
+    poll(lambda: agents_by_id(api)[hv1.system_id]["alive"] is True, 30, "hv1 still alive")
     e2e_bed.run_driver(None, "remove-chassis", name, "--sb-db", e2e_bed.ovn.sb_remote)
-    poll(lambda: name not in agents(api), 30, f"{name} gone from the agents")
+    poll(lambda: name not in agents_by_id(api), 30, f"{name} gone from the agents")

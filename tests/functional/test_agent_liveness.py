@@ -20,7 +20,7 @@ import pytest
 
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
-from tests.support.provider import Api, make_config, running
+from tests.support.provider import Api, agents_by_id, make_config, running
 
 DOWN_TIME = 2  # [PROVIDER] agent-down-time of the fast provider: a bump every second
 KEY = "ovirt_liveness_check_at"
@@ -68,12 +68,6 @@ def api(fast: Provider) -> Iterator[Api]:
         client.close()
 
 
-def _agents(api: Api) -> dict[str, dict[str, Any]]:
-    response = api.get("/v2.0/agents")
-    assert response.status_code == 200, response.text
-    return {a["id"]: a for a in response.json()["agents"]}
-
-
 def _nb_cfg(bed: Central) -> int:
     return int(bed.nbctl("get", "NB_Global", ".", "nb_cfg").strip())
 
@@ -101,46 +95,46 @@ def test_a_silent_chassis_dies_a_reporting_one_stays_alive(api: Api, bed: Centra
     # Both caught up with the NB; the silent one's last report is already a minute old.
     report(bed, "hv-silent", start, time.time() - 60)
     report(bed, "hv-busy", start)
-    assert eventually(lambda: all(_agents(api).get(name, {}).get("alive")
+    assert eventually(lambda: all(agents_by_id(api).get(name, {}).get("alive")
                                   for name in ("hv-silent", "hv-busy")))
     # Listing bumps nb_cfg (once a second here): the silent chassis falls two behind.
-    assert eventually(lambda: _agents(api)["hv-silent"]["alive"] is False,
-                      between=lambda: report(bed, "hv-busy")), _agents(api)
-    agents = _agents(api)
+    assert eventually(lambda: agents_by_id(api)["hv-silent"]["alive"] is False,
+                      between=lambda: report(bed, "hv-busy")), agents_by_id(api)
+    agents = agents_by_id(api)
     assert agents["hv-busy"]["alive"] is True, agents["hv-busy"]
     assert _nb_cfg(bed) >= start + 2
     assert bed.nbctl("get", "NB_Global", ".", f"external_ids:{KEY}").strip()
     # Reporting again (ovn-controller restarted) brings it back.
     report(bed, "hv-silent")
-    assert eventually(lambda: _agents(api)["hv-silent"]["alive"] is True)
+    assert eventually(lambda: agents_by_id(api)["hv-silent"]["alive"] is True)
     # A chassis behind but with a report younger than agent-down-time is alive (Neutron:
     # "down, but not yet timed out"); once the report is older, it is not.
     current = _nb_cfg(bed)
     report(bed, "hv-silent", current - 5)
-    assert _agents(api)["hv-silent"]["alive"] is True
+    assert agents_by_id(api)["hv-silent"]["alive"] is True
     report(bed, "hv-silent", current - 5, time.time() - DOWN_TIME - 1)
-    assert eventually(lambda: _agents(api)["hv-silent"]["alive"] is False)
+    assert eventually(lambda: agents_by_id(api)["hv-silent"]["alive"] is False)
 
 
 def test_bumps_are_rate_limited_across_instances(api: Api, bed: Central) -> None:
     """A provider with the default agent-down-time (75 s) does not bump while another
     instance bumped less than 37 s ago; with the mark gone, its lists bump once."""
     add_chassis(bed, "hv-rate", "127.0.4.3")
-    assert eventually(lambda: "hv-rate" in _agents(api))  # the fast provider bumps now
+    assert eventually(lambda: "hv-rate" in agents_by_id(api))  # the fast provider bumps now
     with _provider(bed, 75) as slow:
         client = Api(slow)
         try:
-            assert eventually(lambda: "hv-rate" in _agents(client))
+            assert eventually(lambda: "hv-rate" in agents_by_id(client))
             before = _nb_cfg(bed)
             for _ in range(5):
-                _agents(client)
+                agents_by_id(client)
             assert _nb_cfg(bed) == before
             bed.nbctl("remove", "NB_Global", ".", "external_ids", KEY)
             assert eventually(lambda: not bed.nbctl(
                 "--if-exists", "get", "NB_Global", ".", f"external_ids:{KEY}").strip())
             time.sleep(0.5)  # the provider's replica sees the removal
             for _ in range(5):
-                _agents(client)
+                agents_by_id(client)
             assert _nb_cfg(bed) == before + 1
             # The GET and its show answer 200 throughout; a show also counts as a list.
             shown = client.get("/v2.0/agents/hv-rate")
@@ -153,7 +147,7 @@ def test_list_answers_while_the_nb_is_down(bed: Central, fast: Provider, api: Ap
     """A bump that cannot be written never fails the GET: with the NB stopped, the agents
     are still listed from the SB, against SB_Global.nb_cfg."""
     add_chassis(bed, "hv-nbdown", "127.0.4.4")
-    assert eventually(lambda: "hv-nbdown" in _agents(api))
+    assert eventually(lambda: "hv-nbdown" in agents_by_id(api))
     server = bed.nb[0]
     bed.stop_db(server)
     try:

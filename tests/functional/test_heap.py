@@ -7,36 +7,35 @@ from __future__ import annotations
 import gc
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.heap import GROWTH_MIN, Settler
 from ovn_provider.ovn.nb import Nb
+from tests.support.nb import connected_nb
 
 
 @pytest.fixture()
 def nb(central: Central) -> Iterator[Nb]:
-    replica = Nb(central.nb_remote, timeout=20)
-    replica.start()
     try:
-        assert replica.wait_connected(30)
-        yield replica
+        with connected_nb(central) as replica:
+            yield replica
     finally:
-        replica.stop()
         gc.unfreeze()  # the rest of the test process is not the provider's
 
 
-def _switch(nb: Nb, name: str) -> object | None:
+def _switch(nb: Nb, name: str) -> Any:
     with nb.read() as idl:
         return next((row for row in idl.tables["Logical_Switch"].rows.values()
                      if row.name == name), None)
 
 
-def _until(what: str, check: object) -> None:
+def _until(what: str, check: Callable[[], bool]) -> None:
     deadline = time.monotonic() + 10
-    while not check():  # type: ignore[operator]
+    while not check():
         assert time.monotonic() < deadline, what
         time.sleep(0.05)
 
@@ -45,7 +44,7 @@ def test_the_synced_replica_is_frozen_and_its_rows_are_still_freed(nb: Nb,
                                                                     central: Central) -> None:
     central.nbctl("ls-add", "heap-probe")
     _until("the switch in the replica", lambda: _switch(nb, "heap-probe") is not None)
-    row = weakref.ref(_switch(nb, "heap-probe"))  # type: ignore[arg-type]
+    row = weakref.ref(_switch(nb, "heap-probe"))
     # the connection thread froze the heap when this session synced
     assert gc.get_freeze_count() > 0
     gc.freeze()  # and the row is frozen too, as rows synced before a freeze are

@@ -14,6 +14,7 @@ import pytest
 from ovn_provider.ovn import nb as nb_module
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.nb import Nb, NbCommitError, NbMalformed, NbUnavailable, Writer
+from tests.support.nb import connected_nb
 from tests.support.provider import Api
 from tests.support.snapshot import assert_error, nb_snapshot
 
@@ -100,13 +101,8 @@ def test_nul_in_any_stored_string_is_400_and_changes_nothing(
 
 @pytest.fixture()
 def private_nb(central: Central) -> Iterator[Nb]:
-    nb = Nb(central.nb_remote, timeout=20)
-    nb.start()
-    try:
-        assert nb.wait_connected(30)
+    with connected_nb(central) as nb:
         yield nb
-    finally:
-        nb.stop()
 
 
 def test_nb_layer_refuses_nul_before_sending(private_nb: Nb, central: Central) -> None:

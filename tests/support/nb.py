@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ovn_provider.ovn.central import Central
+from ovn_provider.ovn.nb import Nb
 
 
 def ovsdb_value(raw: Any) -> Any:
@@ -49,3 +52,15 @@ def nb_find(central: Central, table: str, **conditions: str) -> list[dict[str, A
 def nb_exists(central: Central, table: str, record: str) -> bool:
     return bool(json.loads(central.nbctl("--format=json", "--if-exists", "list", table,
                                          record))["data"]) if record else False
+
+
+@contextmanager
+def connected_nb(central: Central) -> Iterator[Nb]:
+    """The provider's NB layer on its own, connected and synced to `central`."""
+    nb = Nb(central.nb_remote, timeout=20)
+    nb.start()
+    try:
+        assert nb.wait_connected(30)
+        yield nb
+    finally:
+        nb.stop()

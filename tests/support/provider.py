@@ -110,3 +110,10 @@ class Api:
         response = self.get(f"/v2.0/{collection}/{ident}")
         assert response.status_code == 200, response.text
         return response.json()[root]
+
+
+def agents_by_id(api: Api) -> dict[str, dict[str, Any]]:
+    """`GET /v2.0/agents` (asserted 200), each agent under its id."""
+    response = api.get("/v2.0/agents")
+    assert response.status_code == 200, response.text
+    return {a["id"]: a for a in response.json()["agents"]}
