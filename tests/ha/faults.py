@@ -11,6 +11,7 @@ import signal
 import time
 from collections.abc import Callable
 
+from ovn_provider.ovn.central import Central, DbServer
 from ovn_provider.ovn.daemons import DaemonError, run, wait_for
 from tests.ha.bed import HaBed
 from tests.ha.load import Load, Rec, World
@@ -21,45 +22,33 @@ AFTER = 3.0  # seconds of load after the service is back
 PAUSE = 10.0  # seconds a follower is paused / the NB is stopped
 
 
-def leader_kill(bed: HaBed) -> float:
+def _leader(bed: HaBed, doing: str) -> tuple[Central, DbServer]:
+    """The NB leader a fault is about to hit, said with the members the providers use."""
     central = bed.central
     assert central is not None
     leader = central.nb_leader()
     used = [s.name for p in bed.providers for s in bed.nb_members_of(p)]
-    print(f"\nkilling {leader.name} (providers use {used})")
+    print(f"\n{doing} {leader.name} (providers use {used})")
+    return central, leader
+
+
+def leader_kill(bed: HaBed) -> float:
+    central, leader = _leader(bed, "killing")
     bed.signal_nb(leader, signal.SIGKILL)
     killed = time.monotonic()
-    elected = _new_leader(bed, leader.name, killed + 2)
+    elected = _leader_elsewhere(bed, leader, killed + 2)
     time.sleep(max(0.0, killed + 2 - time.monotonic()))
     central.start_db(leader)
-    elected = elected or _new_leader(bed, leader.name, killed + 30)
+    elected = elected or _leader_elsewhere(bed, leader, killed + 30)
     print(f"a new leader {elected - killed:.2f} s after the kill" if elected else
           "no new leader within 30 s")
     return killed  # the cluster serves on without it: measure from the kill
 
 
-def _new_leader(bed: HaBed, old: str, until: float) -> float:
-    """When another member than `old` became the leader (0.0: not before `until`). Writes
-    cannot commit before: a provider on a follower waits, one on the old leader fails over."""
-    assert bed.central is not None
-    while time.monotonic() < until:
-        try:
-            if bed.central.nb_leader().name != old:
-                return time.monotonic()
-        except DaemonError:
-            pass
-        time.sleep(0.05)
-    return 0.0
-
-
 def leader_pause(bed: HaBed) -> float:
     """The NB leader SIGSTOP for PAUSE, then SIGCONT: the providers (on the leader only)
     must move to the leader the other members elect meanwhile."""
-    central = bed.central
-    assert central is not None
-    leader = central.nb_leader()
-    used = [s.name for p in bed.providers for s in bed.nb_members_of(p)]
-    print(f"\npausing leader {leader.name} (providers use {used})")
+    _, leader = _leader(bed, "pausing leader")
     bed.signal_nb(leader, signal.SIGSTOP)
     paused = time.monotonic()
     try:
@@ -73,11 +62,12 @@ def leader_pause(bed: HaBed) -> float:
     return paused  # the cluster serves on without it: measure from the pause
 
 
-def _leader_elsewhere(bed: HaBed, paused: object, until: float) -> float:
-    """When a member other than the paused one (not asked: it would not answer) became
-    the leader (0.0: not before `until`)."""
+def _leader_elsewhere(bed: HaBed, old: DbServer, until: float) -> float:
+    """When a member other than `old` (not asked: paused, it would not answer; killed,
+    nothing to ask) became the leader (0.0: not before `until`). Writes cannot commit
+    before: a provider on a follower waits, one on the old leader fails over."""
     assert bed.central is not None
-    others = [s for s in bed.central.nb if s is not paused]
+    others = [s for s in bed.central.nb if s is not old]
     while time.monotonic() < until:
         if any("Role: leader" in _status(bed, s) for s in others):
             return time.monotonic()
@@ -149,10 +139,10 @@ def wait_cluster(bed: HaBed) -> None:
                  "Role: follower" in _status(bed, s), 30, f"{server.name} rejoins")
 
 
-def _status(bed: HaBed, server: object) -> str:
+def _status(bed: HaBed, server: DbServer) -> str:
     assert bed.central is not None
-    return run(["ovs-appctl", "-t", server.ctl, "cluster/status",  # type: ignore[attr-defined]
-                "OVN_Northbound"], env=bed.central.env, check=False)
+    return run(["ovs-appctl", "-t", server.ctl, "cluster/status", "OVN_Northbound"],
+               env=bed.central.env, check=False)
 
 
 def scenario(bed: HaBed, world: World, name: str, seed: int) -> tuple[Row, list[Rec], float]:
