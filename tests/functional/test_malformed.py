@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ovn_provider.ovn import nb as nb_module
+from ovn_provider.ovn import nb_txn
 from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.nb import Nb, NbCommitError, NbMalformed, NbUnavailable, Writer
 from tests.support.nb import connected_nb
@@ -140,7 +140,7 @@ def test_nb_layer_gives_up_when_the_server_keeps_dropping(
     """Without the check above, the NUL reaches ovsdb-server, which closes the connection:
     the write is not run again (after a lost connection it may have been applied, as after
     a failover: 503), and the connection comes back by itself."""
-    monkeypatch.setattr(nb_module, "malformed_column", lambda txn: None)
+    monkeypatch.setattr(nb_txn, "malformed_column", lambda txn: None)
     calls: list[int] = []
 
     def write(w: Writer) -> None:

@@ -175,6 +175,18 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
         finally:
             self.lock.release()
 
+    @contextmanager
+    def released(self) -> Iterator[None]:
+        """Inside `_locked` (the connection thread): lets readers have the replica while
+        the thread only waits (a write's answer from the NB), and takes it back, serving
+        the session meanwhile, after."""
+        self.lock.release()
+        try:
+            yield
+        finally:
+            while not self.lock.acquire(timeout=PUMP_S):
+                self.session.pump()
+
     def run(self) -> None:
         while self.is_running:
             try:

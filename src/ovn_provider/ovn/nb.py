@@ -1,24 +1,19 @@
 """The NB connection: an ovsdbapp IDL replica, one-transaction writes, locked reads.
 
 Writes: `Nb.transact(fn)` runs `fn(Writer)` inside ONE OVSDB transaction, in ovsdbapp's
-connection thread. While `fn` runs, no other transaction of this process runs and the
-replica does not change, so validation inside `fn` sees exactly the state it writes on. If
-`fn` raises, the transaction is aborted and nothing is written. When the server answers
-TRY_AGAIN (another client changed a row that `fn` verified), `fn` runs again on the fresh
-replica, so checks stay race-free across several provider instances.
+connection thread (ovn/nb_txn.py says what `fn` may rely on); checks stay race-free
+across several provider instances (docs/concurrency.md).
 
 Reads: `with nb.read() as view:` holds the connection lock, so the replica cannot change
-while a response is being built from it (the NB session stays alive: ovn/keepalive.py).
+while a response is being built from it (the NB session stays alive: ovn/keepalive.py); a
+write waiting for the NB's answer leaves it to readers (ovn/commit_wait.py).
 
 A RAFT NB is followed on its leader only (`leader_only`), on a new one once it is elected
 (ovn/leaderwatch.py; docs/ha.md, docs/concurrency.md). While the NB is unreachable or not
 yet synced, both raise `NbUnavailable` (503): at once, or, when the session has just
 dropped (a failover), after waiting up to FAILOVER_S for it to be back (docs/ha.md).
 
-Malformed transactions (docs/architecture.md, "Malformed transactions"): ovsdb-server
-refuses a string holding a NUL byte by closing the client's connection, so a write that
-would send one is refused here before it leaves the process (`NbMalformed`, a 400). A
-transaction the server answers with an error is never retried; one during which the
+A transaction the server answers with an error is never retried; one during which the
 connection dropped is retried once (a failover), and if the connection drops again under
 it, it is given up (`NbCommitError`) instead of being retried into an outage.
 """
@@ -28,196 +23,53 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ovs import json as ovs_json
 from ovs import stream as ovs_stream
-from ovs.db import idl as ovs_idl
 from ovsdbapp import exceptions as ovsdbapp_exc
-from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
 from ovsdbapp.backend.ovs_idl import idlutils
-from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from ovn_provider.ovn.index import NbIdl
 from ovn_provider.ovn.keepalive import KeepaliveConnection
 from ovn_provider.ovn.leaderwatch import LeaderWatch, WatchedIdl
-from ovn_provider.ovn.malformed import malformed_column
 from ovn_provider.ovn.nb_state import FAILOVER_S, SCHEMA, NbState
+from ovn_provider.ovn.nb_txn import (
+    IF_MATCH,
+    LOST,
+    WROTE,
+    Api,
+    FnCommand,
+    NbCommitError,
+    NbMalformed,
+    NbTransaction,
+    NbUnavailable,
+    Writer,
+)
 from ovn_provider.ovn.sb import ChassisTable, GatewayChassis
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
+__all__ = ["IF_MATCH", "LOST", "WROTE", "Nb", "NbCommitError", "NbMalformed", "NbUnavailable",
+           "Writer", "configure_ssl"]
 
 PROBE_MS = 2000  # client inactivity probe of the NB connection, several members
 SOLE_PROBE_MS = 30000  # ... one NB server: nothing to fail over to (docs/ha.md)
 RECONNECT_MS = (100, 250)  # reconnect backoff, min and max
-LOST = ("the OVN Northbound connection was lost while the transaction was in flight; it may "
-        "or may not be applied")
-
-#: Set by the HTTP layer for the request being served; read when its write function runs
-#: (in the connection thread, so it is captured in `Nb.transact` on the request's side).
-IF_MATCH: ContextVar[int | None] = ContextVar("if_match", default=None)
-#: Set by `Nb.transact` when a write of the request being served may have committed.
-WROTE: ContextVar[bool] = ContextVar("wrote", default=False)
-
-
-class NbUnavailable(Exception):
-    """The NB cannot be reached or did not answer in time."""
-
-
-class NbCommitError(Exception):
-    """The NB refused a transaction (constraint violation, etc.)."""
-
-
-class NbMalformed(NbCommitError):
-    """A transaction holds a value the NB cannot take (a NUL byte in a string); it was
-    never sent."""
-
-
-class Writer:
-    """What a write function gets: the replica, the open IDL transaction, and the SB
-    gateway chassis (for scheduling distributed gateway ports)."""
-
-    def __init__(self, idl: NbIdl, txn: ovs_idl.Transaction,
-                 gateways: GatewayChassis | None = None, if_match: int | None = None
-                 ) -> None:
-        self.idl = idl
-        self.txn = txn
-        self.gateways = gateways if gateways is not None else GatewayChassis()
-        self._after: list[Callable[[ovs_idl.Transaction], None]] = []
-        self.pending: dict[str, Any] = {}  # rows inserted earlier in this transaction
-        #: the revision a request's `If-Match` requires (neutron/stamps.py), else None
-        self.if_match = if_match
-
-    def rows(self, table: str) -> dict[uuid.UUID, Any]:
-        if table not in self.idl.tables:
-            return {}
-        return self.idl.tables[table].rows
-
-    def has_table(self, table: str) -> bool:
-        return table in self.idl.tables
-
-    def insert(self, table: str, **columns: Any) -> Any:
-        row = self.txn.insert(self.idl.tables[table])
-        for column, value in columns.items():
-            setattr(row, column, value)
-        return row
-
-    def real_uuid(self, row: Any) -> Callable[[], uuid.UUID]:
-        """A callable giving the UUID of `row` once the transaction has committed."""
-        holder: dict[str, uuid.UUID] = {}
-
-        def resolve(txn: ovs_idl.Transaction) -> None:
-            holder["uuid"] = txn.get_insert_uuid(row.uuid) or row.uuid
-
-        self._after.append(resolve)
-        return lambda: holder["uuid"]
-
-    def post_commit(self, txn: ovs_idl.Transaction) -> None:
-        for hook in self._after:
-            hook(txn)
-
-
-class _FnCommand(ovsdbapp_command.BaseCommand):
-    def __init__(self, api: Any, fn: Callable[[Writer], Any]) -> None:
-        super().__init__(api)
-        self.fn = fn
-        self.writer: Writer | None = None
-        self.session: int | None = None  # connection seqno of the first attempt
-        self.attempts = 0  # more than 1: the NB answered TRY_AGAIN and `fn` ran again
-        self.if_match = IF_MATCH.get()  # the request's thread: see IF_MATCH
-
-    def run_idl(self, txn: ovs_idl.Transaction) -> None:
-        self.attempts += 1
-        session = self.api.idl._session.get_seqno()
-        if self.session is not None and session != self.session:
-            # An earlier attempt may have gone out on a connection that is gone: the NB may
-            # have committed it, the answer lost (an NB leader killed, tests/ha). Running
-            # `fn` again could apply it twice (a second port), so: outcome unknown, 503.
-            raise NbUnavailable(LOST)
-        self.session = session
-        self.writer = Writer(self.api.idl, txn, self.api.gateways, self.if_match)
-        try:
-            self.result = self.fn(self.writer)
-            bad = malformed_column(txn)
-            if bad is not None:
-                raise NbMalformed(f"Invalid input: a string for {bad} contains a NUL "
-                                  "character")
-        finally:
-            # What read caches built inside the write function may hold pending rows.
-            self.api.idl.write_ended()
-
-    def post_commit(self, txn: ovs_idl.Transaction) -> None:
-        if self.writer is not None:
-            self.writer.post_commit(txn)
-
-    def __str__(self) -> str:
-        return f"fn({getattr(self.fn, '__qualname__', self.fn)})"
-
-
-class _Transaction(ovsdbapp_txn.Transaction):
-    """TRY_AGAIN on the same connection (a verify failed, or not sent) runs the write function
-    again on the fresh replica, also after a failover; after a connection lost under it, it
-    is not run again (it may have been applied: 503); a server ERROR is never retried."""
-
-    def do_commit(self) -> list[Any]:
-        self.start_time = time.time()
-        idl = self.api.idl
-        attempt = 0
-        while True:
-            if attempt and self.timeout_exceeded():
-                raise RuntimeError("OVS transaction timed out")
-            attempt += 1
-            if not (idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING):
-                # Failing over: python-ovs would send it to a member not yet checked (a
-                # follower that holds it) or drop it: wait for the sync (docs/ha.md).
-                idlutils.wait_for_change(idl, self.time_remaining(), idl.change_seqno)
-                continue
-            seqno, session = idl.change_seqno, idl._session.get_seqno()
-            txn = ovs_idl.Transaction(idl)
-            for command in self.commands:
-                try:
-                    command.run_idl(txn)
-                except Exception:
-                    txn.abort()
-                    raise
-            status = txn.commit_block()
-            if status == txn.TRY_AGAIN:
-                if idl._session.get_seqno() != session:  # dropped under it: 503 at once
-                    raise NbUnavailable(LOST)
-                # Same connection: answered "try again" or never sent (docs/ha.md): not
-                # applied, so `fn` may run again on a later connection too.
-                for command in self.commands:
-                    command.session = None
-                idlutils.wait_for_change(idl, self.time_remaining(), seqno)
-                continue
-            if status in (txn.ERROR, txn.NOT_LOCKED):
-                raise NbCommitError(txn.get_error() if status == txn.ERROR else
-                                    "the NB lock is not held")
-            if status == txn.SUCCESS:
-                self.post_commit(txn)
-            return [cmd.result for cmd in self.commands]
-
-
-class _Api:
-    """The minimal object ovsdbapp's Transaction and BaseCommand need."""
-
-    def __init__(self, idl: NbIdl, gateways: GatewayChassis) -> None:
-        self.idl = idl
-        self.gateways = gateways
-
-
 def configure_ssl(key: str | None, cert: str | None, cacert: str | None) -> None:
-    if key:
-        ovs_stream.Stream.ssl_set_private_key_file(key)
-    if cert:
-        ovs_stream.Stream.ssl_set_certificate_file(cert)
-    if cacert:
-        ovs_stream.Stream.ssl_set_ca_cert_file(cacert)
+    for value, setter in ((key, ovs_stream.Stream.ssl_set_private_key_file),
+                          (cert, ovs_stream.Stream.ssl_set_certificate_file),
+                          (cacert, ovs_stream.Stream.ssl_set_ca_cert_file)):
+        if value:
+            setter(value)
+
+
+def _describe(exc: Exception, timeout: float) -> str:
+    if isinstance(exc, ovsdbapp_exc.TimeoutException):  # its str() fails when bare
+        return f"no synced replica within {timeout:g} s"
+    return str(exc) or exc.__class__.__name__
 
 
 #: Called after every `Nb.transact`: (seconds, TRY_AGAIN retries, outcome), the outcome
@@ -241,7 +93,7 @@ class Nb(NbState):
         self.ssl = ssl
         self._conn: KeepaliveConnection | None = None
         self._watch: LeaderWatch | None = None  # several members: ovn/leaderwatch.py
-        self._api: _Api | None = None
+        self._api: Api | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error = "not connected yet"
@@ -274,6 +126,7 @@ class Nb(NbState):
     def _connect_loop(self) -> None:
         delay = 0.2
         while not self._stopping.is_set():
+            idl: WatchedIdl | None = None
             try:
                 helper = idlutils.get_schema_helper(self.remote, SCHEMA)
                 helper.register_all()
@@ -291,11 +144,13 @@ class Nb(NbState):
                 conn = KeepaliveConnection(idl, timeout=self.timeout)
                 conn.start()
                 self._watch = idl.watch(self.leader_only, SCHEMA)
-                self._conn, self._api = conn, _Api(idl, self.gateways)  # _api: connected
+                self._conn, self._api = conn, Api(idl, self.gateways)  # _api: connected
                 LOG.info("connected to OVN NB at %s", self.remote)
                 return
             except Exception as exc:  # keep trying: the provider stays up and answers 503
-                self.last_error = str(exc) or exc.__class__.__name__
+                self.last_error = _describe(exc, self.timeout)
+                if idl is not None:  # not synced within the timeout: a new session
+                    idl.close()
                 LOG.warning("OVN NB %s not reachable (%s); retrying", self.remote,
                             self.last_error)
                 if self._stopping.wait(delay):
@@ -324,7 +179,7 @@ class Nb(NbState):
             raise NbUnavailable(f"OVN Northbound database is not reachable: {self.last_error}")
         return self._api.idl
 
-    def _require(self) -> tuple[KeepaliveConnection, _Api]:
+    def _require(self) -> tuple[KeepaliveConnection, Api]:
         conn, api = self._conn, self._api
         if conn is None or api is None:
             raise NbUnavailable(f"OVN Northbound database is not reachable: {self.last_error}")
@@ -372,8 +227,8 @@ class Nb(NbState):
 
     def transact(self, fn: Callable[[Writer], T], observe: bool = True) -> T:
         conn, api = self._require()
-        cmd = _FnCommand(api, fn)
-        txn = _Transaction(api, conn, timeout=self.timeout, check_error=True,
+        cmd = FnCommand(api, fn)
+        txn = NbTransaction(api, conn, timeout=self.timeout, check_error=True,
                            log_errors=False)
         txn.add(cmd)
         started = time.monotonic()

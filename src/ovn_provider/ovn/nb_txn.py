@@ -1,0 +1,182 @@
+"""One write: the write function's command, the transaction that commits it in ovsdbapp's
+connection thread, and what a write function gets (`Writer`); `ovn/nb.py` queues them.
+
+While the write function runs, no other transaction of this process runs and the replica
+does not change, so validation inside it sees exactly the state it writes on. If it
+raises, the transaction is aborted and nothing is written. When the server answers
+TRY_AGAIN (another client changed a row the function verified), it runs again on the
+fresh replica. While the transaction waits for the NB's answer, readers have the replica
+(ovn/commit_wait.py). Malformed transactions (docs/architecture.md, "Malformed
+transactions") are refused before they are sent (`NbMalformed`).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from ovs.db import idl as ovs_idl
+from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
+from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
+
+from ovn_provider.ovn import commit_wait
+from ovn_provider.ovn.index import NbIdl
+from ovn_provider.ovn.malformed import malformed_column
+from ovn_provider.ovn.sb import GatewayChassis
+
+LOST = ("the OVN Northbound connection was lost while the transaction was in flight; it may "
+        "or may not be applied")
+
+#: Set by the HTTP layer for the request being served; read when its write function runs
+#: (in the connection thread, so it is captured in `Nb.transact` on the request's side).
+IF_MATCH: ContextVar[int | None] = ContextVar("if_match", default=None)
+#: Set by `Nb.transact` when a write of the request being served may have committed.
+WROTE: ContextVar[bool] = ContextVar("wrote", default=False)
+
+
+class NbUnavailable(Exception):
+    """The NB cannot be reached or did not answer in time."""
+
+
+class NbCommitError(Exception):
+    """The NB refused a transaction (constraint violation, etc.)."""
+
+
+class NbMalformed(NbCommitError):
+    """A transaction holds a value the NB cannot take (a NUL byte in a string); it was
+    never sent."""
+
+
+class Writer:
+    """What a write function gets: the replica, the open IDL transaction, and the SB
+    gateway chassis (for scheduling distributed gateway ports)."""
+
+    def __init__(self, idl: NbIdl, txn: ovs_idl.Transaction,
+                 gateways: GatewayChassis | None = None, if_match: int | None = None
+                 ) -> None:
+        self.idl, self.txn = idl, txn
+        self.gateways = gateways if gateways is not None else GatewayChassis()
+        self._after: list[Callable[[ovs_idl.Transaction], None]] = []
+        self.pending: dict[str, Any] = {}  # rows inserted earlier in this transaction
+        #: the revision a request's `If-Match` requires (neutron/stamps.py), else None
+        self.if_match = if_match
+
+    def rows(self, table: str) -> dict[uuid.UUID, Any]:
+        if table not in self.idl.tables:
+            return {}
+        return self.idl.tables[table].rows
+
+    def has_table(self, table: str) -> bool:
+        return table in self.idl.tables
+
+    def insert(self, table: str, **columns: Any) -> Any:
+        row = self.txn.insert(self.idl.tables[table])
+        for column, value in columns.items():
+            setattr(row, column, value)
+        return row
+
+    def real_uuid(self, row: Any) -> Callable[[], uuid.UUID]:
+        """A callable giving the UUID of `row` once the transaction has committed."""
+        holder: dict[str, uuid.UUID] = {}
+
+        def resolve(txn: ovs_idl.Transaction) -> None:
+            holder["uuid"] = txn.get_insert_uuid(row.uuid) or row.uuid
+
+        self._after.append(resolve)
+        return lambda: holder["uuid"]
+
+    def post_commit(self, txn: ovs_idl.Transaction) -> None:
+        for hook in self._after:
+            hook(txn)
+
+
+class FnCommand(ovsdbapp_command.BaseCommand):
+    def __init__(self, api: Any, fn: Callable[[Writer], Any]) -> None:
+        super().__init__(api)
+        self.fn = fn
+        self.writer: Writer | None = None
+        self.session: int | None = None  # connection seqno of the first attempt
+        self.attempts = 0  # more than 1: the NB answered TRY_AGAIN and `fn` ran again
+        self.if_match = IF_MATCH.get()  # the request's thread: see IF_MATCH
+
+    def run_idl(self, txn: ovs_idl.Transaction) -> None:
+        self.attempts += 1
+        session = self.api.idl._session.get_seqno()
+        if self.session is not None and session != self.session:
+            # An earlier attempt may have gone out on a connection that is gone: the NB may
+            # have committed it, the answer lost (an NB leader killed, tests/ha). Running
+            # `fn` again could apply it twice (a second port), so: outcome unknown, 503.
+            raise NbUnavailable(LOST)
+        self.session = session
+        self.writer = Writer(self.api.idl, txn, self.api.gateways, self.if_match)
+        try:
+            self.result = self.fn(self.writer)
+            bad = malformed_column(txn)
+            if bad is not None:
+                raise NbMalformed(f"Invalid input: a string for {bad} contains a NUL "
+                                  "character")
+        finally:
+            # What read caches built inside the write function may hold pending rows.
+            self.api.idl.write_ended()
+
+    def post_commit(self, txn: ovs_idl.Transaction) -> None:
+        if self.writer is not None:
+            self.writer.post_commit(txn)
+
+    def __str__(self) -> str:
+        return f"fn({getattr(self.fn, '__qualname__', self.fn)})"
+
+
+class NbTransaction(ovsdbapp_txn.Transaction):
+    """TRY_AGAIN on the same connection (a verify failed, or not sent) runs the write function
+    again on the fresh replica, also after a failover; after a connection lost under it, it
+    is not run again (it may have been applied: 503); a server ERROR is never retried."""
+
+    def do_commit(self) -> list[Any]:
+        self.start_time = time.time()
+        idl, conn = self.api.idl, self.ovsdb_connection
+        attempt = 0
+        while True:
+            if attempt and self.timeout_exceeded():
+                raise RuntimeError("OVS transaction timed out")
+            attempt += 1
+            if not (idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING):
+                # Failing over: python-ovs would send it to a member not yet checked (a
+                # follower that holds it) or drop it: wait for the sync (docs/ha.md).
+                commit_wait.wait_for_change(conn, idl, self.time_remaining(),
+                                            idl.change_seqno)
+                continue
+            seqno, session = idl.change_seqno, idl._session.get_seqno()
+            txn = ovs_idl.Transaction(idl)
+            for command in self.commands:
+                try:
+                    command.run_idl(txn)
+                except Exception:
+                    txn.abort()
+                    raise
+            status = commit_wait.commit(conn, txn)  # readers go on meanwhile
+            if status == txn.TRY_AGAIN:
+                if idl._session.get_seqno() != session:  # dropped under it: 503 at once
+                    raise NbUnavailable(LOST)
+                # Same connection: answered "try again" or never sent (docs/ha.md): not
+                # applied, so `fn` may run again on a later connection too.
+                for command in self.commands:
+                    command.session = None
+                commit_wait.wait_for_change(conn, idl, self.time_remaining(), seqno)
+                continue
+            if status in (txn.ERROR, txn.NOT_LOCKED):
+                raise NbCommitError(txn.get_error() if status == txn.ERROR else
+                                    "the NB lock is not held")
+            if status == txn.SUCCESS:
+                self.post_commit(txn)
+            return [cmd.result for cmd in self.commands]
+
+
+class Api:
+    """The minimal object ovsdbapp's Transaction and BaseCommand need."""
+
+    def __init__(self, idl: NbIdl, gateways: GatewayChassis) -> None:
+        self.idl, self.gateways = idl, gateways
