@@ -64,7 +64,7 @@ def build_apps(cfg: Config, nb: Nb) -> tuple[App, App, Metrics]:
     actions = {name: tuple(r.actions) for name, r in networking.resources.items()}
     return (App(networking.handle, cfg.max_body, "networking",
                 route=lambda segments: routes.networking(segments, actions),
-                local=health.routes(), observer=metrics),
+                local=health.routes(), observer=metrics, quick=networking.quick),
             App(identity.handle, cfg.max_body, "identity", route=routes.identity,
                 observer=metrics),
             metrics)

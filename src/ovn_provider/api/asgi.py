@@ -65,8 +65,10 @@ class App:
     def __init__(self, handler: Handler, max_body: int, name: str,
                  route: Router = lambda segments: routes.OTHER,
                  local: dict[str, LocalHandler] | None = None,
-                 observer: RequestObserver | None = None) -> None:
+                 observer: RequestObserver | None = None,
+                 quick: Callable[[Request], Response | None] | None = None) -> None:
         self.handler = handler
+        self.quick = quick  # answers on the event loop, never blocking, or None
         self.max_body = max_body
         self.name = name
         self.limiter = anyio.CapacityLimiter(32)
@@ -100,9 +102,13 @@ class App:
                     LOG.debug("From: %s Request: %s %s%s", request.client, request.method,
                               request.raw_path,
                               f" body {mask_body(request.body)}" if request.body else "")
-                with anyio.fail_after(DEADLINE):
-                    response = await run_sync(self._call, request, limiter=self.limiter,
-                                              abandon_on_cancel=True)
+                quick = self.quick(request) if self.quick is not None else None
+                if quick is not None:
+                    response = quick
+                else:
+                    with anyio.fail_after(DEADLINE):
+                        response = await run_sync(self._call, request, limiter=self.limiter,
+                                                  abandon_on_cancel=True)
         except ApiError as exc:
             response = self._error(exc, request, scope)
         except TimeoutError:

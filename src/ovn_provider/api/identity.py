@@ -72,6 +72,11 @@ class Identity:
                 entry("compute", "nova", cfg.keystone_id, cfg.nova_url)]
 
     # -- token logic ------------------------------------------------------------------------
+    def known(self, token: str) -> bool:
+        """Whether `token` is valid by the cache alone (never asks the plugin; a miss is
+        counted by the `check` that follows)."""
+        return self.cache.valid(token, count_miss=False)
+
     def check(self, token: str) -> None:
         """Validate `token` (cached); raises Unauthorized when it is not valid."""
         if self.cache.valid(token):

@@ -84,6 +84,25 @@ class Networking:
                                "X-Auth-Token is missing")
         self.identity.check(token)
 
+    def quick(self, req: Request) -> Response | None:
+        """The plain port list, the engine's hot path, answered on the event loop (no
+        request thread, no replica lock) while the body made for the replica as it is now
+        is kept and the token is valid by the cache alone; else None, and `handle` answers
+        in a request thread (docs/architecture.md, "The port list")."""
+        if req.method not in ("GET", "HEAD") or req.query or req.segments != ["v2.0", "ports"]:
+            return None
+        resource = self.resources.get("ports")
+        if resource is None or resource.list_published is None:
+            return None
+        body = resource.list_published(self.ctx)
+        if body is None:
+            return None
+        if not self.identity.plugin.allows_anonymous:
+            token = req.header("x-auth-token")
+            if not token or not self.identity.known(token):
+                return None
+        return Response(200, Pieces(body), {"Content-Type": "application/json; charset=UTF-8"})
+
     def handle(self, req: Request) -> Response:
         seg = req.segments
         if not seg:

@@ -46,6 +46,8 @@ class Resource:
     #: A list request without any query: the whole JSON body (bytes); equal to what
     #: `list_all` + query.apply would send.
     list_serialized: Callable[[Ctx], Any] | None = None
+    #: list_serialized's body when it can be had at once (never blocks), else None
+    list_published: Callable[[Ctx], Any] | None = None
 
     @property
     def path(self) -> str:  # "security-groups"
@@ -82,7 +84,8 @@ def all_resources() -> list[Resource]:
                  subnets.delete, bulk=_bulk(subnets.prepare_create, subnets.show)),
         Resource(s["ports"], port_view.list_all, ports.show, ports.create, ports.update,
                  ports.delete, bulk=_bulk(ports.prepare_create, ports.show),
-                 list_serialized=port_view.list_serialized),
+                 list_serialized=port_view.list_serialized,
+                 list_published=port_view.list_published),
         Resource(s["routers"], routers.list_all, routers.show, routers.create, routers.update,
                  routers.delete,
                  actions={"add_router_interface": router_interfaces.add,

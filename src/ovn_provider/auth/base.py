@@ -38,10 +38,11 @@ class TokenCache:
     def _key(token: str) -> str:
         return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def valid(self, token: str) -> bool:
+    def valid(self, token: str, count_miss: bool = True) -> bool:
+        """`count_miss` False: a miss is not counted (the caller checks again, counted)."""
         if self.ttl <= 0:
             with self._lock:
-                self.misses += 1
+                self.misses += count_miss
             return False
         key = self._key(token)
         with self._lock:
@@ -50,7 +51,7 @@ class TokenCache:
                 del self._entries[key]
                 expiry = None
             if expiry is None:
-                self.misses += 1
+                self.misses += count_miss
                 return False
             self.hits += 1
             return True

@@ -44,6 +44,19 @@ def cached(idl: NbIdl, name: str, build: Callable[[NbIdl], T],
     return value
 
 
+def published(idl: NbIdl, name: str) -> Any | None:
+    """The whole-replica `cached(idl, name, ...)` value if it is still valid, read WITHOUT
+    the replica lock (docs/architecture.md, "Reads while a write waits"), else None.
+    python-ovs bumps change_seqno after an update's rows are applied, and the (stamp,
+    value) pair is replaced as one: a value found for the current change_seqno was built
+    from committed state that holds every write acknowledged so far."""
+    cache = idl.kept.objects.get("view_cache")
+    hit = cache.get(name) if cache is not None else None
+    if hit is not None and hit[0] == idl.change_seqno:
+        return hit[1]
+    return None
+
+
 def _committed_cache(idl: NbIdl) -> dict[str, tuple[Any, Any]]:
     """`cached` values built from committed state: name -> (stamp, value); dropped on a
     full resync (the stamps would tell them stale anyway)."""

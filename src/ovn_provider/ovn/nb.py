@@ -225,6 +225,13 @@ class Nb(NbState):
         finally:
             conn.lock.release()
 
+    def replica(self) -> NbIdl | None:
+        """The synced replica WITHOUT its lock, never waiting: only to take a value
+        published for its current change_seqno (neutron/view.published); None while it is
+        not synced (`read()` then waits or answers 503)."""
+        api = self._api
+        return api.idl if api is not None and self.connected else None
+
     def transact(self, fn: Callable[[Writer], T], observe: bool = True) -> T:
         conn, api = self._require()
         cmd = FnCommand(api, fn)

@@ -1,0 +1,89 @@
+"""The plain port list answered on the event loop (api/network.py `Networking.quick`):
+while the body made for the replica as it is now is kept and the token is valid by the
+cache alone, no request thread runs. The tests count the request-thread handler's calls
+to see which path answered, and check that the quick path never changes an answer: the
+same body as the thread path, every write seen at once, and no answer without a valid
+token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ovn_provider.api.http import Request, Response
+from ovn_provider.ovn.central import Central
+from ovn_provider.server import Provider
+from tests.functional.test_port_list_views import synced
+from tests.support.provider import Api
+
+
+class Counted:
+    """The networking app's request-thread handler, counting the port lists it answers."""
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+        self.lists = 0
+
+    def __call__(self, request: Request) -> Response:
+        if request.method == "GET" and request.segments == ["v2.0", "ports"]:
+            self.lists += 1
+        result: Response = self.handler(request)
+        return result
+
+
+@pytest.fixture()
+def threads(provider: Provider, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counted]:
+    counted = Counted(provider.networking.handler)
+    monkeypatch.setattr(provider.networking, "handler", counted)
+    yield counted
+
+
+def _list(api: Api) -> bytes:
+    response = api.get("/v2.0/ports")
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def test_unchanged_replica_is_answered_without_a_thread(api: Api, threads: Counted) -> None:
+    first = _list(api)
+    before = threads.lists
+    assert _list(api) == first and _list(api) == first
+    assert threads.lists == before, "an unchanged list went to a request thread"
+    filtered = api.get("/v2.0/ports", params={"fields": "id"})
+    assert filtered.status_code == 200
+    assert threads.lists == before + 1, "a query must take the thread path"
+
+
+def test_writes_are_seen_at_once(api: Api, threads: Counted, provider: Provider,
+                                 central: Central) -> None:
+    network = api.network(name="quick-list")
+    _list(api)
+    port = api.port(network["id"], name="quick-1")
+    after_create = _list(api)
+    assert port["id"].encode() in after_create  # the create's own client sees it
+    assert _list(api) == after_create
+    central.nbctl("set", "Logical_Switch_Port", port["id"],
+                  "external_ids:ovirt_device_id=moved-by-another-writer")
+    synced(provider, central)
+    ports = {p["id"]: p for p in api.get("/v2.0/ports").json()["ports"]}
+    assert ports[port["id"]]["device_id"] == "moved-by-another-writer"
+    api.delete(f"/v2.0/ports/{port['id']}")
+    assert port["id"].encode() not in _list(api)
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Auth-Token": "not-a-token"}],
+                         ids=["no token", "bad token"])
+def test_no_answer_without_a_valid_token(api: Api, provider: Provider,
+                                         headers: dict[str, str]) -> None:
+    _list(api)
+    _list(api)  # the body is kept: the next list could be answered on the event loop
+    stranger = Api(provider, token=None)
+    try:
+        response = stranger.get("/v2.0/ports", headers=headers)
+    finally:
+        stranger.close()
+    assert response.status_code == 401, response.text
+    assert set(response.json()) == {"error"}
+    assert b'"ports"' not in response.content
