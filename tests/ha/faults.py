@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from ovn_provider.ovn.central import Central, DbServer
 from ovn_provider.ovn.daemons import DaemonError, run, wait_for
+from ovn_provider.ovn.nb import NbUnavailable
 from tests.ha.bed import HaBed
 from tests.ha.load import Load, Rec, World
 from tests.ha.verify import Row, check_nb, figures
@@ -157,7 +158,12 @@ def scenario(bed: HaBed, world: World, name: str, seed: int) -> tuple[Row, list[
     finally:
         records = load.stop()
     wait_cluster(bed)
-    row = check_nb(world, bed.central.nb_remote, figures(name, records, restored_at))
+    try:
+        row = check_nb(world, bed.central.nb_remote, figures(name, records, restored_at))
+    except NbUnavailable:  # the audit's new session never synced: say where the NB stands
+        for server in bed.central.nb:
+            print(f"--- {server.name} ({server.remote}):\n{_status(bed, server)}")
+        raise
     return row, records, restored_at
 
 

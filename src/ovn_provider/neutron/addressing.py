@@ -82,7 +82,7 @@ def lock_switch(idl: NbIdl, ls: Any) -> None:
     other NB writers (docs/concurrency.md): what they read from the switch and its subnets
     is verified, so a change committed by another client after the replica read it (an
     operator's ovn-nbctl, the predecessor, another provider instance) makes the server
-    answer TRY_AGAIN and the checks run again on the fresh replica (ovn/nb.py):
+    answer TRY_AGAIN and the checks run again on the fresh replica (ovn/nb_txn.py):
     - the switch's `other_config` (exclude_ips, subnet, ipv6_prefix) and `external_ids`;
     - each subnet's DHCP_Options `cidr`, `options` (IPv4 gateway, IPv6 stateless flag)
       and `external_ids` (allocation pools, IPv6 gateway and mode, DHCP enabled).
