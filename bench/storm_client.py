@@ -20,10 +20,8 @@ How a client finds the vNIC's port in the list (`--client`):
   ms. Before each phase, `check_scan` parses one list and checks that the scan finds
   every listed port's device (and no other), so a change in how the provider writes the
   list fails the run instead of finding nothing.
-The transport is http.client (the standard library); httpx took about 60 ms of CPU for a
-14 MB body. A large body is read into the client's own buffer, kept from one list to the
-next (`Client.call`): a new 14.7 MB object per list cost the client the kernel's page
-faults and zeroing of fresh memory each time, on the cores the provider needs.
+The transport is http.client (the standard library): one `read()` of the body; httpx
+took about 60 ms of CPU for a 14 MB body.
 """
 
 from __future__ import annotations
@@ -56,14 +54,8 @@ class Outcome:
     list_bytes: int = 0
 
 
-REUSED = 1 << 20  # a body this large or larger is read into the client's kept buffer
-
-
 class Answer:
-    """`content` is a view of the client's buffer for a large body: valid until the
-    client's next call."""
-
-    def __init__(self, status: int, body: bytes | memoryview) -> None:
+    def __init__(self, status: int, body: bytes) -> None:
         self.status_code, self.content = status, body
 
 
@@ -76,29 +68,13 @@ class Client:
                                                timeout=CLIENT_TIMEOUT)
         self.headers = {**HEADERS, "Content-Type": "application/json"}
         self.finder = finder
-        self.buffer = bytearray()
-
-    def _read_large(self, response: http.client.HTTPResponse, length: int) -> memoryview:
-        if len(self.buffer) < length:
-            self.buffer = bytearray(length)
-        view = memoryview(self.buffer)[:length]
-        got = 0
-        while got < length:
-            n = response.readinto(view[got:])
-            if not n:
-                raise http.client.IncompleteRead(bytes(view[:got]), length - got)
-            got += n
-        return view
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Answer:
         data = orjson.dumps(body) if body is not None else None
         try:
             self.conn.request(method, path, body=data, headers=self.headers)
             response = self.conn.getresponse()
-            length = response.length
-            content: bytes | memoryview = (self._read_large(response, length)
-                                           if length is not None and length >= REUSED
-                                           else response.read())
+            content = response.read()
         except (http.client.HTTPException, ConnectionError):
             self.conn.close()  # the next request opens a new connection
             raise
@@ -107,7 +83,7 @@ class Client:
             self.headers["Cookie"] = cookie.split(";", 1)[0]
         return Answer(response.status, content)
 
-    def has_device(self, body: bytes | memoryview, device: str) -> bool:
+    def has_device(self, body: bytes, device: str) -> bool:
         """Whether a port of the listed `body` has `device` as its `device_id`."""
         if self.finder == "parse":
             return any(p["device_id"] == device for p in orjson.loads(body)["ports"])
@@ -117,13 +93,8 @@ class Client:
         self.conn.close()
 
 
-def scan(body: bytes | memoryview, device: str) -> bool:
-    needle = f'"device_id":"{device}"'.encode()
-    if isinstance(body, memoryview):  # a view of the client's buffer (bytearray.find)
-        base = body.obj
-        assert isinstance(base, bytearray)
-        return base.find(needle, 0, body.nbytes) != -1
-    return needle in body
+def scan(body: bytes, device: str) -> bool:
+    return f'"device_id":"{device}"'.encode() in body
 
 
 def check_scan(base: str, absent: str) -> int:
