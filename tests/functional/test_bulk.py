@@ -154,5 +154,8 @@ def test_bulk_security_groups_and_rules(api: Api, central: Central) -> None:
              "ethertype": "IPv4", "protocol": "udp", "port_range_min": 53,
              "port_range_max": 53}
     response = api.post("/v2.0/security-group-rules", {"security_group_rules": [twice, twice]})
-    assert_error(response, 409)
+    # Neutron's DuplicateSecurityGroupRuleInPost: no "Rule id is X" naming the id of a
+    # rule that this refused request never wrote
+    assert_error(response, 409, "Duplicate Security Group Rule in POST.")
+    assert response.json()["error"]["type"] == "DuplicateSecurityGroupRuleInPost"
     assert nb_snapshot(central) == before
