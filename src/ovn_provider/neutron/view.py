@@ -132,7 +132,12 @@ def _txn_subnets(idl: NbIdl) -> dict[str, list[Any]]:
 
 
 def subnets_of(idl: NbIdl, ls: Any) -> list[Any]:
-    return subnets_by_ls(idl).get(str(ls.uuid), [])
+    key = str(ls.uuid)
+    if idl.txn is not None:  # without merging the whole map (once per port of a relink)
+        written = _txn_subnets(idl).get(key)
+        if written is not None:
+            return written
+    return cached(idl, "subnets_by_ls", _subnets_by_ls, (L.DHCP,)).get(key, [])
 
 
 def _localnet_by_ls(idl: NbIdl) -> dict[uuid.UUID, Any]:
