@@ -98,6 +98,27 @@ def test_invalid_element_writes_nothing(api: Api, central: Central) -> None:
     assert nb_snapshot(central) == before
 
 
+def test_refused_bulk_leaves_no_subnet_in_the_read_caches(api: Api) -> None:
+    """A subnet that an element wrote before a later element was refused is in no answer
+    afterwards: not in its network's `subnets`, not as an overlap of the same CIDR."""
+    net = api.network(name="bulk-phantom")
+    assert api.show("networks", "network", net["id"])["subnets"] == []  # the cache is warm
+    response = api.post("/v2.0/subnets", {"subnets": [
+        {"network_id": net["id"], "cidr": "10.97.0.0/24", "ip_version": 4},
+        {"network_id": "00000000-0000-0000-0000-000000000000", "cidr": "10.98.0.0/24",
+         "ip_version": 4}]})
+    assert response.status_code in (400, 404), response.text
+    assert api.show("networks", "network", net["id"])["subnets"] == []
+    # the second element still sees the first one's subnet
+    response = api.post("/v2.0/subnets", {"subnets": [
+        {"network_id": net["id"], "cidr": cidr, "ip_version": 4}
+        for cidr in ("10.97.0.0/24", "10.97.0.0/25")]})
+    assert "overlaps with another subnet" in assert_error(response, 400)
+    assert api.show("networks", "network", net["id"])["subnets"] == []
+    subnet = api.subnet(net["id"], "10.97.0.0/24")
+    assert api.show("networks", "network", net["id"])["subnets"] == [subnet["id"]]
+
+
 def test_bulk_subnets(api: Api, central: Central) -> None:
     nets = _post(api, "networks", [{"name": "bulk-s1"}, {"name": "bulk-s2"}])
     subnets = _post(api, "subnets", [
@@ -133,5 +154,8 @@ def test_bulk_security_groups_and_rules(api: Api, central: Central) -> None:
              "ethertype": "IPv4", "protocol": "udp", "port_range_min": 53,
              "port_range_max": 53}
     response = api.post("/v2.0/security-group-rules", {"security_group_rules": [twice, twice]})
-    assert_error(response, 409)
+    # Neutron's DuplicateSecurityGroupRuleInPost: no "Rule id is X" naming the id of a
+    # rule that this refused request never wrote
+    assert_error(response, 409, "Duplicate Security Group Rule in POST.")
+    assert response.json()["error"]["type"] == "DuplicateSecurityGroupRuleInPost"
     assert nb_snapshot(central) == before

@@ -227,6 +227,12 @@ def test_extraroutes_keep_both_gateway_default_routes(api: Api, central: Central
         "A default static route can not be added when an external gateway is defined on a "
         "router.")
     assert routes_of(central, r["id"]) == gateway
+    # a route with a key besides destination and nexthop: refused, as in a router PUT
+    odd = {**extra, "metric": 5}
+    for action in ("add_extraroutes", "remove_extraroutes"):
+        rejected(central, lambda action=action: api.put(f"{path}/{action}", {"router": {
+            "routes": [odd]}}), 400,
+            f"Invalid input for routes. Reason: '{odd}' has unexpected keys: metric.")
     before = api.get(path).json()["router"]["revision_number"]
     moved = {"network_id": e["net"]["id"], "external_fixed_ips": [{"subnet_id": e["v4"]["id"]}]}
     response = api.put(path, {"router": {"external_gateway_info": moved}})

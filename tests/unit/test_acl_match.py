@@ -54,7 +54,7 @@ def test_spec_example() -> None:
     ({"protocol": "ipv6-icmp", "ethertype": "IPv6", "port_range_min": 135},
      "outport == @pg && ip6 && icmp6 && icmp6.type == 135"),
     ({"protocol": "icmpv6", "ethertype": "IPv6"}, "outport == @pg && ip6 && icmp6"),
-    ({"protocol": 58}, "outport == @pg && ip4 && icmp4"),
+    ({"protocol": 58, "ethertype": "IPv6"}, "outport == @pg && ip6 && icmp6"),
     ({"protocol": "esp"}, "outport == @pg && ip4 && ip.proto == 50"),
     ({"protocol": "udplite"}, "outport == @pg && ip4 && ip.proto == 136"),
     ({"protocol": " 47 "}, "outport == @pg && ip4 && ip.proto == 47"),
@@ -66,11 +66,32 @@ def test_match_terms(attrs: dict[str, Any], expected: str) -> None:
 
 @pytest.mark.parametrize(("name", "number"), list(M.PROTOCOLS.items()))
 def test_every_protocol_name_and_its_number(name: str, number: int) -> None:
-    by_name, by_number = parse(protocol=name), parse(protocol=number)
+    ether = "IPv6" if number in IPV6_ONLY else "IPv4"
+    by_name = parse(protocol=name, ethertype=ether)
+    by_number = parse(protocol=number, ethertype=ether)
     assert by_name.proto_number == by_number.proto_number == number
     assert by_name.protocol == name and by_number.protocol == str(number)
     assert by_name.match("pg") == by_number.match("pg")
-    assert parse(protocol=name.upper()).match("pg") == by_name.match("pg")
+    assert parse(protocol=name.upper(), ethertype=ether).match("pg") == by_name.match("pg")
+
+
+#: Neutron's IPv6-only protocols (ipv6-encap, -route, -frag, -icmp/icmpv6, -nonxt, -opts).
+IPV6_ONLY = (41, 43, 44, 58, 59, 60)
+
+
+@pytest.mark.parametrize("protocol", [
+    *(name for name, number in M.PROTOCOLS.items() if number in IPV6_ONLY),
+    *IPV6_ONLY, *(str(number) for number in IPV6_ONLY), "IPv6-ICMP"])
+def test_ipv6_only_protocol_needs_ipv6(protocol: Any) -> None:
+    """As Neutron (SecurityGroupEthertypeConflictWithProtocol): an IPv6-only protocol with
+    ethertype IPv4 (the default) is a 400; the ICMP ones would otherwise match icmp4, so
+    a rule asked for ICMPv6 opened ICMPv4."""
+    for attrs in ({"ethertype": "IPv4"}, {}):
+        with pytest.raises(BadRequest) as caught:
+            parse(protocol=protocol, **attrs)
+        assert caught.value.message == f"Invalid ethertype IPv4 for protocol {protocol}."
+        assert caught.value.type == "SecurityGroupEthertypeConflictWithProtocol"
+    assert parse(protocol=protocol, ethertype="IPv6").ethertype == "IPv6"
 
 
 def test_protocol_table_matches_the_spec() -> None:

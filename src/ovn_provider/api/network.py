@@ -36,7 +36,7 @@ def if_match_revision(header: str | None) -> int | None:
         if key.strip() != "revision_number":
             continue
         text = value.strip()
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):  # isdigit alone takes "²"
             raise BadRequest(f"Invalid revision_number in If-Match: {text!r} is not a "
                              "non-negative integer")
         return int(text)

@@ -43,6 +43,9 @@ PROTOCOLS: dict[str, int] = {
 #: Protocols whose destination port OVN can match, by number.
 PORT_PROTOCOLS = {6: "tcp", 17: "udp", 132: "sctp"}
 ICMP_NUMBERS = (1, 58)
+#: Protocols only IPv6 carries (ipv6-encap, -route, -frag, -icmp/icmpv6, -nonxt, -opts):
+#: Neutron refuses them with ethertype IPv4 (an ICMPv6 rule would match icmp4).
+IPV6_ONLY = frozenset({41, 43, 44, 58, 59, 60})
 
 MANDATORY = ("security_group_id", "direction")
 
@@ -245,6 +248,9 @@ def parse_rule(data: dict[str, Any]) -> Rule:
     way = direction(data["direction"])
     ether = ethertype(data.get("ethertype"))
     proto = protocol_number(data.get("protocol"))
+    if proto is not None and proto[1] in IPV6_ONLY and ether == IPV4:
+        raise BadRequest(f"Invalid ethertype {ether} for protocol {proto[0]}.",
+                         "SecurityGroupEthertypeConflictWithProtocol")
     low = port_value(data.get("port_range_min"), "port_range_min")
     high = port_value(data.get("port_range_max"), "port_range_max")
     _check_ports(proto[1] if proto else None, low, high, data.get("port_range_min"))

@@ -110,6 +110,10 @@ def parse_routes(value: Any) -> list[Route]:
         if not isinstance(item, dict) or item.get("destination") is None \
                 or item.get("nexthop") is None:
             raise BadRequest("Static route must have destination and nexthop specified.")
+        extra = sorted(set(item) - {"destination", "nexthop"})
+        if extra:  # the schema's words (a router PUT); here for the extraroute actions
+            raise BadRequest(f"Invalid input for routes. Reason: '{item}' has unexpected "
+                             f"keys: {', '.join(extra)}.")
         dest = V.cidr(item["destination"], "destination")
         hop = V.ip_address(item["nexthop"], "nexthop")
         if dest.version != hop.version:

@@ -145,6 +145,9 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
         direction = acl_match.ACL_DIRECTION[rule.direction]
         pg.verify("acls")
         same = _duplicate(w, pg, direction, match)
+        if same is not None and not committed(same):  # an earlier element of this bulk
+            raise Conflict("Duplicate Security Group Rule in POST.",
+                           "DuplicateSecurityGroupRuleInPost")
         if same is not None:
             raise Conflict(f"Security group rule already exists. Rule id is {same.uuid}.",
                            "SecurityGroupRuleExists")

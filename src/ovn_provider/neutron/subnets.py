@@ -240,9 +240,8 @@ def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _set_subnets(w: Writer, ls: Any, rows: list[Any]) -> None:
-    """Make `rows` the network's subnets for the rest of this transaction (the view cache
-    is dropped when the transaction ends)."""
-    view.subnets_by_ls(w.idl)[str(ls.uuid)] = rows
+    """Make `rows` the network's subnets for the rest of this transaction."""
+    view.set_subnets(w.idl, str(ls.uuid), rows)
 
 
 def update(ctx: Ctx, subnet_id: str, data: dict[str, Any]) -> dict[str, Any]:

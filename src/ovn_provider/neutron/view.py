@@ -107,12 +107,37 @@ def _subnets_by_ls(idl: NbIdl) -> dict[str, list[Any]]:
 
 
 def subnets_by_ls(idl: NbIdl) -> dict[str, list[Any]]:
-    """LS UUID (text) -> its oVirt subnets (DHCP_Options rows), sorted by id."""
-    return cached(idl, "subnets_by_ls", _subnets_by_ls, (L.DHCP,))
+    """LS UUID (text) -> its oVirt subnets (DHCP_Options rows), sorted by id; inside a
+    write, with the networks whose subnets it set (`set_subnets`)."""
+    value = cached(idl, "subnets_by_ls", _subnets_by_ls, (L.DHCP,))
+    if idl.txn is not None:
+        written = _txn_subnets(idl)
+        if written:
+            return {**value, **written}
+    return value
+
+
+def set_subnets(idl: NbIdl, ls_key: str, subnets: list[Any]) -> None:
+    """`subnets` as the network `ls_key`'s for the rest of the running transaction (also
+    for the later write functions of a bulk). Never written into the cached value: inside a
+    write `cached` may answer the one readers share, and a refused or retried write must
+    leave no pending row there (the stamps would not tell it stale)."""
+    _txn_subnets(idl)[ls_key] = subnets
+
+
+def _txn_subnets(idl: NbIdl) -> dict[str, list[Any]]:
+    """The subnets the running transaction set, by network: dropped when its write ends
+    (NbIdl.write_ended), committed or not."""
+    return idl.kept.keep("txn_subnets", dict, on_write_end=dict.clear)
 
 
 def subnets_of(idl: NbIdl, ls: Any) -> list[Any]:
-    return subnets_by_ls(idl).get(str(ls.uuid), [])
+    key = str(ls.uuid)
+    if idl.txn is not None:  # without merging the whole map (once per port of a relink)
+        written = _txn_subnets(idl).get(key)
+        if written is not None:
+            return written
+    return cached(idl, "subnets_by_ls", _subnets_by_ls, (L.DHCP,)).get(key, [])
 
 
 def _localnet_by_ls(idl: NbIdl) -> dict[uuid.UUID, Any]:
