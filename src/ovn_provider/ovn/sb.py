@@ -132,25 +132,36 @@ class SbMonitor:
         return None
 
     def _run(self) -> None:
-        idl = self._connect()
-        if idl is None:
-            return
+        """Monitors until stopped; an unexpected error is logged and the SB read again on
+        a new session (the holders keep their last answer meanwhile), so one bad update
+        cannot stop gateway scheduling and /v2.0/agents for good."""
+        while not self._stop.is_set():
+            idl = self._connect()
+            if idl is None:
+                return
+            try:
+                self._monitor(idl)
+            except Exception:
+                LOG.exception("OVN SB monitor failed; reading the SB again")
+                self.last_error = "the SB monitor failed; reconnecting"
+                self._stop.wait(1.0)
+            finally:
+                idl.close()
+
+    def _monitor(self, idl: ovs_idl.Idl) -> None:
         LOG.info("monitoring gateway chassis in OVN SB at %s", self.remote)
         seqno = -1
-        try:
-            while not self._stop.is_set():
-                idl.run()
-                if (idl.change_seqno != seqno and idl._session.is_connected()
-                        and idl.state == idl.IDL_S_MONITORING):
-                    seqno = idl.change_seqno
-                    self.gateways.publish(self._gateway_names(idl))
-                    self.chassis.publish(*self._chassis(idl))
-                poller = ovs_poller.Poller()
-                idl.wait(poller)
-                poller.timer_wait(500)
-                poller.block()
-        finally:
-            idl.close()
+        while not self._stop.is_set():
+            idl.run()
+            if (idl.change_seqno != seqno and idl._session.is_connected()
+                    and idl.state == idl.IDL_S_MONITORING):
+                seqno = idl.change_seqno
+                self.gateways.publish(self._gateway_names(idl))
+                self.chassis.publish(*self._chassis(idl))
+            poller = ovs_poller.Poller()
+            idl.wait(poller)
+            poller.timer_wait(500)
+            poller.block()
 
     @staticmethod
     def _gateway_names(idl: ovs_idl.Idl) -> frozenset[str]:
