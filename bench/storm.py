@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.bed import cpu_seconds, machine_busy, memory_kb
 from bench.stats import percentile
@@ -66,6 +67,7 @@ class Result:
     peak_mb: list[float] = field(default_factory=list)
     list_mb: float = 0.0
     steps: dict[str, list[float]] = field(default_factory=dict)
+    retries: float = 0.0  # writes run again after TRY_AGAIN, all providers, plug phase
 
     def summary(self) -> dict[str, Any]:
         plug = sorted(self.plug_lat) or [0.0]  # no successful plug: the errors say why
@@ -87,6 +89,7 @@ class Result:
             "rss_mb": [round(v) for v in self.rss_mb],
             "peak_rss_mb": [round(v) for v in self.peak_mb],
             "list_mb": round(self.list_mb, 1),
+            "nb_retries_per_100_plugs": round(100 * self.retries / max(len(plug), 1), 1),
             "steps_p50_p99_ms": {name: [round(percentile(sorted(v), q) * 1000)
                                         for q in (50, 99)]
                                  for name, v in self.steps.items()},
@@ -152,8 +155,21 @@ def seed(central: Central, count: int) -> tuple[str, str]:
     return ls, subnet
 
 
+def nb_retries(bases: list[str]) -> float:
+    """The providers' `ovn_provider_nb_transaction_retries_total`, summed (docs/operations.md):
+    writes the NB answered TRY_AGAIN, i.e. another writer changed a row they checked."""
+    total = 0.0
+    for base in bases:
+        text = httpx.get(f"{base}/metrics", timeout=30).text
+        for family in text_string_to_metric_families(text):
+            if family.name == "ovn_provider_nb_transaction_retries":
+                total += sum(sample.value for sample in family.samples
+                             if sample.name.endswith("_total"))
+    return total
+
+
 def run_storm(base: str, network: str, res: Result, pids: list[int],
-              profile: str = "") -> Result:
+              profile: str = "", bases: tuple[str, ...] = ()) -> Result:
     """K client processes plug `res.plugs` vNICs, then unplug them (bench/storm_client.py);
     provider CPU over the plug phase, RSS and peak RSS at the end. With `profile` (a
     directory), py-spy records each provider during the plug phase."""
@@ -166,8 +182,10 @@ def run_storm(base: str, network: str, res: Result, pids: list[int],
          str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for pid in pids] if profile else []
     cpu0, busy0 = sum(cpu_seconds(p) for p in pids), machine_busy()
+    retries0 = nb_retries(list(bases))
     plugged, res.plug_wall = run_phase(base, network, "plug", devices, res.k,
                                            res.finder)
+    res.retries = nb_retries(list(bases)) - retries0
     for spy in spies:
         spy.send_signal(signal.SIGINT)
         spy.wait(60)
@@ -225,15 +243,17 @@ def one_size(ports: int, modes: list[str], k: int, plugs: int, finders: list[str
         for mode in modes:
             if mode == "one":
                 base, pids = providers[0].base, [_pid(providers[0])]
+                bases: tuple[str, ...] = (providers[0].base,)
             else:
                 check = "http" if probe_healthcheck(providers[0]) else "tcp"
                 haproxy = Haproxy(directory, providers, check)
                 haproxy.start()
                 base, pids = haproxy.base, [_pid(p) for p in providers]
+                bases = tuple(p.base for p in providers)
                 mode = f"two behind HAProxy ({check} check)"
             for finder in finders:
                 res = run_storm(base, network, Result(ports, mode, k, finder, plugs), pids,
-                                profile)
+                                profile, bases)
                 summary = res.summary()
                 _log(json.dumps(summary))
                 if summary["errors"] or summary["timeouts"]:
