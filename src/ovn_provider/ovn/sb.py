@@ -30,6 +30,7 @@ __all__ = ["ChassisState", "ChassisTable", "GatewayChassis", "SbMonitor", "is_ga
 LOG = logging.getLogger(__name__)
 
 SCHEMA = "OVN_Southbound"
+SB_PROBE_MS = 2000  # inactivity probe of an SB session to one of several members
 CMS_OPTIONS = "ovn-cms-options"
 GATEWAY_OPTION = "enable-chassis-as-gw"
 #: The SB columns monitored (those a table of an older OVN lacks are left out).
@@ -119,8 +120,13 @@ class SbMonitor:
                     if table in tables:
                         columns = tables[table]["columns"]
                         helper.register_columns(table, [c for c in wanted if c in columns])
-                idl = ovs_idl.Idl(self.remote, helper)
+                # Read-only: any member that is in the cluster will do (a paused leader
+                # costs nothing while on a follower), and one that stops answering is
+                # left after 2 x SB_PROBE_MS, as the NB session does (docs/ha.md).
+                idl = ovs_idl.Idl(self.remote, helper, leader_only=False)
                 idl._session.reconnect.set_backoff(250, 2000)
+                if "," in self.remote:
+                    idl._session.reconnect.set_probe_interval(SB_PROBE_MS)
                 return idl
             except Exception as exc:  # keep trying: routers keep their current chassis
                 self.last_error = str(exc) or exc.__class__.__name__
