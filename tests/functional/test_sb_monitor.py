@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ovn_provider.ovn.central import Central, DbServer
+from ovn_provider.ovn.central import Central
 from ovn_provider.ovn.daemons import DaemonError, run
 from ovn_provider.ovn.sb import GatewayChassis, SbMonitor
 
@@ -64,15 +64,6 @@ def sb_cluster() -> Iterator[Central]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _sb_leader(central: Central) -> DbServer:
-    for server in central.sbs:
-        status = run(["ovs-appctl", "-t", server.ctl, "cluster/status", "OVN_Southbound"],
-                     env=central.env, check=False)
-        if "Role: leader" in status:
-            return server
-    raise AssertionError("no SB leader")
-
-
 def test_monitor_follows_past_a_paused_sb_leader(sb_cluster: Central) -> None:
     """The monitor is read-only: it needs no leader, and leaves a member that stopped
     answering after 2 x SB_PROBE_MS. A chassis added while the leader is paused (SIGSTOP:
@@ -81,7 +72,7 @@ def test_monitor_follows_past_a_paused_sb_leader(sb_cluster: Central) -> None:
     gateways = GatewayChassis()
     monitor = SbMonitor(sb_cluster.sb_remote, gateways)
     monitor.start()
-    leader = _sb_leader(sb_cluster)
+    leader = sb_cluster.sb_leader()
     with open(leader.pidfile) as handle:
         pid = int(handle.read())
     try:

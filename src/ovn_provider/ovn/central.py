@@ -161,12 +161,18 @@ class Central:
         self._start_db(server)
 
     def nb_leader(self) -> DbServer:
-        for server in self.nb:
-            status = run(["ovs-appctl", "-t", server.ctl, "cluster/status", "OVN_Northbound"],
+        return self._leader(self.nb, "OVN_Northbound")
+
+    def sb_leader(self) -> DbServer:
+        return self._leader(self.sbs, "OVN_Southbound")
+
+    def _leader(self, servers: list[DbServer], database: str) -> DbServer:
+        for server in servers:
+            status = run(["ovs-appctl", "-t", server.ctl, "cluster/status", database],
                          env=self.env, check=False)
             if "Role: leader" in status:
                 return server
-        raise DaemonError("no NB cluster leader")
+        raise DaemonError(f"no {database} cluster leader")
 
     def nbctl(self, *args: str) -> str:
         return run(["ovn-nbctl", f"--db={self.nb_remote}", "--timeout=20", *args], env=self.env)
