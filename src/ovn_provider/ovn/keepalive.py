@@ -168,12 +168,16 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        while not self.lock.acquire(timeout=PUMP_S):
-            self.session.pump()
+        self._acquire()
         try:
             yield
         finally:
             self.lock.release()
+
+    def _acquire(self) -> None:
+        """Takes the lock, serving the session every PUMP_S while a reader holds it."""
+        while not self.lock.acquire(timeout=PUMP_S):
+            self.session.pump()
 
     @contextmanager
     def released(self) -> Iterator[None]:
@@ -184,8 +188,7 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
         try:
             yield
         finally:
-            while not self.lock.acquire(timeout=PUMP_S):
-                self.session.pump()
+            self._acquire()
 
     def run(self) -> None:
         while self.is_running:
