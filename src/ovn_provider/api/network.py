@@ -43,6 +43,11 @@ def if_match_revision(header: str | None) -> int | None:
     return None
 
 
+def _serialized(body: tuple[bytes, ...]) -> Response:
+    """A whole list body already in JSON, sent in its pieces (api/http.py Pieces)."""
+    return Response(200, Pieces(body), {"Content-Type": "application/json; charset=UTF-8"})
+
+
 class Networking:
     def __init__(self, ctx: Ctx, identity: Identity,
                  extra: list[Resource] | None = None) -> None:
@@ -88,10 +93,12 @@ class Networking:
         """The plain port list, the engine's hot path, answered on the event loop (no
         request thread, no replica lock) while the body made for the replica as it is now
         is kept and the token is valid by the cache alone; else None, and `handle` answers
-        in a request thread (docs/architecture.md, "The port list")."""
-        if req.method not in ("GET", "HEAD") or req.query or req.segments != ["v2.0", "ports"]:
+        in a request thread (docs/architecture.md, "The port list"). Any resource with a
+        `list_published` body is answered so (today the ports)."""
+        seg = req.segments
+        if req.method not in ("GET", "HEAD") or req.query or len(seg) != 2 or seg[0] != "v2.0":
             return None
-        resource = self.resources.get("ports")
+        resource = self.resources.get(seg[1])
         if resource is None or resource.list_published is None:
             return None
         body = resource.list_published(self.ctx)
@@ -101,7 +108,7 @@ class Networking:
             token = req.header("x-auth-token")
             if not token or not self.identity.known(token):
                 return None
-        return Response(200, Pieces(body), {"Content-Type": "application/json; charset=UTF-8"})
+        return _serialized(body)
 
     def handle(self, req: Request) -> Response:
         seg = req.segments
@@ -173,8 +180,7 @@ class Networking:
     def _collection(self, req: Request, r: Resource) -> Response:
         if req.method in ("GET", "HEAD"):
             if not req.query and r.list_serialized is not None:
-                return Response(200, Pieces(r.list_serialized(self.ctx)),
-                                {"Content-Type": "application/json; charset=UTF-8"})
+                return _serialized(r.list_serialized(self.ctx))
             items = r.list_all(self.ctx)
             return Response(200, query.apply(items, req.query, r.collection,
                                              self.ctx.cfg.url_filter_exception,
