@@ -109,7 +109,7 @@ def _subnets_by_ls(idl: NbIdl) -> dict[str, list[Any]]:
 def subnets_by_ls(idl: NbIdl) -> dict[str, list[Any]]:
     """LS UUID (text) -> its oVirt subnets (DHCP_Options rows), sorted by id; inside a
     write, with the networks whose subnets it set (`set_subnets`)."""
-    value = cached(idl, "subnets_by_ls", _subnets_by_ls, (L.DHCP,))
+    value = _cached_subnets(idl)
     if idl.txn is not None:
         written = _txn_subnets(idl)
         if written:
@@ -137,7 +137,12 @@ def subnets_of(idl: NbIdl, ls: Any) -> list[Any]:
         written = _txn_subnets(idl).get(key)
         if written is not None:
             return written
-    return cached(idl, "subnets_by_ls", _subnets_by_ls, (L.DHCP,)).get(key, [])
+    return _cached_subnets(idl).get(key, [])
+
+
+def _cached_subnets(idl: NbIdl) -> dict[str, list[Any]]:
+    """The subnets by network as the replica holds them (no `set_subnets` overlay)."""
+    return cached(idl, "subnets_by_ls", _subnets_by_ls, (L.DHCP,))
 
 
 def _localnet_by_ls(idl: NbIdl) -> dict[uuid.UUID, Any]:
