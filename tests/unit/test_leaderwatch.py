@@ -4,7 +4,10 @@ leader counts; a claim read at (re)connection, a paused member's stale one, neve
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from ovn_provider.ovn.leaderwatch import LeaderWatch
 
@@ -19,36 +22,34 @@ def _row(name: str = "OVN_Northbound", leader: bool = True, connected: bool = Tr
     return {"Database": {"5e8c": change}}
 
 
-def test_a_member_turning_leader_is_taken_once() -> None:
-    watch = LeaderWatch([A, B], "OVN_Northbound")
+@pytest.fixture()
+def watch() -> Iterator[LeaderWatch]:
+    """A watch on members A and B whose thread never starts: the tests feed it updates."""
+    leader_watch = LeaderWatch([A, B], "OVN_Northbound")
     try:
-        watch._update(B, _row(old={"leader": False}))
-        assert watch.take() == B
-        assert watch.take() is None
+        yield leader_watch
     finally:
-        watch.stop()
+        leader_watch.stop()
 
 
-def test_claims_that_are_not_a_change_are_ignored() -> None:
-    watch = LeaderWatch([A, B], "OVN_Northbound")
-    try:
-        watch._update(B, _row())  # as at (re)connection: no "old", a state not a change
-        watch._update(B, _row(old={"connected": False}))  # leader all along
-        watch._update(B, _row(leader=False, old={"leader": True}))  # stepped down
-        watch._update(B, _row(name="OVN_Southbound", old={"leader": False}))
-        watch._update(B, _row(connected=False, old={"leader": False}))
-        watch._update(B, {"Database": {"5e8c": {"old": {"name": "OVN_Northbound"}}}})
-        watch._update(B, [])
-        assert watch.take() is None
-    finally:
-        watch.stop()
+def test_a_member_turning_leader_is_taken_once(watch: LeaderWatch) -> None:
+    watch._update(B, _row(old={"leader": False}))
+    assert watch.take() == B
+    assert watch.take() is None
 
 
-def test_the_latest_election_wins() -> None:
-    watch = LeaderWatch([A, B], "OVN_Northbound")
-    try:
-        watch._update(A, _row(old={"leader": False}))
-        watch._update(B, _row(old={"leader": False}))
-        assert watch.take() == B
-    finally:
-        watch.stop()
+def test_claims_that_are_not_a_change_are_ignored(watch: LeaderWatch) -> None:
+    watch._update(B, _row())  # as at (re)connection: no "old", a state not a change
+    watch._update(B, _row(old={"connected": False}))  # leader all along
+    watch._update(B, _row(leader=False, old={"leader": True}))  # stepped down
+    watch._update(B, _row(name="OVN_Southbound", old={"leader": False}))
+    watch._update(B, _row(connected=False, old={"leader": False}))
+    watch._update(B, {"Database": {"5e8c": {"old": {"name": "OVN_Northbound"}}}})
+    watch._update(B, [])
+    assert watch.take() is None
+
+
+def test_the_latest_election_wins(watch: LeaderWatch) -> None:
+    watch._update(A, _row(old={"leader": False}))
+    watch._update(B, _row(old={"leader": False}))
+    assert watch.take() == B
