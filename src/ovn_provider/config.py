@@ -66,7 +66,7 @@ def _pos_float(text: str) -> float:
 def _mac(text: str) -> str:
     from ovn_provider.neutron.validate import normalize_mac
 
-    mac = normalize_mac(text)
+    mac = normalize_mac(text.strip())
     if mac is None:
         raise ValueError(f"not a MAC address: {text!r}")
     return mac

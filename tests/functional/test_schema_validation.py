@@ -120,6 +120,88 @@ BAD: list[tuple[str, str, Any, int, str]] = [
 ]
 
 
+# An address, network or MAC written with whitespace around it is 400, wherever it sits
+# (docs/compatibility.md, "Request bodies"): (method, path, body, the whole message).
+PADDED: list[tuple[str, str, Any, str]] = [
+    ("POST", PORT, {"port": {"network_id": "{net}", "fixed_ips": [
+        {"ip_address": " 10.79.0.50"}]}},
+     "Invalid input for ip_address. Reason: ' 10.79.0.50' is not a valid IP address."),
+    ("POST", PORT, {"port": {"network_id": "{net}", "fixed_ips": [
+        {"subnet_id": "{sub}", "ip_address": "10.79.0.51 "}]}},
+     "Invalid input for ip_address. Reason: '10.79.0.51 ' is not a valid IP address."),
+    ("PUT", "/v2.0/ports/{port}", {"port": {"fixed_ips": [{"ip_address": "\t10.79.0.52"}]}},
+     "Invalid input for ip_address. Reason: '\t10.79.0.52' is not a valid IP address."),
+    ("POST", PORT, {"port": {"network_id": "{net}", "port_security_enabled": True,
+                             "allowed_address_pairs": [{"ip_address": " 10.79.0.60"}]}},
+     "Invalid input for ip_address. Reason: ' 10.79.0.60' is not a valid IP address or "
+     "CIDR."),
+    ("POST", PORT, {"port": {"network_id": "{net}", "port_security_enabled": True,
+                             "allowed_address_pairs": [{"ip_address": "10.79.8.0/24 "}]}},
+     "Invalid input for ip_address. Reason: '10.79.8.0/24 ' is not a valid IP address or "
+     "CIDR."),
+    ("PUT", "/v2.0/ports/{port}", {"port": {"port_security_enabled": True,
+                                            "allowed_address_pairs": [
+                                                {"ip_address": "10.79.0.61",
+                                                 "mac_address": " fa:16:3e:00:00:01"}]}},
+     "Invalid input for mac_address. Reason: ' fa:16:3e:00:00:01' is not a valid MAC "
+     "address."),
+    ("PUT", "/v2.0/ports/{port}", {"port": {"port_security_enabled": True,
+                                            "allowed_address_pairs": [
+                                                {"ip_address": "10.79.0.62",
+                                                 "mac_address": "fa:16:3e:00:00:02\n"}]}},
+     "Invalid input for mac_address. Reason: 'fa:16:3e:00:00:02\n' is not a valid MAC "
+     "address."),
+    ("POST", SUB, {"subnet": {"network_id": "{net}", "cidr": "10.84.0.0/24", "ip_version": 4,
+                              "allocation_pools": [{"start": " 10.84.0.10",
+                                                    "end": "10.84.0.20"}]}},
+     "Invalid input for allocation_pools. Reason: ' 10.84.0.10' is not a valid IP address."),
+    ("PUT", "/v2.0/subnets/{sub}", {"subnet": {"allocation_pools": [
+        {"start": "10.79.0.100", "end": "10.79.0.200 "}]}},
+     "Invalid input for allocation_pools. Reason: '10.79.0.200 ' is not a valid IP address."),
+    ("POST", SUB, {"subnet": {"network_id": "{net}", "cidr": "10.85.0.0/24", "ip_version": 4,
+                              "host_routes": [{"destination": " 10.9.0.0/24",
+                                               "nexthop": "10.85.0.9"}]}},
+     "Invalid input for host_routes. Reason: ' 10.9.0.0/24' is not a valid CIDR."),
+    ("PUT", "/v2.0/subnets/{sub}", {"subnet": {"host_routes": [
+        {"destination": "10.9.0.0/24", "nexthop": "10.79.0.9 "}]}},
+     "Invalid input for host_routes. Reason: '10.79.0.9 ' is not a valid IP address."),
+    ("PUT", "/v2.0/routers/{router}", {"router": {"routes": [
+        {"destination": "10.9.0.0/24 ", "nexthop": "10.79.0.9"}]}},
+     "Invalid input for destination. Reason: '10.9.0.0/24 ' is not a valid CIDR."),
+    ("PUT", "/v2.0/routers/{router}/add_extraroutes", {"router": {"routes": [
+        {"destination": "10.9.0.0/24", "nexthop": " 10.79.0.9"}]}},
+     "Invalid input for nexthop. Reason: ' 10.79.0.9' is not a valid IP address."),
+    ("PUT", "/v2.0/routers/{router}", {"router": {"external_gateway_info": {
+        "network_id": "{ext}", "enable_snat": False,
+        "external_fixed_ips": [{"ip_address": " 10.86.0.10"}]}}},
+     "Invalid input for ip_address. Reason: ' 10.86.0.10' is not a valid IP address."),
+]
+
+
+@pytest.fixture(scope="module")
+def external(module_api: Api) -> Iterator[str]:
+    """An external network with a subnet, for router gateways."""
+    net = module_api.network(name="schema-ext", **{"router:external": True})
+    module_api.subnet(net["id"], cidr="10.86.0.0/24", gateway_ip="10.86.0.1")
+    yield net["id"]
+    module_api.delete(f"/v2.0/networks/{net['id']}")
+
+
+@pytest.mark.parametrize(("method", "path", "body", "message"), PADDED,
+                         ids=[f"{i}-{m}-{p.split('/')[2]}" for i, (m, p, _, _)
+                              in enumerate(PADDED)])
+def test_padded_addresses_are_refused(api: Api, central: Central, objects: dict[str, str],
+                                      external: str, method: str, path: str, body: Any,
+                                      message: str) -> None:
+    """Before this was checked, the resource modules stripped the whitespace of addresses
+    inside objects (fixed IPs, address pairs, pools, routes, gateway IPs) and took them."""
+    names = {**objects, "ext": external}
+    before = nb_snapshot(central)
+    response = api.http.request(method, path.format(**names), json=fill(body, names))
+    assert_error(response, 400, message)
+    assert nb_snapshot(central) == before
+
+
 def fill(value: Any, objects: dict[str, str]) -> Any:
     if isinstance(value, str):
         return value.format(**objects) if "{" in value else value

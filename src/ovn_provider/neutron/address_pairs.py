@@ -45,10 +45,10 @@ class Pair:
 
 def _ip(value: Any) -> str:
     """An address, or a CIDR without host bits (as Neutron's validate_subnet)."""
-    if not isinstance(value, str) or not value.strip() or "%" in value:
+    text = V.unpadded(value)
+    if not text or "%" in text:
         raise BadRequest(f"Invalid input for ip_address. Reason: '{value}' is not a valid IP "
                          "address or CIDR.")
-    text = value.strip()
     try:
         if "/" not in text:
             return str(ipaddress.ip_address(text))

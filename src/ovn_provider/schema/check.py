@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from ovn_provider.errors import BadRequest
+from ovn_provider.neutron import validate as V
 from ovn_provider.schema.types import Attr, Schema
 
 _INT_TEXT = re.compile(r"-?[0-9]+")
@@ -31,7 +32,7 @@ def _bad(name: str, value: Any, reason: str) -> BadRequest:
 
 def strict_ip(value: Any, name: str) -> None:
     """An IPv4/IPv6 address as text: no whitespace, prefix or zone id."""
-    if not isinstance(value, str) or value != value.strip() or "%" in value or "/" in value:
+    if V.unpadded(value) is None or "%" in value or "/" in value:
         raise _bad(name, value, "is not a valid IP address.")
     try:
         ipaddress.ip_address(value)
@@ -43,7 +44,7 @@ def strict_cidr(value: Any, name: str) -> None:
     """A network as address/prefix-length: no whitespace, netmask notation or zone id
     (a bare address is a host route, as Neutron takes it)."""
     error = _bad(name, value, "is not a valid CIDR.")
-    if not isinstance(value, str) or value != value.strip() or "%" in value:
+    if V.unpadded(value) is None or "%" in value:
         raise error
     address, slash, prefix = value.partition("/")
     if slash and not _PREFIX.fullmatch(prefix):
@@ -56,7 +57,7 @@ def strict_cidr(value: Any, name: str) -> None:
 
 
 def strict_mac(value: Any, name: str) -> None:
-    if not isinstance(value, str) or value != value.strip() or not value:
+    if not V.unpadded(value):
         raise _bad(name, value, "is not a valid MAC address.")
 
 
