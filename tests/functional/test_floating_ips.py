@@ -234,6 +234,8 @@ def test_floating_ip_rejections(napi: Api, central: Central, topo: dict[str, Any
 
     rejected(central, create(), 400, "floating_network_id is a required parameter")
     rejected(central, create(floating_network_id=str(uuid.uuid4())), 400, "~does not exist")
+    rejected(central, create(floating_network_id="not-a-uuid"), 400,
+             "Network not-a-uuid does not exist")
     rejected(central, create(floating_network_id=v6_net["id"]), 400, "~no IPv4 subnet")
     # a network that is not router:external, as in Neutron
     rejected(central, create(floating_network_id=other_net["id"], port_id=stray["id"]), 400,

@@ -159,16 +159,20 @@ def test_create_stores_given_fields(api: Api, central: Central, net4: dict[str, 
     assert setof(row["addresses"]) == ["00:1a:4a:16:01:51 dynamic"]
 
 
-def test_network_id_is_required_and_must_exist(api: Api) -> None:
+def test_network_id_is_required_and_must_exist(api: Api, central: Central) -> None:
+    before = snapshot(central)
     response = api.post("/v2.0/ports", {"port": {"name": "x"}})
     assert error(response, 400) == "Network_id is a required parameter"
     missing = str(uuid.uuid4())
     response = api.post("/v2.0/ports", {"port": {"network_id": missing}})
     assert error(response, 404) == f"Network {missing} could not be found."  # as Neutron
+    # not a UUID: 400, as Neutron (its network_id is a UUID attribute)
     response = api.post("/v2.0/ports", {"port": {"network_id": "not-a-uuid"}})
-    error(response, 400)
+    assert error(response, 400) == ("Invalid input for network_id. Reason: 'not-a-uuid' is "
+                                    "not a valid UUID.")
     response = api.post("/v2.0/ports", {"port": {"network_id": 5}})
     error(response, 400)
+    assert snapshot(central) == before
 
 
 # -- MAC addresses ---------------------------------------------------------------------------
