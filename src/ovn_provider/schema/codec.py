@@ -151,8 +151,3 @@ def enabled_set(value: bool) -> list[bool]:
 def true_or_absent(value: bool) -> Any:
     """True as "True"; False: the key is absent (codec.flag(False) reads both back)."""
     return "True" if value else REMOVE
-
-
-def false_or_absent(value: bool) -> Any:
-    """False as "False"; True: the key is absent (codec.is_not("False") reads both back)."""
-    return REMOVE if value else "False"
