@@ -44,7 +44,7 @@ def if_match_revision(header: str | None) -> int | None:
 
 
 def _serialized(body: tuple[bytes, ...]) -> Response:
-    """A whole list body already in JSON, sent in its pieces (api/http.py Pieces)."""
+    """A whole answer already in JSON, sent in its pieces (api/http.py Pieces)."""
     return Response(200, Pieces(body), {"Content-Type": "application/json; charset=UTF-8"})
 
 
@@ -90,18 +90,26 @@ class Networking:
         self.identity.check(token)
 
     def quick(self, req: Request) -> Response | None:
-        """The plain port list, the engine's hot path, answered on the event loop (no
-        request thread, no replica lock) while the body made for the replica as it is now
-        is kept and the token is valid by the cache alone; else None, and `handle` answers
-        in a request thread (docs/architecture.md, "The port list"). Any resource with a
-        `list_published` body is answered so (today the ports)."""
+        """The engine's reads before each vNIC plug, the plain port list and the plain
+        show of a network, answered on the event loop (no request thread, no replica
+        lock) while a body made for the replica as it is now is kept and the token is
+        valid by the cache alone; else None, and `handle` answers in a request thread
+        (docs/architecture.md, "The port list" and "The engine's reads"). Any resource
+        with a `list_published` or `show_published` body is answered so."""
         seg = req.segments
-        if req.method not in ("GET", "HEAD") or req.query or len(seg) != 2 or seg[0] != "v2.0":
+        if req.method not in ("GET", "HEAD") or req.query or len(seg) not in (2, 3) \
+                or seg[0] != "v2.0":
             return None
         resource = self.resources.get(seg[1])
-        if resource is None or resource.list_published is None:
+        if resource is None:
             return None
-        body = resource.list_published(self.ctx)
+        if len(seg) == 2:
+            pieces = resource.list_published(self.ctx) if resource.list_published else None
+            body: tuple[bytes, ...] | None = pieces
+        else:
+            shown = resource.show_published(self.ctx, seg[2]) if resource.show_published \
+                else None
+            body = None if shown is None else (shown,)
         if body is None:
             return None
         if not self.identity.plugin.allows_anonymous:

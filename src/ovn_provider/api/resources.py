@@ -12,6 +12,7 @@ from ovn_provider.neutron import (
     bulk,
     floating_ips,
     ip_availability,
+    network_view,
     networks,
     port_view,
     ports,
@@ -48,6 +49,9 @@ class Resource:
     list_serialized: Callable[[Ctx], Any] | None = None
     #: list_serialized's body when it can be had at once (never blocks), else None
     list_published: Callable[[Ctx], Any] | None = None
+    #: A show request without any query: the whole JSON answer (bytes) when it can be had
+    #: at once (never blocks), else None; equal to what `show` would answer.
+    show_published: Callable[[Ctx, str], bytes | None] | None = None
 
     @property
     def path(self) -> str:  # "security-groups"
@@ -79,7 +83,8 @@ def all_resources() -> list[Resource]:
     return [
         Resource(s["networks"], networks.list_all, networks.show, networks.create,
                  networks.update, networks.delete,
-                 bulk=_bulk(networks.prepare_create, networks.show)),
+                 bulk=_bulk(networks.prepare_create, networks.show),
+                 show_published=network_view.published),
         Resource(s["subnets"], subnets.list_all, subnets.show, subnets.create, subnets.update,
                  subnets.delete, bulk=_bulk(subnets.prepare_create, subnets.show)),
         Resource(s["ports"], port_view.list_all, ports.show, ports.create, ports.update,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypedDict
 
 from ovn_provider.errors import BadRequest, Conflict
-from ovn_provider.neutron import addressing, bulk, ipam, stamps, tags, view
+from ovn_provider.neutron import addressing, bulk, ipam, network_view, stamps, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.index import NbIdl, set_contains, set_size
@@ -76,7 +76,9 @@ def render_one(ctx: Ctx, idl: NbIdl, ls: Any) -> dict[str, Any]:
 
 def show(ctx: Ctx, network_id: str) -> dict[str, Any]:
     with ctx.nb.read() as idl:
-        return render_one(ctx, idl, _get(idl, network_id))
+        shown = render_one(ctx, idl, _get(idl, network_id))
+        network_view.keep(idl, network_id, shown)
+        return shown
 
 
 # -- validation ----------------------------------------------------------------------

@@ -45,7 +45,7 @@ def _members(row: Any) -> list[uuid.UUID]:
     return [] if datum is None else [atom.value for atom in datum.values]
 
 
-def _changed_members(row: Any, before: ovs_data.Datum) -> list[uuid.UUID]:
+def changed_members(row: Any, before: ovs_data.Datum) -> list[uuid.UUID]:
     """Members added to or removed from `ports` by the update `before` came from."""
     diff = getattr(before, "_diff", None)  # index._SetBefore: the update2 diff itself
     if diff is not None:
@@ -200,7 +200,7 @@ class LspViews:
             # and makes up a default datum for a column that did not change
             columns = updates._data
             before = dict.get(columns, "ports")
-            changed = [] if before is None else _changed_members(row, before)
+            changed = [] if before is None else changed_members(row, before)
             if not watched.isdisjoint(dict.keys(columns)):
                 changed += _members(row)
         for ident in changed:
