@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ovn_provider.api.http import Request, Response
+from ovn_provider.neutron import port_view
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
 from tests.functional.test_port_list_views import synced
@@ -87,3 +88,36 @@ def test_no_answer_without_a_valid_token(api: Api, provider: Provider,
     assert response.status_code == 401, response.text
     assert set(response.json()) == {"error"}
     assert b'"ports"' not in response.content
+
+
+def test_lists_after_writes_need_no_thread(api: Api, threads: Counted, provider: Provider,
+                                           central: Central) -> None:
+    """While lists are read, the connection thread makes the body again after each change
+    (neutron/port_view.py `Refresh`), before it answers the write: the list that follows
+    a create, a delete, or another writer's change needs no request thread."""
+    network = api.network(name="refreshed")
+    _list(api)
+    before = threads.lists
+    port = api.port(network["id"], name="refreshed-1")
+    assert port["id"].encode() in _list(api)
+    central.nbctl("set", "Logical_Switch_Port", port["id"],
+                  "external_ids:ovirt_device_id=set-by-another-writer")
+    synced(provider, central)
+    assert b"set-by-another-writer" in _list(api)
+    api.delete(f"/v2.0/ports/{port['id']}")
+    assert port["id"].encode() not in _list(api)
+    assert threads.lists == before, "a list after a write went to a request thread"
+
+
+def test_a_failing_refresh_fails_no_write(api: Api, threads: Counted,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: port_view.Refresh) -> None:
+        raise RuntimeError("injected refresh failure")
+
+    monkeypatch.setattr(port_view.Refresh, "settled", broken)
+    network = api.network(name="refresh-fails")
+    _list(api)
+    port = api.port(network["id"], name="still-written")
+    before = threads.lists
+    assert port["id"].encode() in _list(api)  # made by the request thread instead
+    assert threads.lists == before + 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -253,7 +254,13 @@ def list_serialized(ctx: Ctx) -> tuple[bytes, ...]:
     if body is not None:
         return body
     with ctx.nb.read() as idl:
-        return view.cached(idl, "ports_serialized", lambda i: _serialize_all(ctx, i))
+        idl.kept.keep(Refresh.NAME, lambda: Refresh(ctx, idl),
+                      on_settle=lambda refresh: refresh.settled()).read()
+        return _serialized(ctx, idl)
+
+
+def _serialized(ctx: Ctx, idl: NbIdl) -> tuple[bytes, ...]:
+    return view.cached(idl, "ports_serialized", lambda i: _serialize_all(ctx, i))
 
 
 def list_published(ctx: Ctx) -> tuple[bytes, ...] | None:
@@ -261,8 +268,36 @@ def list_published(ctx: Ctx) -> tuple[bytes, ...] | None:
     without the replica's lock and without waiting (api/network.py answers it on the
     event loop); else None."""
     idl = ctx.nb.replica()
-    body = None if idl is None else view.published(idl, "ports_serialized")
+    if idl is None:
+        return None
+    refresh = idl.kept.objects.get(Refresh.NAME)
+    if refresh is not None:
+        refresh.read()
+    body = view.published(idl, "ports_serialized")
     return body if isinstance(body, tuple) else None
+
+
+class Refresh:
+    """Makes the plain list's body again in the connection thread, after each change of
+    the replica and before the write in flight is answered (ovn/kept.py `settled`),
+    while the list is being read: the engine lists before every vNIC plug, so during a
+    VM-start storm every list would otherwise find the body stale after the last plug's
+    create and wait for a request thread to make it (docs/architecture.md, "The port
+    list"). Once no list was asked for HOT_S, changes are left for the next list."""
+
+    NAME = "port_list_refresh"
+    HOT_S = 10.0
+
+    def __init__(self, ctx: Ctx, idl: NbIdl) -> None:
+        self.ctx, self.idl = ctx, idl
+        self.last_read = 0.0
+
+    def read(self) -> None:
+        self.last_read = time.monotonic()  # one attribute store: safe on the event loop
+
+    def settled(self) -> None:
+        if time.monotonic() - self.last_read < self.HOT_S and self.idl.can_keep_views:
+            _serialized(self.ctx, self.idl)
 
 
 def _serialize_all(ctx: Ctx, idl: NbIdl) -> tuple[bytes, ...]:

@@ -135,6 +135,7 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
         self._granted = -1  # session seqno whose free tries were granted
         self.synced_at = 0.0  # monotonic time the replica was last seen synced
         self._next_pump = 0.0
+        self._settled_seqno = -1  # the replica's change_seqno when kept objects last settled
         self.heap = heap.Settler()  # the synced replica leaves the cycle collector's walks
         if hasattr(idl, "on_row"):  # ovn/index.NbIdl
             idl.on_row = self._pump_while_applying
@@ -190,6 +191,16 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
         finally:
             self._acquire()
 
+    def _settle(self) -> None:
+        """The replica's kept objects refresh after a change (ovn/kept.py `settled`), once
+        the replica is synced."""
+        seqno = self.idl.change_seqno
+        kept = getattr(self.idl, "kept", None)
+        if seqno != self._settled_seqno and kept is not None and self.idl.txn is None \
+                and self.synced():
+            self._settled_seqno = seqno
+            kept.settled()
+
     def run(self) -> None:
         while self.is_running:
             try:
@@ -204,6 +215,7 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
                     if self.synced():
                         self.synced_at = time.monotonic()
                         self.heap.synced(self.session.get_seqno(), self.idl)
+                    self._settle()
             except Exception:  # as ovsdbapp: log it and keep the thread alive
                 LOG.exception("NB connection thread")
                 continue
@@ -211,7 +223,11 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
             if txn is not None:
                 try:
                     with self._locked():
-                        txn.results.put(txn.do_commit())
+                        try:
+                            result = txn.do_commit()
+                        finally:
+                            self._settle()
+                        txn.results.put(result)
                 except Exception as exc:
                     txn.results.put(idlutils.ExceptionResult(ex=exc,
                                                              tb=traceback.format_exc()))
