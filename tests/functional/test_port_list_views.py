@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
+from ovn_provider.neutron import port_view, ports
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
+from tests.functional.test_ports import wait_until
 from tests.support.provider import Api
 
 LSP = "Logical_Switch_Port"
@@ -301,3 +303,36 @@ def test_the_plain_list_equals_the_generic_one_after_changes(api: Api,
     assert api.delete(f"/v2.0/ports/{port['id']}").status_code == 204
     same()
     assert port["id"] not in {p["id"] for p in api.get("/v2.0/ports").json()["ports"]}
+
+
+def test_up_that_keeps_the_status_keeps_the_view(api: Api, central: Central,
+                                                  provider: Provider,
+                                                  net: dict[str, Any]) -> None:
+    """ovn-northd sets `up` to false on every new port once (in batches after each of its
+    recomputes): the status stays DOWN, and the kept view is not made again
+    (ovn/views.py). A port going up, or down again, is listed at once."""
+    port = api.port(net["id"], name="up-and-down")
+    central.nbctl("set", LSP, port["id"], "up=false")  # as ovn-northd does, if not yet
+    settled(provider, central)
+    assert listed_as_shown(api, port["id"])["status"] == "DOWN"
+    with provider.nb.read() as idl:
+        key = ports.find(idl, port["id"]).uuid.int  # views are kept by LSP row
+        before = port_view.kept_views(idl)._views[key]
+    central.nbctl("clear", LSP, port["id"], "up")  # [false] -> unset: DOWN either way
+    settled(provider, central)  # and ovn-northd sets it to false again
+    assert listed(api)[port["id"]]["status"] == "DOWN"
+    with provider.nb.read() as idl:
+        assert port_view.kept_views(idl)._views.get(key) is before, "the view was made again"
+    chassis = f"ch-{uuid.uuid4().hex[:8]}"
+    central.sbctl("chassis-add", chassis, "geneve", "192.0.2.77")
+    try:
+        central.sbctl("lsp-bind", port["id"], chassis)
+        central.sbctl("set", "Port_Binding", port["id"], "up=true")
+        wait_until(lambda: listed(api)[port["id"]]["status"] == "ACTIVE",
+                   what="the port listed ACTIVE once ovn-northd sets it up")
+        assert listed_as_shown(api, port["id"])["status"] == "ACTIVE"
+    finally:
+        central.sbctl("--if-exists", "lsp-unbind", port["id"])
+        central.sbctl("--if-exists", "chassis-del", chassis)
+    wait_until(lambda: listed(api)[port["id"]]["status"] == "DOWN",
+               what="the port listed DOWN once it is unbound")

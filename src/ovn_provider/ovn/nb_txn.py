@@ -143,6 +143,10 @@ class NbTransaction(ovsdbapp_txn.Transaction):
             if attempt and self.timeout_exceeded():
                 raise RuntimeError("OVS transaction timed out")
             attempt += 1
+            # Updates the NB sent meanwhile (another instance's writes) are applied first:
+            # the write function then validates on them instead of being answered
+            # TRY_AGAIN and running a second time.
+            idl.run()
             if not (idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING):
                 # Failing over: python-ovs would send it to a member not yet checked (a
                 # follower that holds it) or drop it: wait for the sync (docs/ha.md).
