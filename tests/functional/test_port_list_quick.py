@@ -7,6 +7,7 @@ token."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -121,3 +122,48 @@ def test_a_failing_refresh_fails_no_write(api: Api, threads: Counted,
     before = threads.lists
     assert port["id"].encode() in _list(api)  # made by the request thread instead
     assert threads.lists == before + 1
+
+
+def test_the_connection_thread_renders_only_the_changed_ports(
+        api: Api, threads: Counted, provider: Provider,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The refresh runs in the connection thread, which meanwhile neither serves the NB
+    session (ovn/keepalive.py: a render of every port takes seconds at 20,000 ports on
+    a busy host, past the server's inactivity probe) nor answers the write in flight. So
+    it renders only the ports whose view a change dropped; a change that drops every
+    view (a subnet write, a resync) leaves the whole render to the next list, in a request
+    thread, while the connection thread serves the session."""
+    conn = provider.nb._conn
+    assert conn is not None and conn.thread is not None
+    connection_thread = conn.thread.ident
+    rendered: list[set[str]] = []  # LSP names (port ids) of each render in the connection thread
+    real = port_view._render_rows
+
+    def recording(ctx: Any, idl: Any, lsps: list[Any]) -> Any:
+        if threading.get_ident() == connection_thread:
+            rendered.append({lsp.name for lsp in lsps})
+        return real(ctx, idl, lsps)
+
+    def every_lsp() -> int:
+        with provider.nb.read() as idl:
+            return len(idl.tables["Logical_Switch_Port"].rows)
+
+    monkeypatch.setattr(port_view, "_render_rows", recording)
+    network = api.network(name="render-few")
+    for index in range(3):
+        api.port(network["id"], name=f"render-few-{index}")
+    _list(api)
+    rendered.clear()
+    port = api.port(network["id"], name="render-few-new")
+    # (an earlier port may be rendered again too: ovn-northd updates ports it sees)
+    assert any(port["id"] in lsps for lsps in rendered), "the new port was not rendered"
+    assert all(len(lsps) < every_lsp() for lsps in rendered)
+    before = threads.lists
+    assert port["id"].encode() in _list(api)
+    assert threads.lists == before
+    rendered.clear()
+    api.subnet(network["id"], "10.63.0.0/24")  # every port view depends on the subnets
+    assert all(len(lsps) < every_lsp() for lsps in rendered), \
+        "the connection thread rendered every port"
+    assert port["id"].encode() in _list(api)
+    assert threads.lists == before + 1, "the whole render went to a request thread"
