@@ -22,7 +22,8 @@ from tests.support.provider import Api
 
 
 class Counted:
-    """The networking app's request-thread handler, counting the network shows."""
+    """The networking app's request-thread handler, counting the network shows (GET and
+    HEAD)."""
 
     def __init__(self, handler: Any) -> None:
         self.handler = handler
@@ -30,7 +31,7 @@ class Counted:
 
     def __call__(self, request: Request) -> Response:
         seg = request.segments
-        if request.method == "GET" and len(seg) == 3 and seg[1] == "networks":
+        if request.method in ("GET", "HEAD") and len(seg) == 3 and seg[1] == "networks":
             self.shows += 1
         result: Response = self.handler(request)
         return result
@@ -185,3 +186,17 @@ def test_other_spellings_of_an_id_are_not_kept(api: Api, threads: Counted,
         "an id spelled another way was answered from a kept body"
     with provider.nb.read() as idl:
         assert set(network_view.kept(idl).bodies) == {net_id}
+
+
+def test_head_is_answered_as_get(api: Api, threads: Counted) -> None:
+    """HEAD of a kept network: the status and Content-Length GET would send, no body,
+    no request thread."""
+    network = api.network(name="headed")
+    _kept(api, threads, network["id"])
+    got = api.get(f"/v2.0/networks/{network['id']}")
+    before = threads.shows
+    head = api.http.head(f"/v2.0/networks/{network['id']}")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(got.content))
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert threads.shows == before
