@@ -11,9 +11,11 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 
 from ovn_provider.api.http import Request, Response
+from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import port_view
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
@@ -167,3 +169,23 @@ def test_the_connection_thread_renders_only_the_changed_ports(
         "the connection thread rendered every port"
     assert port["id"].encode() in _list(api)
     assert threads.lists == before + 1, "the whole render went to a request thread"
+
+
+def test_an_integer_beyond_64_bits_is_still_listed(api: Api, provider: Provider,
+                                                   central: Central) -> None:
+    """orjson refuses integers beyond 64 bits, which another NB writer may store (a
+    revision): the plain list must still answer, as a filtered list does
+    (api/http.py encode_json), also after the connection thread's refresh."""
+    network = api.network(name="big-revision")
+    port = api.port(network["id"], name="big-revision")
+    _list(api)
+    huge = 2 ** 70
+    central.nbctl("set", "Logical_Switch_Port", port["id"],
+                  f"external_ids:{L.STAMP_REVISION}={huge}")
+    synced(provider, central)
+    for _ in range(2):  # made by a request thread or the refresh, then kept
+        listed = {item["id"]: item for item in orjson.loads(_list(api))["ports"]}
+        assert listed[port["id"]]["revision_number"] == huge
+    filtered = api.get("/v2.0/ports", params={"name": "big-revision"})
+    assert filtered.status_code == 200
+    assert filtered.json()["ports"][0]["revision_number"] == huge
