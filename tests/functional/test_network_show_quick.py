@@ -14,6 +14,7 @@ import pytest
 
 from ovn_provider.api.http import Request, Response
 from ovn_provider.neutron import layout as L
+from ovn_provider.neutron import network_view
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
 from tests.functional.test_port_list_views import synced
@@ -21,7 +22,8 @@ from tests.support.provider import Api
 
 
 class Counted:
-    """The networking app's request-thread handler, counting the network shows."""
+    """The networking app's request-thread handler, counting the network shows (GET and
+    HEAD)."""
 
     def __init__(self, handler: Any) -> None:
         self.handler = handler
@@ -29,7 +31,7 @@ class Counted:
 
     def __call__(self, request: Request) -> Response:
         seg = request.segments
-        if request.method == "GET" and len(seg) == 3 and seg[1] == "networks":
+        if request.method in ("GET", "HEAD") and len(seg) == 3 and seg[1] == "networks":
             self.shows += 1
         result: Response = self.handler(request)
         return result
@@ -145,3 +147,56 @@ def test_no_answer_without_a_valid_token(api: Api, provider: Provider,
         stranger.close()
     assert response.status_code == 401, response.text
     assert set(response.json()) == {"error"}
+
+
+def test_an_integer_beyond_64_bits_is_still_shown(api: Api, provider: Provider,
+                                                  central: Central) -> None:
+    """orjson refuses integers beyond 64 bits, which another NB writer may store (a
+    revision, an MTU); the thread path answers them (api/http.py encode_json), and the
+    kept answer must not turn that show into a 500."""
+    network = api.network(name="big-numbers")
+    huge = 2 ** 70
+    central.nbctl("set", "Logical_Switch", network["id"],
+                  f"external_ids:{L.STAMP_REVISION}={huge}", f"external_ids:{L.LS_MTU}={huge}")
+    synced(provider, central)
+    response = api.get(f"/v2.0/networks/{network['id']}")
+    assert response.status_code == 200, response.text
+    shown = response.json()["network"]
+    assert (shown["revision_number"], shown["mtu"]) == (huge, huge)
+    again = api.get(f"/v2.0/networks/{network['id']}")
+    assert again.status_code == 200 and again.json()["network"] == shown
+
+
+def test_other_spellings_of_an_id_are_not_kept(api: Api, threads: Counted,
+                                                provider: Provider) -> None:
+    """uuid.UUID takes any case, braces, no hyphens and any number of "urn:" prefixes:
+    keeping an answer per spelling would let a client grow the kept answers without
+    bound. Only the canonical id is kept; other spellings get the same answer from a
+    request thread."""
+    network = api.network(name="spelled")
+    net_id = network["id"]
+    shown = _kept(api, threads, net_id)
+    spellings = [net_id.upper(), "{" + net_id + "}", net_id.replace("-", ""),
+                 "urn:uuid:" + net_id, "urn:" * 5 + net_id]
+    before = threads.shows
+    for spelling in spellings:
+        assert _show(api, spelling) == shown
+        assert _show(api, spelling) == shown
+    assert threads.shows == before + 2 * len(spellings), \
+        "an id spelled another way was answered from a kept body"
+    with provider.nb.read() as idl:
+        assert set(network_view.kept(idl).bodies) == {net_id}
+
+
+def test_head_is_answered_as_get(api: Api, threads: Counted) -> None:
+    """HEAD of a kept network: the status and Content-Length GET would send, no body,
+    no request thread."""
+    network = api.network(name="headed")
+    _kept(api, threads, network["id"])
+    got = api.get(f"/v2.0/networks/{network['id']}")
+    before = threads.shows
+    head = api.http.head(f"/v2.0/networks/{network['id']}")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(got.content))
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert threads.shows == before

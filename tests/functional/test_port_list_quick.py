@@ -7,12 +7,15 @@ token."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 
 from ovn_provider.api.http import Request, Response
+from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import port_view
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
@@ -121,3 +124,68 @@ def test_a_failing_refresh_fails_no_write(api: Api, threads: Counted,
     before = threads.lists
     assert port["id"].encode() in _list(api)  # made by the request thread instead
     assert threads.lists == before + 1
+
+
+def test_the_connection_thread_renders_only_the_changed_ports(
+        api: Api, threads: Counted, provider: Provider,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The refresh runs in the connection thread, which meanwhile neither serves the NB
+    session (ovn/keepalive.py: a render of every port takes seconds at 20,000 ports on
+    a busy host, past the server's inactivity probe) nor answers the write in flight. So
+    it renders only the ports whose view a change dropped; a change that drops every
+    view (a subnet write, a resync) leaves the whole render to the next list, in a request
+    thread, while the connection thread serves the session."""
+    conn = provider.nb._conn
+    assert conn is not None and conn.thread is not None
+    connection_thread = conn.thread.ident
+    rendered: list[set[str]] = []  # LSP names (port ids) of each render in the connection thread
+    real = port_view._render_rows
+
+    def recording(ctx: Any, idl: Any, lsps: list[Any]) -> Any:
+        if threading.get_ident() == connection_thread:
+            rendered.append({lsp.name for lsp in lsps})
+        return real(ctx, idl, lsps)
+
+    def every_lsp() -> int:
+        with provider.nb.read() as idl:
+            return len(idl.tables["Logical_Switch_Port"].rows)
+
+    monkeypatch.setattr(port_view, "_render_rows", recording)
+    network = api.network(name="render-few")
+    for index in range(3):
+        api.port(network["id"], name=f"render-few-{index}")
+    _list(api)
+    rendered.clear()
+    port = api.port(network["id"], name="render-few-new")
+    # (an earlier port may be rendered again too: ovn-northd updates ports it sees)
+    assert any(port["id"] in lsps for lsps in rendered), "the new port was not rendered"
+    assert all(len(lsps) < every_lsp() for lsps in rendered)
+    before = threads.lists
+    assert port["id"].encode() in _list(api)
+    assert threads.lists == before
+    rendered.clear()
+    api.subnet(network["id"], "10.63.0.0/24")  # every port view depends on the subnets
+    assert all(len(lsps) < every_lsp() for lsps in rendered), \
+        "the connection thread rendered every port"
+    assert port["id"].encode() in _list(api)
+    assert threads.lists == before + 1, "the whole render went to a request thread"
+
+
+def test_an_integer_beyond_64_bits_is_still_listed(api: Api, provider: Provider,
+                                                   central: Central) -> None:
+    """orjson refuses integers beyond 64 bits, which another NB writer may store (a
+    revision): the plain list must still answer, as a filtered list does
+    (api/http.py encode_json), also after the connection thread's refresh."""
+    network = api.network(name="big-revision")
+    port = api.port(network["id"], name="big-revision")
+    _list(api)
+    huge = 2 ** 70
+    central.nbctl("set", "Logical_Switch_Port", port["id"],
+                  f"external_ids:{L.STAMP_REVISION}={huge}")
+    synced(provider, central)
+    for _ in range(2):  # made by a request thread or the refresh, then kept
+        listed = {item["id"]: item for item in orjson.loads(_list(api))["ports"]}
+        assert listed[port["id"]]["revision_number"] == huge
+    filtered = api.get("/v2.0/ports", params={"name": "big-revision"})
+    assert filtered.status_code == 200
+    assert filtered.json()["ports"][0]["revision_number"] == huge

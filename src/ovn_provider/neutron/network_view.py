@@ -92,9 +92,18 @@ def kept(idl: NbIdl) -> NetworkBodies:
 
 def keep(idl: NbIdl, network_id: str, shown: dict[str, Any]) -> None:
     """Keeps the answer `networks.show` rendered, with the replica locked; nothing inside
-    a write function (its pending rows are not committed)."""
-    if idl.can_keep_views:
-        kept(idl).bodies[network_id] = orjson.dumps({"network": shown})
+    a write function (its pending rows are not committed). Only under the id as the
+    network shows it: uuid.UUID also takes other cases, braces, no hyphens and any number
+    of "urn:" prefixes, and a body per spelling would grow without bound (those take the
+    request thread). Nothing orjson cannot encode (an integer beyond 64 bits another NB
+    writer stored): the request thread answers it (api/http.py `encode_json`)."""
+    if not idl.can_keep_views or network_id != shown.get("id"):
+        return
+    try:
+        body = orjson.dumps({"network": shown})
+    except orjson.JSONEncodeError:
+        return
+    kept(idl).bodies[network_id] = body
 
 
 def published(ctx: Ctx, network_id: str) -> bytes | None:

@@ -7,6 +7,7 @@ the LSP row must be listed there."""
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 import time
 import uuid
@@ -283,7 +284,14 @@ class Refresh:
     while the list is being read: the engine lists before every vNIC plug, so during a
     VM-start storm every list would otherwise find the body stale after the last plug's
     create and wait for a request thread to make it (docs/architecture.md, "The port
-    list"). Once no list was asked for HOT_S, changes are left for the next list."""
+    list"). Once no list was asked for HOT_S, changes are left for the next list.
+
+    Only the ports whose view a change dropped are rendered here: meanwhile the
+    connection thread neither serves the NB session nor answers the write, and a render
+    of every port (after a subnet write or a resync drops every view) takes seconds at
+    20,000 ports on a busy host, past the server's inactivity probe (ovn/keepalive.py).
+    That one is left to the next list, in a request thread, while the connection thread
+    serves the session."""
 
     NAME = "port_list_refresh"
     HOT_S = 10.0
@@ -296,7 +304,8 @@ class Refresh:
         self.last_read = time.monotonic()  # one attribute store: safe on the event loop
 
     def settled(self) -> None:
-        if time.monotonic() - self.last_read < self.HOT_S and self.idl.can_keep_views:
+        if time.monotonic() - self.last_read < self.HOT_S and self.idl.can_keep_views \
+                and kept_views(self.idl).incremental:
             _serialized(self.ctx, self.idl)
 
 
@@ -305,11 +314,20 @@ def _serialize_all(ctx: Ctx, idl: NbIdl) -> tuple[bytes, ...]:
     are (13 MB at 20,000 ports: never joined, never copied per request)."""
     if not idl.can_keep_views:
         items = sorted(_render_all(ctx, idl), key=lambda item: str(item["id"]))
-        return (orjson.dumps({"ports": items}),)
+        return (_encode({"ports": items}),)
     lsps = view.rows(idl, L.LSP)
     views = kept_views(idl)
     views.refresh(lsps, lambda missing: _render_rows(ctx, idl, missing))
-    return (b'{"ports":[', *views.encoded(orjson.dumps), b"]}")
+    return (b'{"ports":[', *views.encoded(_encode), b"]}")
+
+
+def _encode(value: Any) -> bytes:
+    """orjson, or the standard library for an integer beyond 64 bits (orjson refuses
+    them; another NB writer may store one in a revision), as api/http.py encode_json."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:

@@ -109,6 +109,12 @@ class LspViews:
     def __len__(self) -> int:
         return len(self._views)
 
+    @property
+    def incremental(self) -> bool:
+        """Whether the next `refresh` renders only the rows whose view was dropped (every
+        row had a view after the last one), not every row of the table."""
+        return self._complete
+
     def collect(self, rows: Mapping[uuid.UUID, Any],
                 render: Callable[[list[Any]], Rendered]) -> list[Any]:
         """The views of all `rows` (the LSP table) that are not None, in no particular
