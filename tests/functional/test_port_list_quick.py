@@ -7,6 +7,7 @@ token."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -172,7 +173,8 @@ def test_the_connection_thread_renders_only_the_changed_ports(
 
 
 def test_an_integer_beyond_64_bits_is_still_listed(api: Api, provider: Provider,
-                                                   central: Central) -> None:
+                                                   central: Central,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
     """orjson refuses integers beyond 64 bits, which another NB writer may store (a
     revision): the plain list must still answer, as a filtered list does
     (api/http.py encode_json), also after the connection thread's refresh."""
@@ -186,6 +188,10 @@ def test_an_integer_beyond_64_bits_is_still_listed(api: Api, provider: Provider,
     for _ in range(2):  # made by a request thread or the refresh, then kept
         listed = {item["id"]: item for item in orjson.loads(_list(api))["ports"]}
         assert listed[port["id"]]["revision_number"] == huge
-    filtered = api.get("/v2.0/ports", params={"name": "big-revision"})
+    with caplog.at_level(logging.DEBUG, logger="ovn_provider.api"):
+        filtered = api.get("/v2.0/ports", params={"name": "big-revision"})
     assert filtered.status_code == 200
     assert filtered.json()["ports"][0]["revision_number"] == huge
+    # the DEBUG log of the answer encodes it as the answer does (it raised, unlogged)
+    assert any("Response: 200" in r.getMessage() and "big-revision" in r.getMessage()
+               for r in caplog.records), "the answer was not logged at DEBUG"

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import anyio
-import orjson
 from anyio.to_thread import run_sync
 
 from ovn_provider.api import error_text, routes
@@ -25,6 +24,7 @@ from ovn_provider.api.http import (
     Scope,
     Send,
     client_of,
+    encode_json,
     error_body,
     log_request,
     mask_body,
@@ -130,7 +130,7 @@ class App:
                 body = "<identity response not logged>"  # token material, catalogues
             else:
                 raw = response.body
-                body = mask_body(raw if isinstance(raw, bytes) else orjson.dumps(raw))
+                body = mask_body(raw if isinstance(raw, bytes) else encode_json(raw))
             LOG.debug("From: %s Response: %d %s", request.client if request else
                       client_of(scope), response.status, body)
 
