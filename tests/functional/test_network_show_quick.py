@@ -12,36 +12,25 @@ from typing import Any
 
 import pytest
 
-from ovn_provider.api.http import Request, Response
+from ovn_provider.api.http import Request
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import network_view
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
 from tests.functional.test_port_list_views import synced
 from tests.support.provider import Api
+from tests.support.thread_path import Counted, counting
 
 
-class Counted:
-    """The networking app's request-thread handler, counting the network shows (GET and
-    HEAD)."""
-
-    def __init__(self, handler: Any) -> None:
-        self.handler = handler
-        self.shows = 0
-
-    def __call__(self, request: Request) -> Response:
-        seg = request.segments
-        if request.method in ("GET", "HEAD") and len(seg) == 3 and seg[1] == "networks":
-            self.shows += 1
-        result: Response = self.handler(request)
-        return result
+def _is_show(request: Request) -> bool:
+    seg = request.segments
+    return request.method in ("GET", "HEAD") and len(seg) == 3 and seg[1] == "networks"
 
 
 @pytest.fixture()
 def threads(provider: Provider, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counted]:
-    counted = Counted(provider.networking.handler)
-    monkeypatch.setattr(provider.networking, "handler", counted)
-    yield counted
+    with counting(provider, monkeypatch, _is_show) as counted:
+        yield counted
 
 
 def _show(api: Api, network_id: str) -> dict[str, Any]:
@@ -55,9 +44,9 @@ def _show(api: Api, network_id: str) -> dict[str, Any]:
 def _kept(api: Api, threads: Counted, network_id: str) -> dict[str, Any]:
     """The show, answered by a request thread once and then on the event loop."""
     first = _show(api, network_id)
-    before = threads.shows
+    before = threads.calls
     assert _show(api, network_id) == first
-    assert threads.shows == before, "an unchanged network went to a request thread"
+    assert threads.calls == before, "an unchanged network went to a request thread"
     return first
 
 
@@ -66,16 +55,16 @@ def test_port_writes_keep_the_answer(api: Api, threads: Counted) -> None:
     api.subnet(network["id"], "10.61.0.0/24")
     shown = _kept(api, threads, network["id"])
     assert shown["name"] == "quick-net" and len(shown["subnets"]) == 1
-    before = threads.shows
+    before = threads.calls
     port = api.port(network["id"], name="p1")
     api.port(network["id"], name="p2", fixed_ips=[{"ip_address": "10.61.0.50"}])
     api.delete(f"/v2.0/ports/{port['id']}")
     assert _show(api, network["id"]) == shown
-    assert threads.shows == before, "a port write dropped the network's kept answer"
+    assert threads.calls == before, "a port write dropped the network's kept answer"
     filtered = api.get(f"/v2.0/networks/{network['id']}", params={"fields": "id"})
     assert filtered.status_code == 200 and filtered.json() == {"network": {"id":
                                                                            network["id"]}}
-    assert threads.shows == before + 1, "a query must take the thread path"
+    assert threads.calls == before + 1, "a query must take the thread path"
 
 
 def test_api_writes_are_seen_at_once(api: Api, threads: Counted) -> None:
@@ -178,11 +167,11 @@ def test_other_spellings_of_an_id_are_not_kept(api: Api, threads: Counted,
     shown = _kept(api, threads, net_id)
     spellings = [net_id.upper(), "{" + net_id + "}", net_id.replace("-", ""),
                  "urn:uuid:" + net_id, "urn:" * 5 + net_id]
-    before = threads.shows
+    before = threads.calls
     for spelling in spellings:
         assert _show(api, spelling) == shown
         assert _show(api, spelling) == shown
-    assert threads.shows == before + 2 * len(spellings), \
+    assert threads.calls == before + 2 * len(spellings), \
         "an id spelled another way was answered from a kept body"
     with provider.nb.read() as idl:
         assert set(network_view.kept(idl).bodies) == {net_id}
@@ -194,9 +183,9 @@ def test_head_is_answered_as_get(api: Api, threads: Counted) -> None:
     network = api.network(name="headed")
     _kept(api, threads, network["id"])
     got = api.get(f"/v2.0/networks/{network['id']}")
-    before = threads.shows
+    before = threads.calls
     head = api.http.head(f"/v2.0/networks/{network['id']}")
     assert head.status_code == 200 and head.content == b""
     assert head.headers["content-length"] == str(len(got.content))
     assert head.headers["content-type"] == got.headers["content-type"]
-    assert threads.shows == before
+    assert threads.calls == before

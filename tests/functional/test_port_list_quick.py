@@ -15,34 +15,24 @@ from typing import Any
 import orjson
 import pytest
 
-from ovn_provider.api.http import Request, Response
+from ovn_provider.api.http import Request
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import port_view
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
 from tests.functional.test_port_list_views import synced
 from tests.support.provider import Api
+from tests.support.thread_path import Counted, counting
 
 
-class Counted:
-    """The networking app's request-thread handler, counting the port lists it answers."""
-
-    def __init__(self, handler: Any) -> None:
-        self.handler = handler
-        self.lists = 0
-
-    def __call__(self, request: Request) -> Response:
-        if request.method == "GET" and request.segments == ["v2.0", "ports"]:
-            self.lists += 1
-        result: Response = self.handler(request)
-        return result
+def _is_list(request: Request) -> bool:
+    return request.method == "GET" and request.segments == ["v2.0", "ports"]
 
 
 @pytest.fixture()
 def threads(provider: Provider, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counted]:
-    counted = Counted(provider.networking.handler)
-    monkeypatch.setattr(provider.networking, "handler", counted)
-    yield counted
+    with counting(provider, monkeypatch, _is_list) as counted:
+        yield counted
 
 
 def _list(api: Api) -> bytes:
@@ -53,12 +43,12 @@ def _list(api: Api) -> bytes:
 
 def test_unchanged_replica_is_answered_without_a_thread(api: Api, threads: Counted) -> None:
     first = _list(api)
-    before = threads.lists
+    before = threads.calls
     assert _list(api) == first and _list(api) == first
-    assert threads.lists == before, "an unchanged list went to a request thread"
+    assert threads.calls == before, "an unchanged list went to a request thread"
     filtered = api.get("/v2.0/ports", params={"fields": "id"})
     assert filtered.status_code == 200
-    assert threads.lists == before + 1, "a query must take the thread path"
+    assert threads.calls == before + 1, "a query must take the thread path"
 
 
 def test_writes_are_seen_at_once(api: Api, threads: Counted, provider: Provider,
@@ -101,7 +91,7 @@ def test_lists_after_writes_need_no_thread(api: Api, threads: Counted, provider:
     a create, a delete, or another writer's change needs no request thread."""
     network = api.network(name="refreshed")
     _list(api)
-    before = threads.lists
+    before = threads.calls
     port = api.port(network["id"], name="refreshed-1")
     assert port["id"].encode() in _list(api)
     central.nbctl("set", "Logical_Switch_Port", port["id"],
@@ -110,7 +100,7 @@ def test_lists_after_writes_need_no_thread(api: Api, threads: Counted, provider:
     assert b"set-by-another-writer" in _list(api)
     api.delete(f"/v2.0/ports/{port['id']}")
     assert port["id"].encode() not in _list(api)
-    assert threads.lists == before, "a list after a write went to a request thread"
+    assert threads.calls == before, "a list after a write went to a request thread"
 
 
 def test_a_failing_refresh_fails_no_write(api: Api, threads: Counted,
@@ -122,9 +112,9 @@ def test_a_failing_refresh_fails_no_write(api: Api, threads: Counted,
     network = api.network(name="refresh-fails")
     _list(api)
     port = api.port(network["id"], name="still-written")
-    before = threads.lists
+    before = threads.calls
     assert port["id"].encode() in _list(api)  # made by the request thread instead
-    assert threads.lists == before + 1
+    assert threads.calls == before + 1
 
 
 def test_the_connection_thread_renders_only_the_changed_ports(
@@ -161,15 +151,15 @@ def test_the_connection_thread_renders_only_the_changed_ports(
     # (an earlier port may be rendered again too: ovn-northd updates ports it sees)
     assert any(port["id"] in lsps for lsps in rendered), "the new port was not rendered"
     assert all(len(lsps) < every_lsp() for lsps in rendered)
-    before = threads.lists
+    before = threads.calls
     assert port["id"].encode() in _list(api)
-    assert threads.lists == before
+    assert threads.calls == before
     rendered.clear()
     api.subnet(network["id"], "10.63.0.0/24")  # every port view depends on the subnets
     assert all(len(lsps) < every_lsp() for lsps in rendered), \
         "the connection thread rendered every port"
     assert port["id"].encode() in _list(api)
-    assert threads.lists == before + 1, "the whole render went to a request thread"
+    assert threads.calls == before + 1, "the whole render went to a request thread"
 
 
 def test_an_integer_beyond_64_bits_is_still_listed(api: Api, provider: Provider,
