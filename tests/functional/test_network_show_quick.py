@@ -17,7 +17,7 @@ from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import network_view
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
-from tests.functional.test_port_list_views import synced
+from tests.functional.test_port_list_views import settled
 from tests.support.provider import Api
 from tests.support.thread_path import Counted, counting
 
@@ -90,36 +90,36 @@ def test_other_writers_are_seen(api: Api, threads: Counted, provider: Provider,
     net_id = network["id"]
     assert _kept(api, threads, net_id)["provider:network_type"] == "geneve"
     central.nbctl("set", "Logical_Switch", net_id, f"external_ids:{L.LS_NAME}=renamed")
-    synced(provider, central)
+    settled(provider, central)
     assert _kept(api, threads, net_id)["name"] == "renamed"
     # a localnet port added to the switch by hand makes it a flat provider network
     central.nbctl("lsp-add", net_id, "ln-by-hand", "--", "lsp-set-type", "ln-by-hand",
                   "localnet", "--", "lsp-set-options", "ln-by-hand",
                   f"{L.LSP_NETWORK_NAME}=physnet-a")
-    synced(provider, central)
+    settled(provider, central)
     shown = _kept(api, threads, net_id)
     assert (shown["provider:network_type"], shown["provider:physical_network"]) == \
         ("flat", "physnet-a")
     central.nbctl("set", "Logical_Switch_Port", "ln-by-hand", "tag=42")
-    synced(provider, central)
+    settled(provider, central)
     shown = _kept(api, threads, net_id)
     assert (shown["provider:network_type"], shown["provider:segmentation_id"]) == \
         ("vlan", 42)
     central.nbctl("lsp-set-type", "ln-by-hand", "")  # no longer a localnet port
-    synced(provider, central)
+    settled(provider, central)
     assert _kept(api, threads, net_id)["provider:network_type"] == "geneve"
     central.nbctl("lsp-set-type", "ln-by-hand", "localnet")
-    synced(provider, central)
+    settled(provider, central)
     assert _kept(api, threads, net_id)["provider:network_type"] == "vlan"
     # moved to another switch (ports of the switches changed; the port row did not)
     other = api.network(name="other")
     central.nbctl("lsp-del", "ln-by-hand")
     central.nbctl("lsp-add", other["id"], "ln-by-hand", "--", "lsp-set-type",
                   "ln-by-hand", "localnet")
-    synced(provider, central)
+    settled(provider, central)
     assert _kept(api, threads, net_id)["provider:network_type"] == "geneve"
     central.nbctl("destroy", "Logical_Switch", net_id)
-    synced(provider, central)
+    settled(provider, central)
     assert api.get(f"/v2.0/networks/{net_id}").status_code == 404
 
 
@@ -147,7 +147,7 @@ def test_an_integer_beyond_64_bits_is_still_shown(api: Api, provider: Provider,
     huge = 2 ** 70
     central.nbctl("set", "Logical_Switch", network["id"],
                   f"external_ids:{L.STAMP_REVISION}={huge}", f"external_ids:{L.LS_MTU}={huge}")
-    synced(provider, central)
+    settled(provider, central)
     response = api.get(f"/v2.0/networks/{network['id']}")
     assert response.status_code == 200, response.text
     shown = response.json()["network"]

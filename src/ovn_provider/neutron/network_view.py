@@ -80,7 +80,11 @@ def _changed_keys(before: Any, row: Any) -> set[str]:
 
 def _localnet_change(idl: NbIdl, event: str, row: Any, updates: Any) -> bool:
     """A change of a localnet port: it is one after the change, or was one before it
-    (the index learns of this change after the kept objects do, ovn/index.py)."""
+    (the index learns of this change after the kept objects do, ovn/index.py). A change
+    of `up` alone is none: no network shows it, and ovn-northd writes it back once on
+    every new port."""
+    if event == "update" and updates is not None and list(dict.keys(updates._data)) == ["up"]:
+        return False
     return row.uuid in idl.localnets or (event != "delete"
                                           and strings(row, "type") == ["localnet"])
 
