@@ -24,7 +24,7 @@ import orjson
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.index import NbIdl, strings
-from ovn_provider.ovn.views import changed_members
+from ovn_provider.ovn.views import changed_columns, changed_members, old_value
 
 NAME = "network_bodies"
 #: LS external_ids keys a port create or delete changes and no network answer shows
@@ -54,19 +54,16 @@ class NetworkBodies:
 def _switch_change_shown(idl: NbIdl, event: str, row: Any, updates: Any) -> bool:
     if event != "update" or updates is None:
         return True
-    # dict's own methods: a ColumnDefaultDict lists every column of the table and makes
-    # up a default datum for a column that did not change (as ovn/views.py reads it)
-    columns = updates._data
-    changed = set(dict.keys(columns))
+    changed = changed_columns(updates)
     if "ports" in changed:
         changed.discard("ports")
-        before = dict.get(columns, "ports")
+        before = old_value(updates, "ports")
         if before is not None and any(member in idl.localnets
                                       for member in changed_members(row, before)):
             return True
     if "external_ids" in changed:
         changed.discard("external_ids")
-        if _changed_keys(dict.get(columns, "external_ids"), row) - _UNSHOWN_KEYS:
+        if _changed_keys(old_value(updates, "external_ids"), row) - _UNSHOWN_KEYS:
             return True
     return bool(changed)
 
@@ -83,7 +80,7 @@ def _localnet_change(idl: NbIdl, event: str, row: Any, updates: Any) -> bool:
     (the index learns of this change after the kept objects do, ovn/index.py). A change
     of `up` alone is none: no network shows it, and ovn-northd writes it back once on
     every new port."""
-    if event == "update" and updates is not None and list(dict.keys(updates._data)) == ["up"]:
+    if event == "update" and updates is not None and changed_columns(updates) == {"up"}:
         return False
     return row.uuid in idl.localnets or (event != "delete"
                                           and strings(row, "type") == ["localnet"])

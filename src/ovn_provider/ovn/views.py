@@ -55,6 +55,19 @@ def changed_members(row: Any, before: ovs_data.Datum) -> list[uuid.UUID]:
     return [atom.value for atom in after.keys() ^ before.values.keys()]
 
 
+def changed_columns(updates: Any) -> set[str]:
+    """The columns an IDL "update" notification's `updates` row changed. Read with
+    dict's own methods: a ColumnDefaultDict lists every column of the table and makes up
+    a default datum for a column that did not change."""
+    return set(dict.keys(updates._data))
+
+
+def old_value(updates: Any, column: str) -> ovs_data.Datum | None:
+    """A changed column's value before the update (None if it did not change)."""
+    value: ovs_data.Datum | None = dict.get(updates._data, column)
+    return value
+
+
 def _is_up(datum: ovs_data.Datum | None) -> bool:
     return datum is not None and any(atom.value is True for atom in datum.values)
 
@@ -65,14 +78,10 @@ def _only_up_same_status(row: Any, updates: Any) -> bool:
     false once on every new port it has not seen bound, in batches after each of its
     recomputes: at 20,000 ports, hundreds of views at a time that would be made again
     unchanged."""
-    if updates is None:
-        return False
-    # dict's own methods: a ColumnDefaultDict makes up a datum for any column
-    columns = updates._data
-    if list(dict.keys(columns)) != ["up"]:
+    if updates is None or changed_columns(updates) != {"up"}:
         return False
     now = row._data.get("up") if row._data is not None else None
-    return _is_up(dict.get(columns, "up")) == _is_up(now)
+    return _is_up(old_value(updates, "up")) == _is_up(now)
 
 
 def _keys(rows: Mapping[uuid.UUID, Any]) -> Iterable[uuid.UUID]:
@@ -212,7 +221,7 @@ class LspViews:
             self._holder_changed(event, row, updates, _HOLDER_COLUMNS[table])
         elif table == DHCP:
             if event != "update" or updates is None or \
-                    not _DHCP_COLUMNS.isdisjoint(dict.keys(updates._data)):
+                    not _DHCP_COLUMNS.isdisjoint(changed_columns(updates)):
                 self.clear()
         elif table in (LRP, LR):
             for ident in list(self._router.values()):
@@ -223,12 +232,9 @@ class LspViews:
         if event != "update" or updates is None:
             changed = _members(row)  # created or deleted with its ports
         else:
-            # dict's own methods: a ColumnDefaultDict lists every column of the table
-            # and makes up a default datum for a column that did not change
-            columns = updates._data
-            before = dict.get(columns, "ports")
+            before = old_value(updates, "ports")
             changed = [] if before is None else changed_members(row, before)
-            if not watched.isdisjoint(dict.keys(columns)):
+            if not watched.isdisjoint(changed_columns(updates)):
                 changed += _members(row)
         for ident in changed:
             self._drop(ident)
