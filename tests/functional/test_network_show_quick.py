@@ -141,7 +141,7 @@ def test_no_answer_without_a_valid_token(api: Api, provider: Provider,
 def test_an_integer_beyond_64_bits_is_still_shown(api: Api, provider: Provider,
                                                   central: Central) -> None:
     """orjson refuses integers beyond 64 bits, which another NB writer may store (a
-    revision, an MTU); the thread path answers them (api/http.py encode_json), and the
+    revision, an MTU); the thread path answers them (json_encode.py), and the
     kept answer must not turn that show into a 500."""
     network = api.network(name="big-numbers")
     huge = 2 ** 70

@@ -167,7 +167,7 @@ def test_an_integer_beyond_64_bits_is_still_listed(api: Api, provider: Provider,
                                                    caplog: pytest.LogCaptureFixture) -> None:
     """orjson refuses integers beyond 64 bits, which another NB writer may store (a
     revision): the plain list must still answer, as a filtered list does
-    (api/http.py encode_json), also after the connection thread's refresh."""
+    (json_encode.py), also after the connection thread's refresh."""
     network = api.network(name="big-revision")
     port = api.port(network["id"], name="big-revision")
     _list(api)

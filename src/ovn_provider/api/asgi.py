@@ -24,7 +24,6 @@ from ovn_provider.api.http import (
     Scope,
     Send,
     client_of,
-    encode_json,
     error_body,
     log_request,
     mask_body,
@@ -39,6 +38,7 @@ from ovn_provider.errors import (
     PayloadTooLarge,
     ServiceUnavailable,
 )
+from ovn_provider.json_encode import encode_json
 from ovn_provider.ovn.nb import NbCommitError, NbMalformed, NbUnavailable
 
 LOG = logging.getLogger("ovn_provider.api")

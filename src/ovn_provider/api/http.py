@@ -4,7 +4,6 @@ responses in the Neutron envelope (docs/compatibility.md, "Errors"; docs/compati
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -17,6 +16,7 @@ import orjson
 
 from ovn_provider.api import error_text
 from ovn_provider.errors import ApiError, BadRequest, LengthRequired, PayloadTooLarge
+from ovn_provider.json_encode import encode_json
 
 LOG = logging.getLogger("ovn_provider.request")
 
@@ -150,15 +150,6 @@ def error_body(error: ApiError | int, message: str | None = None,
         "HTTP" + HTTPStatus(status).phrase.replace(" ", "")
     return {"error": {"message": error_text.render(text, echoed), "code": status,
                       "title": HTTPStatus(status).phrase, "type": kind}}
-
-
-def encode_json(body: Any) -> bytes:
-    """orjson, or the standard library for integers beyond 64 bits (orjson refuses them),
-    which JSON allows: an IPv6 network's `total_ips` in network-ip-availability."""
-    try:
-        return orjson.dumps(body)
-    except TypeError:
-        return json.dumps(body, separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True)

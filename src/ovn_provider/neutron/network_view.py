@@ -19,8 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from ovn_provider.json_encode import encode_json
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron.context import Ctx
 from ovn_provider.ovn.index import NbIdl, strings
@@ -96,15 +95,9 @@ def keep(idl: NbIdl, network_id: str, shown: dict[str, Any]) -> None:
     a write function (its pending rows are not committed). Only under the id as the
     network shows it: uuid.UUID also takes other cases, braces, no hyphens and any number
     of "urn:" prefixes, and a body per spelling would grow without bound (those take the
-    request thread). Nothing orjson cannot encode (an integer beyond 64 bits another NB
-    writer stored): the request thread answers it (api/http.py `encode_json`)."""
-    if not idl.can_keep_views or network_id != shown.get("id"):
-        return
-    try:
-        body = orjson.dumps({"network": shown})
-    except orjson.JSONEncodeError:
-        return
-    kept(idl).bodies[network_id] = body
+    request thread). Encoded as the request thread encodes an answer (json_encode.py)."""
+    if idl.can_keep_views and network_id == shown.get("id"):
+        kept(idl).bodies[network_id] = encode_json({"network": shown})
 
 
 def published(ctx: Ctx, network_id: str) -> bytes | None:

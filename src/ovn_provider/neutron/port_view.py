@@ -7,15 +7,13 @@ the LSP row must be listed there."""
 from __future__ import annotations
 
 import ipaddress
-import json
 import socket
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
-
+from ovn_provider.json_encode import encode_json
 from ovn_provider.neutron import address_pairs as AP
 from ovn_provider.neutron import addressing, ipam, view
 from ovn_provider.neutron import layout as L
@@ -314,20 +312,11 @@ def _serialize_all(ctx: Ctx, idl: NbIdl) -> tuple[bytes, ...]:
     are (13 MB at 20,000 ports: never joined, never copied per request)."""
     if not idl.can_keep_views:
         items = sorted(_render_all(ctx, idl), key=lambda item: str(item["id"]))
-        return (_encode({"ports": items}),)
+        return (encode_json({"ports": items}),)
     lsps = view.rows(idl, L.LSP)
     views = kept_views(idl)
     views.refresh(lsps, lambda missing: _render_rows(ctx, idl, missing))
-    return (b'{"ports":[', *views.encoded(_encode), b"]}")
-
-
-def _encode(value: Any) -> bytes:
-    """orjson, or the standard library for an integer beyond 64 bits (orjson refuses
-    them; another NB writer may store one in a revision), as api/http.py encode_json."""
-    try:
-        return orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return (b'{"ports":[', *views.encoded(encode_json), b"]}")
 
 
 def _render_all(ctx: Ctx, idl: NbIdl) -> list[dict[str, Any]]:
