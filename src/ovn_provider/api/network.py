@@ -103,12 +103,11 @@ class Networking:
         resource = self.resources.get(seg[1])
         if resource is None:
             return None
-        if len(seg) == 2:
-            pieces = resource.list_published(self.ctx) if resource.list_published else None
-            body: tuple[bytes, ...] | None = pieces
-        else:
-            shown = resource.show_published(self.ctx, seg[2]) if resource.show_published \
-                else None
+        body: tuple[bytes, ...] | None = None
+        if len(seg) == 2 and resource.list_published is not None:
+            body = resource.list_published(self.ctx)
+        elif len(seg) == 3 and resource.show_published is not None:
+            shown = resource.show_published(self.ctx, seg[2])
             body = None if shown is None else (shown,)
         if body is None:
             return None
