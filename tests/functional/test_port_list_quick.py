@@ -21,6 +21,7 @@ from ovn_provider.neutron import port_view
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
 from tests.functional.test_port_list_views import synced
+from tests.functional.test_ports import wait_until
 from tests.support.provider import Api
 from tests.support.thread_path import Counted, counting
 
@@ -178,10 +179,14 @@ def test_an_integer_beyond_64_bits_is_still_listed(api: Api, provider: Provider,
     for _ in range(2):  # made by a request thread or the refresh, then kept
         listed = {item["id"]: item for item in orjson.loads(_list(api))["ports"]}
         assert listed[port["id"]]["revision_number"] == huge
+    def logged() -> bool:
+        return any("Response: 200" in r.getMessage() and "big-revision" in r.getMessage()
+                   for r in caplog.records)
+
     with caplog.at_level(logging.DEBUG, logger="ovn_provider.api"):
         filtered = api.get("/v2.0/ports", params={"name": "big-revision"})
+        # the DEBUG log of the answer encodes it as the answer does (it raised, unlogged);
+        # the server logs it after the answer is sent, so the client may be first
+        wait_until(logged, timeout=5, what="the answer logged at DEBUG")
     assert filtered.status_code == 200
     assert filtered.json()["ports"][0]["revision_number"] == huge
-    # the DEBUG log of the answer encodes it as the answer does (it raised, unlogged)
-    assert any("Response: 200" in r.getMessage() and "big-revision" in r.getMessage()
-               for r in caplog.records), "the answer was not logged at DEBUG"
