@@ -19,11 +19,11 @@ from typing import Any
 
 from ovn_provider.errors import BadRequest, Conflict, NotFound
 from ovn_provider.neutron import address_pairs as AP
-from ovn_provider.neutron import ipam, subnet_order, view
+from ovn_provider.neutron import ipam, scan_hint, subnet_order, switch_lock, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import validate as V
 from ovn_provider.neutron.validate import IPAddress, IPNetwork
-from ovn_provider.ovn.index import NbIdl, committed_data, lsp_ips, set_contains, set_uuids, verify
+from ovn_provider.ovn.index import NbIdl, committed_data, lsp_ips, set_contains, set_uuids
 
 
 @dataclass
@@ -77,34 +77,15 @@ class Plan:
     dhcpv6: Any | None = None
 
 
-def lock_switch(idl: NbIdl, ls: Any) -> None:
-    """Make the address and MAC checks of the open transaction on `ls` race-free against
-    other NB writers (docs/concurrency.md): what they read from the switch and its subnets
-    is verified, so a change committed by another client after the replica read it (an
-    operator's ovn-nbctl, the predecessor, another provider instance) makes the server
-    answer TRY_AGAIN and the checks run again on the fresh replica (ovn/nb_txn.py):
-    - the switch's `other_config` (exclude_ips, subnet, ipv6_prefix) and `external_ids`;
-    - each subnet's DHCP_Options `cidr`, `options` (IPv4 gateway, IPv6 stateless flag)
-      and `external_ids` (allocation pools, IPv6 gateway and mode, DHCP enabled).
-    The address serial in the switch's external_ids is bumped as well: a port another
-    provider instance adds to the switch does not change those columns, but its claim
-    bumps the serial. Once per transaction and switch."""
-    pending = ls._mutations.get("_inserts", {}).get("external_ids", {})
-    if L.LS_ADDRESS_SERIAL in pending:  # done already in this transaction
-        return
-    verify(ls, "external_ids", "other_config")
-    for row in view.subnets_of(idl, ls):
-        verify(row, "cidr", "options", "external_ids")
-    serial = L.parse_int(ls.external_ids.get(L.LS_ADDRESS_SERIAL)) or 0
-    ls.setkey("external_ids", L.LS_ADDRESS_SERIAL, str(serial + 1))
-
-
 class Allocator:
     """Answers "is this IP free on this switch?" from the address index, in O(1)."""
 
+    scanned = 0  # candidates `scan_taken` was asked about
+    hint: set[int] | None = None  # scan_hint.held_on_switch, made on the first long search
+
     def __init__(self, idl: NbIdl, ls: Any, ignore: uuid.UUID | None) -> None:
         if idl.txn is not None:
-            lock_switch(idl, ls)
+            switch_lock.lock_switch(idl, ls)
         self.idl = idl
         self.ls = ls
         self.ignore = ignore
@@ -135,7 +116,7 @@ class Allocator:
                 continue
             lsp = lsps.get(owner)
             if lsp is not None:
-                if set_contains(self.ls, "ports", owner) and str(ip) in _row_ips(lsp):
+                if set_contains(self.ls, "ports", owner) and str(ip) in lsp_ips(lsp)[0]:
                     return True
                 continue
             lrp = lrps.get(owner)
@@ -152,14 +133,21 @@ class Allocator:
                 or ip == gateway or ipam.excluded(ip, self.exclude)
                 or self.owner_on_switch(ip))
 
+    def scan_taken(self, ip: IPAddress, gateway: IPAddress | None) -> bool:
+        """`taken`, for a search through a pool: past its first candidates, an address
+        the index holds for a port of this switch is passed over unchecked (neutron/
+        scan_hint.py); whatever is picked still passes `taken`."""
+        self.scanned += 1
+        if self.scanned > scan_hint.EXACT_FIRST:
+            if self.hint is None:
+                self.hint = scan_hint.held_on_switch(self.idl, self.ls, ip.version)
+            if int(ip) in self.hint:
+                return True
+        return self.taken(ip, gateway)
+
     def claim(self, ip: IPAddress) -> None:
         self.claimed.add(str(ip))
         self.shared[str(ip)] = self.owner
-
-
-def _row_ips(lsp: Any) -> set[str]:
-
-    return lsp_ips(lsp)[0]
 
 
 def _parse_request(fixed_ips: list[Any], infos: list[SubnetInfo]
@@ -318,7 +306,7 @@ def _allocate(idl: NbIdl, info: SubnetInfo, mac: str, alloc: Allocator) -> IPAdd
     cursors = _cursors(idl)
     cursor = cursors.get(info.row.uuid)
     picked = ipam.pick_free(subnet_pools(info),
-                            lambda c: c == reserved or alloc.taken(c, info.gateway),
+                            lambda c: c == reserved or alloc.scan_taken(c, info.gateway),
                             start_after=cursor)
     if picked is None:
         raise Conflict(f"No more IP addresses available on subnet {info.row.uuid}",

@@ -239,7 +239,7 @@ def _router_for(w: Writer, ext_ls: Any, port_ls: Any,
 
 def _pick(alloc: addressing.Allocator, info: addressing.SubnetInfo) -> V.IPAddress | None:
     def taken(candidate: V.IPAddress) -> bool:
-        return alloc.taken(candidate, info.gateway)
+        return alloc.scan_taken(candidate, info.gateway)
 
     return ipam.pick_free(addressing.subnet_pools(info), taken)
 

@@ -196,6 +196,10 @@ class AddressIndex:
         for mac in pair_macs or ():
             _add_owner(self.by_pair_mac, mac, row_uuid)
 
+    def ips_of(self, row_uuid: uuid.UUID) -> tuple[str, ...]:
+        entry = self._row_ips.get(row_uuid)
+        return () if entry is None else entry[0]
+
     def notify(self, event: str, row: Any, table: str) -> None:
         self._forget(row.uuid)
         if event == "delete":
