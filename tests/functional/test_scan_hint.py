@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ovn_provider.neutron import addressing, networks, scan_hint
+from ovn_provider.neutron import addressing, ipam, networks
 from ovn_provider.ovn.central import Central
 from ovn_provider.server import Provider
 from tests.functional.test_port_list_views import synced
@@ -96,7 +96,7 @@ def test_a_dense_run_is_passed_over_without_checking_each_address(
     checks.calls = 0
     port = api.port(network)
     assert _ips(port) == [_at(prefix, 2 + RUN)]
-    assert checks.calls <= scan_hint.EXACT_FIRST + 1, \
+    assert checks.calls <= ipam.EXACT_FIRST + 1, \
         f"{checks.calls} exact checks to pass {RUN} held addresses"
     # the next create starts after it (the cursor): one check
     checks.calls = 0

@@ -205,3 +205,47 @@ def test_pool_end_is_inclusive_and_can_be_handed_out() -> None:
     taken = {ip(f"10.0.0.{n}") for n in range(2, 6)}
     assert ipam.pick_free(pools, taken.__contains__) == end
     assert ipam.pick_free(pools, lambda c: c != start) == start
+
+
+def test_pick_free_passes_over_held_addresses_after_its_first_exact_checks() -> None:
+    first = int(ip("10.0.0.0"))
+    pools = [(ip("10.0.0.2"), ip("10.0.3.254"))]
+    taken = {first + n for n in range(2, 700)}
+    checked: list[int] = []
+    asked: list[int] = []
+
+    def is_taken(candidate: ipaddress.IPv4Address) -> bool:
+        checked.append(int(candidate))
+        return int(candidate) in taken
+
+    def held() -> set[int]:
+        asked.append(len(checked))
+        return taken
+
+    assert ipam.pick_free(pools, is_taken, held=held) == ip("10.0.2.188")  # first + 700
+    assert asked == [ipam.EXACT_FIRST], "held is asked once, after the exact checks"
+    assert len(checked) == ipam.EXACT_FIRST + 1
+
+
+def test_pick_free_checks_exactly_what_held_does_not_hold() -> None:
+    """`held` is a hint: an address it misses is checked, and one it holds is never
+    returned unchecked; a search that ends early never asks for it."""
+    pools = [(ip("10.0.0.2"), ip("10.0.0.254"))]
+    first = int(ip("10.0.0.0"))
+    taken = {first + n for n in range(2, 100)}
+    hint = {first + n for n in range(2, 100) if n != 60}  # misses .60, which is taken
+    checked: list[int] = []
+
+    def is_taken(candidate: ipaddress.IPv4Address) -> bool:
+        checked.append(int(candidate))
+        return int(candidate) in taken
+
+    assert ipam.pick_free(pools, is_taken, held=lambda: hint) == ip("10.0.0.100")
+    assert first + 60 in checked and first + 61 not in checked
+    assert ipam.pick_free(pools, lambda _: False, held=lambda: 1 / 0) == ip("10.0.0.2")
+    # the limit counts addresses passed over too
+    assert ipam.pick_free(pools, is_taken, held=lambda: hint, limit=50) is None
+    # a held run that reaches the end of a segment goes on in the next one (wrapping)
+    full = {first + n for n in range(2, 255) if n != 30}
+    assert ipam.pick_free(pools, lambda c: int(c) in full, start_after=ip("10.0.0.50"),
+                          held=lambda: full) == ip("10.0.0.30")

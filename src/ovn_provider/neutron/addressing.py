@@ -80,9 +80,6 @@ class Plan:
 class Allocator:
     """Answers "is this IP free on this switch?" from the address index, in O(1)."""
 
-    scanned = 0  # candidates `scan_taken` was asked about
-    hint: set[int] | None = None  # scan_hint.held_on_switch, made on the first long search
-
     def __init__(self, idl: NbIdl, ls: Any, ignore: uuid.UUID | None) -> None:
         if idl.txn is not None:
             switch_lock.lock_switch(idl, ls)
@@ -132,18 +129,6 @@ class Allocator:
         return (text in self.claimed or self.shared.get(text, self.owner) != self.owner
                 or ip == gateway or ipam.excluded(ip, self.exclude)
                 or self.owner_on_switch(ip))
-
-    def scan_taken(self, ip: IPAddress, gateway: IPAddress | None) -> bool:
-        """`taken`, for a search through a pool: past its first candidates, an address
-        the index holds for a port of this switch is passed over unchecked (neutron/
-        scan_hint.py); whatever is picked still passes `taken`."""
-        self.scanned += 1
-        if self.scanned > scan_hint.EXACT_FIRST:
-            if self.hint is None:
-                self.hint = scan_hint.held_on_switch(self.idl, self.ls, ip.version)
-            if int(ip) in self.hint:
-                return True
-        return self.taken(ip, gateway)
 
     def claim(self, ip: IPAddress) -> None:
         self.claimed.add(str(ip))
@@ -306,8 +291,8 @@ def _allocate(idl: NbIdl, info: SubnetInfo, mac: str, alloc: Allocator) -> IPAdd
     cursors = _cursors(idl)
     cursor = cursors.get(info.row.uuid)
     picked = ipam.pick_free(subnet_pools(info),
-                            lambda c: c == reserved or alloc.scan_taken(c, info.gateway),
-                            start_after=cursor)
+                            lambda c: c == reserved or alloc.taken(c, info.gateway),
+                            start_after=cursor, held=scan_hint.held(idl, alloc.ls, info.version))
     if picked is None:
         raise Conflict(f"No more IP addresses available on subnet {info.row.uuid}",
                        "IpAddressGenerationFailure")

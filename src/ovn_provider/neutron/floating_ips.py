@@ -21,7 +21,7 @@ from typing import Any, TypedDict
 
 from ovn_provider.config import Config
 from ovn_provider.errors import BadRequest, Conflict, NotFound, NotImplementedFeature
-from ovn_provider.neutron import addressing, ipam, networks, stamps, tags, view
+from ovn_provider.neutron import addressing, ipam, networks, scan_hint, stamps, tags, view
 from ovn_provider.neutron import layout as L
 from ovn_provider.neutron import router_common as RC
 from ovn_provider.neutron import validate as V
@@ -239,9 +239,10 @@ def _router_for(w: Writer, ext_ls: Any, port_ls: Any,
 
 def _pick(alloc: addressing.Allocator, info: addressing.SubnetInfo) -> V.IPAddress | None:
     def taken(candidate: V.IPAddress) -> bool:
-        return alloc.scan_taken(candidate, info.gateway)
+        return alloc.taken(candidate, info.gateway)
 
-    return ipam.pick_free(addressing.subnet_pools(info), taken)
+    return ipam.pick_free(addressing.subnet_pools(info), taken,
+                          held=scan_hint.held(alloc.idl, alloc.ls, info.version))
 
 
 # -- writes ------------------------------------------------------------------------------------

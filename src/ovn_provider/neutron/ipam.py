@@ -6,7 +6,7 @@ Pure functions: no NB access, unit tested on their own.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 
 from ovn_provider.neutron.validate import IPAddress, IPNetwork
 
@@ -127,10 +127,18 @@ def ip_of(text: str) -> IPAddress | None:
         return None
 
 
+EXACT_FIRST = 32  # candidates pick_free checks with `is_taken` before it asks for `held`
+
+
 def pick_free(pools: list[Pool], is_taken: Callable[[IPAddress], bool],
-              start_after: IPAddress | None = None, limit: int = 1 << 20) -> IPAddress | None:
+              start_after: IPAddress | None = None, limit: int = 1 << 20,
+              held: Callable[[], Container[int]] | None = None) -> IPAddress | None:
     """The first free address in `pools`, searching from just after `start_after` and
-    wrapping around, giving up after `limit` candidates."""
+    wrapping around, giving up after `limit` candidates.
+
+    `held`, when given, is asked once, after EXACT_FIRST candidates were taken: addresses
+    (as integers) known to be taken, which the search then passes over without calling
+    `is_taken` (neutron/scan_hint.py). The address returned always passed `is_taken`."""
     if not pools:
         return None
     ordered = sorted(pools, key=lambda p: int(p[0]))
@@ -143,9 +151,19 @@ def pick_free(pools: list[Pool], is_taken: Callable[[IPAddress], bool],
         tail = [(a, min(b, pivot - 1)) for a, b in segments if a < pivot]
         segments = head + tail
     tried = 0
+    skip: Container[int] | None = None
     for a, b in segments:
         value = a
         while value <= b:
+            if skip is not None:
+                first = value
+                while value <= b and value in skip:
+                    value += 1
+                tried += value - first
+                if tried >= limit:
+                    return None
+                if value > b:
+                    break
             ip = make(value)
             if not is_taken(ip):
                 return ip
@@ -153,6 +171,8 @@ def pick_free(pools: list[Pool], is_taken: Callable[[IPAddress], bool],
             tried += 1
             if tried >= limit:
                 return None
+            if skip is None and held is not None and tried >= EXACT_FIRST:
+                skip = held()
     return None
 
 

@@ -9,21 +9,21 @@ is kept per replica), or after the cursor wrapped around, on a network of 20,000
 took 2 s, and the connection thread, which runs writes one at a time, held every other
 write of the instance meanwhile (bench/README.md, "2026-12-06 night").
 
-So past the first EXACT_FIRST candidates, the search reads one set: the addresses the
-address index holds for the switch's ports (made once per search, ~10 ms at 20,000
-ports). A candidate in it is passed over unchecked. The index only ever lags the replica
-for rows the open transaction changed, so at worst an address freed in this same
-transaction is not handed out again by it; the address picked is still checked exactly.
+So past its first candidates (`ipam.EXACT_FIRST`), the search (`ipam.pick_free`) reads
+one set: the addresses the address index holds for the switch's ports, made once per
+search. A candidate in it is passed over unchecked, with integer arithmetic only. The
+index only lags the replica for rows the open transaction changed, so at worst an address
+freed in this same transaction is not handed out again by it; the address picked is
+still checked exactly.
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from ovn_provider.ovn.index import NbIdl, set_uuids
-
-EXACT_FIRST = 32  # candidates checked exactly before the set is made
 
 
 def held_on_switch(idl: NbIdl, ls: Any, version: int) -> set[int]:
@@ -40,3 +40,8 @@ def held_on_switch(idl: NbIdl, ls: Any, version: int) -> set[int]:
                 except (OSError, ValueError):  # the index keeps normalised addresses only
                     continue
     return held
+
+
+def held(idl: NbIdl, ls: Any, version: int) -> Callable[[], set[int]]:
+    """`held_on_switch`, made only if the search asks for it (`ipam.pick_free`'s `held`)."""
+    return lambda: held_on_switch(idl, ls, version)
