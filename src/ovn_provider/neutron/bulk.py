@@ -30,8 +30,11 @@ def _ident(result: Any) -> str:
     return str(result() if callable(result) else result)
 
 
-def create_one(ctx: Ctx, prepare: Prepare, show: Show, data: Body) -> Body:
-    return show(ctx, _ident(ctx.nb.transact(prepare(ctx, data))))
+def create_one(ctx: Ctx, prepare: Prepare, show: Show, data: Body, group: bool = False
+               ) -> Body:
+    """`group`: the create may share its NB transaction with others queued with it
+    (ovn/nb_txn.py `commit_together`)."""
+    return show(ctx, _ident(ctx.nb.transact(prepare(ctx, data), group=group)))
 
 
 def create_many(ctx: Ctx, prepare: Prepare, show: Show, items: list[Body]) -> list[Body]:

@@ -164,7 +164,9 @@ def prepare_create(ctx: Ctx, data: dict[str, Any]) -> Callable[[Writer], Any]:
 
 
 def create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
-    return bulk.create_one(ctx, prepare_create, show, data)
+    # VM starts plug many vNICs at once (the engine storm): creates queued together share
+    # one NB transaction (ovn/nb_txn.py `commit_together`)
+    return bulk.create_one(ctx, prepare_create, show, data, group=True)
 
 
 def _mac_in_use(idl: NbIdl, ls: Any, mac: str, ignore: uuid.UUID | None) -> bool:

@@ -44,6 +44,7 @@ from ovn_provider.ovn import heap
 LOG = logging.getLogger(__name__)
 
 PUMP_S = 0.1  # how often the waiting connection thread serves the session
+GROUP_MAX = 16  # writes in one group commit (ovn/nb_txn.py `commit_together`)
 
 
 class LoggedReconnect(ovs_reconnect.Reconnect):
@@ -131,6 +132,11 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
 
     def __init__(self, idl: Any, timeout: float) -> None:
         super().__init__(idl, timeout)
+        # ovsdbapp queues one transaction (the other writers wait to queue theirs): room
+        # for a group (`_joining`)
+        single: Any = self.txns
+        single.close()
+        self.txns: Any = ovsdbapp_connection.TransactionQueue(GROUP_MAX)
         self.session = HoldingSession.adopt(idl._session)
         self._granted = -1  # session seqno whose free tries were granted
         self.synced_at = 0.0  # monotonic time the replica was last seen synced
@@ -221,16 +227,39 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
                 continue
             txn = self.txns.get_nowait()
             if txn is not None:
-                try:
-                    with self._locked():
-                        try:
-                            result = txn.do_commit()
-                        finally:
-                            self._settle()
-                        txn.results.put(result)
-                except Exception as exc:
-                    txn.results.put(idlutils.ExceptionResult(ex=exc,
-                                                             tb=traceback.format_exc()))
-                self.txns.task_done()
+                self._commit(txn)
         self.idl.close()
+
+    def _commit(self, txn: Any) -> None:
+        """Commits `txn`, and with it the transactions queued behind it that may share its
+        NB transaction (`group`, ovn/nb_txn.py `commit_together`)."""
+        batch = [txn]
+        try:
+            with self._locked():
+                batch.extend(self._joining(txn))
+                try:
+                    answers = [txn.do_commit()] if len(batch) == 1 else \
+                        txn.commit_with(batch[1:])
+                finally:
+                    self._settle()
+        except Exception as exc:
+            answers = [idlutils.ExceptionResult(ex=exc, tb=traceback.format_exc())] * len(batch)
+        for queued, answer in zip(batch, answers, strict=True):
+            queued.results.put(answer)
+            self.txns.task_done()
+
+    def _joining(self, txn: Any) -> list[Any]:
+        """The transactions queued right behind a `group` one that are `group` too, up to
+        GROUP_MAX in all. Only this thread takes from the queue, so the head seen is the
+        one taken."""
+        joining: list[Any] = []
+        if not getattr(txn, "group", False):
+            return joining
+        while len(joining) < GROUP_MAX - 1:
+            with self.txns.mutex:
+                head = self.txns.queue[0] if self.txns.queue else None
+            if head is None or not getattr(head, "group", False):
+                break
+            joining.append(self.txns.get_nowait())
+        return joining
 

@@ -232,11 +232,15 @@ class Nb(NbState):
         api = self._api
         return api.idl if api is not None and self.connected else None
 
-    def transact(self, fn: Callable[[Writer], T], observe: bool = True) -> T:
+    def transact(self, fn: Callable[[Writer], T], observe: bool = True,
+                 group: bool = False) -> T:
+        """Runs `fn` in one NB transaction. `group`: it may share that transaction with
+        other `group` writes queued with it (ovn/nb_txn.py `commit_together`)."""
         conn, api = self._require()
         cmd = FnCommand(api, fn)
         txn = NbTransaction(api, conn, timeout=self.timeout, check_error=True,
                            log_errors=False)
+        txn.group = group
         txn.add(cmd)
         started = time.monotonic()
         outcome = "failed"

@@ -13,6 +13,7 @@ transactions") are refused before they are sent (`NbMalformed`).
 from __future__ import annotations
 
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -20,6 +21,7 @@ from typing import Any
 
 from ovs.db import idl as ovs_idl
 from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
+from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_txn
 
 from ovn_provider.ovn import commit_wait
@@ -100,6 +102,7 @@ class FnCommand(ovsdbapp_command.BaseCommand):
         self.writer: Writer | None = None
         self.session: int | None = None  # connection seqno of the first attempt
         self.attempts = 0  # more than 1: the NB answered TRY_AGAIN and `fn` ran again
+        self.ends_write = True  # False in a group: `commit_together` ends the write
         self.if_match = IF_MATCH.get()  # the request's thread: see IF_MATCH
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
@@ -120,7 +123,8 @@ class FnCommand(ovsdbapp_command.BaseCommand):
                                   "character")
         finally:
             # What read caches built inside the write function may hold pending rows.
-            self.api.idl.write_ended()
+            if self.ends_write:
+                self.api.idl.write_ended()
 
     def post_commit(self, txn: ovs_idl.Transaction) -> None:
         if self.writer is not None:
@@ -134,6 +138,14 @@ class NbTransaction(ovsdbapp_txn.Transaction):
     """TRY_AGAIN on the same connection (a verify failed, or not sent) runs the write function
     again on the fresh replica, also after a failover; after a connection lost under it, it
     is not run again (it may have been applied: 503); a server ERROR is never retried."""
+
+    #: may share one NB transaction with others queued with it (`commit_together`)
+    group = False
+
+    def commit_with(self, others: list[NbTransaction]) -> list[Any]:
+        """`do_commit` for this transaction and `others` at once: one answer each (a
+        result, or an ovsdbapp ExceptionResult), in order."""
+        return commit_together([self, *others])
 
     def do_commit(self) -> list[Any]:
         self.start_time = time.time()
@@ -184,3 +196,107 @@ class Api:
 
     def __init__(self, idl: NbIdl, gateways: GatewayChassis) -> None:
         self.idl, self.gateways = idl, gateways
+
+
+# -- group commit -----------------------------------------------------------------------------
+def commit_together(txns: list[NbTransaction]) -> list[Any]:
+    """Writes queued together, committed in ONE NB transaction (docs/concurrency.md, "Group
+    commit"): one round trip to the NB and one TRY_AGAIN window for all of them, where one
+    at a time each waited for the answer to the one before. Each still changes all or
+    nothing:
+    - their write functions run one after the other on one open transaction, each seeing
+      the addresses and MACs the ones before claimed (`NbIdl.txn_claims`), as in a bulk
+      create;
+    - one that raises is answered with its error and left out: the transaction is aborted
+      and the others run again without it;
+    - TRY_AGAIN runs them all again; a lost connection answers all of them 503;
+    - an NB error (which write caused it is not known) commits each on its own.
+    Answers (a result, or an ovsdbapp ExceptionResult) are in the order of `txns`."""
+    answers: dict[int, Any] = {}
+    live = list(txns)
+    idl, conn = txns[0].api.idl, txns[0].ovsdb_connection
+    for txn in live:
+        txn.start_time = time.time()
+    sent = False
+    try:
+        while live:
+            if sent:
+                for txn in [t for t in live if t.timeout_exceeded()]:
+                    answers[id(txn)] = _failed(RuntimeError("OVS transaction timed out"))
+                    live.remove(txn)
+                if not live:
+                    break
+            idl.run()
+            remaining = min(t.time_remaining() for t in live)
+            if not (idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING):
+                commit_wait.wait_for_change(conn, idl, remaining, idl.change_seqno)
+                sent = True
+                continue
+            seqno, session = idl.change_seqno, idl._session.get_seqno()
+            otxn = ovs_idl.Transaction(idl)
+            refused = _run_members(idl, live, otxn)
+            if refused is not None:
+                otxn.abort()
+                answers[id(refused[0])] = _failed(refused[1])
+                live.remove(refused[0])
+                continue
+            status = commit_wait.commit(conn, otxn)
+            sent = True
+            if status == otxn.TRY_AGAIN:
+                if idl._session.get_seqno() != session:
+                    raise NbUnavailable(LOST)
+                for txn in live:
+                    for command in txn.commands:
+                        command.session = None
+                commit_wait.wait_for_change(conn, idl, remaining, seqno)
+                continue
+            if status in (otxn.ERROR, otxn.NOT_LOCKED):
+                if len(live) == 1:
+                    raise NbCommitError(otxn.get_error() if status == otxn.ERROR else
+                                        "the NB lock is not held")
+                for txn in live:  # which one the NB refused is not known: each on its own
+                    try:
+                        answers[id(txn)] = txn.do_commit()
+                    except Exception as exc:
+                        answers[id(txn)] = _failed(exc)
+                break
+            for txn in live:
+                if status == otxn.SUCCESS:
+                    txn.post_commit(otxn)
+                answers[id(txn)] = [command.result for command in txn.commands]
+            break
+    except Exception as exc:  # for every write still waiting
+        for txn in live:
+            answers.setdefault(id(txn), _failed(exc))
+    return [answers[id(txn)] for txn in txns]
+
+
+def _run_members(idl: NbIdl, live: list[NbTransaction], otxn: ovs_idl.Transaction
+                 ) -> tuple[NbTransaction, Exception] | None:
+    """Runs the write functions of `live` on `otxn`, in order; the first that raises, with
+    its error (the ones before it run again: not a retry the NB asked for)."""
+    ran: list[NbTransaction] = []
+    try:
+        for txn in live:
+            try:
+                for command in txn.commands:
+                    command.ends_write = False
+                    command.run_idl(otxn)
+            except Exception as exc:
+                for done in ran:
+                    for command in done.commands:
+                        command.attempts -= 1
+                return txn, exc
+            ran.append(txn)
+            idl.kept.write_ended()  # read caches may miss the rows the next one writes
+        return None
+    finally:
+        idl.write_ended()
+        for txn in live:
+            for command in txn.commands:
+                command.ends_write = True
+
+
+def _failed(exc: BaseException) -> idlutils.ExceptionResult:
+    return idlutils.ExceptionResult(
+        ex=exc, tb="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
