@@ -238,8 +238,7 @@ class KeepaliveConnection(ovsdbapp_connection.Connection):
             with self._locked():
                 batch.extend(self._joining(txn))
                 try:
-                    answers = [txn.do_commit()] if len(batch) == 1 else \
-                        txn.commit_with(batch[1:])
+                    answers = txn.commit_with(batch[1:])
                 finally:
                     self._settle()
         except Exception as exc:

@@ -102,7 +102,6 @@ class FnCommand(ovsdbapp_command.BaseCommand):
         self.writer: Writer | None = None
         self.session: int | None = None  # connection seqno of the first attempt
         self.attempts = 0  # more than 1: the NB answered TRY_AGAIN and `fn` ran again
-        self.ends_write = True  # False in a group: `commit_together` ends the write
         self.if_match = IF_MATCH.get()  # the request's thread: see IF_MATCH
 
     def run_idl(self, txn: ovs_idl.Transaction) -> None:
@@ -115,16 +114,11 @@ class FnCommand(ovsdbapp_command.BaseCommand):
             raise NbUnavailable(LOST)
         self.session = session
         self.writer = Writer(self.api.idl, txn, self.api.gateways, self.if_match)
-        try:
-            self.result = self.fn(self.writer)
-            bad = malformed_column(txn)
-            if bad is not None:
-                raise NbMalformed(f"Invalid input: a string for {bad} contains a NUL "
-                                  "character")
-        finally:
-            # What read caches built inside the write function may hold pending rows.
-            if self.ends_write:
-                self.api.idl.write_ended()
+        # (`_run_members` ends the write: read caches built inside it may hold pending rows)
+        self.result = self.fn(self.writer)
+        bad = malformed_column(txn)
+        if bad is not None:
+            raise NbMalformed(f"Invalid input: a string for {bad} contains a NUL character")
 
     def post_commit(self, txn: ovs_idl.Transaction) -> None:
         if self.writer is not None:
@@ -143,52 +137,16 @@ class NbTransaction(ovsdbapp_txn.Transaction):
     group = False
 
     def commit_with(self, others: list[NbTransaction]) -> list[Any]:
-        """`do_commit` for this transaction and `others` at once: one answer each (a
-        result, or an ovsdbapp ExceptionResult), in order."""
+        """This transaction and `others` in one NB transaction (`commit_together`): one
+        answer each (a result, or an ovsdbapp ExceptionResult), in order."""
         return commit_together([self, *others])
 
     def do_commit(self) -> list[Any]:
-        self.start_time = time.time()
-        idl, conn = self.api.idl, self.ovsdb_connection
-        attempt = 0
-        while True:
-            if attempt and self.timeout_exceeded():
-                raise RuntimeError("OVS transaction timed out")
-            attempt += 1
-            # Updates the NB sent meanwhile (another instance's writes) are applied first:
-            # the write function then validates on them instead of being answered
-            # TRY_AGAIN and running a second time.
-            idl.run()
-            if not (idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING):
-                # Failing over: python-ovs would send it to a member not yet checked (a
-                # follower that holds it) or drop it: wait for the sync (docs/ha.md).
-                commit_wait.wait_for_change(conn, idl, self.time_remaining(),
-                                            idl.change_seqno)
-                continue
-            seqno, session = idl.change_seqno, idl._session.get_seqno()
-            txn = ovs_idl.Transaction(idl)
-            for command in self.commands:
-                try:
-                    command.run_idl(txn)
-                except Exception:
-                    txn.abort()
-                    raise
-            status = commit_wait.commit(conn, txn)  # readers go on meanwhile
-            if status == txn.TRY_AGAIN:
-                if idl._session.get_seqno() != session:  # dropped under it: 503 at once
-                    raise NbUnavailable(LOST)
-                # Same connection: answered "try again" or never sent (docs/ha.md): not
-                # applied, so `fn` may run again on a later connection too.
-                for command in self.commands:
-                    command.session = None
-                commit_wait.wait_for_change(conn, idl, self.time_remaining(), seqno)
-                continue
-            if status in (txn.ERROR, txn.NOT_LOCKED):
-                raise NbCommitError(txn.get_error() if status == txn.ERROR else
-                                    "the NB lock is not held")
-            if status == txn.SUCCESS:
-                self.post_commit(txn)
-            return [cmd.result for cmd in self.commands]
+        """`commit_together` for this transaction alone, its error raised."""
+        answer = commit_together([self])[0]
+        if isinstance(answer, idlutils.ExceptionResult):
+            raise answer.ex
+        return answer
 
 
 class Api:
@@ -226,9 +184,14 @@ def commit_together(txns: list[NbTransaction]) -> list[Any]:
                     live.remove(txn)
                 if not live:
                     break
+            # Updates the NB sent meanwhile (another instance's writes) are applied first:
+            # the write functions then validate on them instead of being answered
+            # TRY_AGAIN and running a second time.
             idl.run()
             remaining = min(t.time_remaining() for t in live)
             if not (idl._session.is_connected() and idl.state == idl.IDL_S_MONITORING):
+                # Failing over: python-ovs would send it to a member not yet checked (a
+                # follower that holds it) or drop it: wait for the sync (docs/ha.md).
                 commit_wait.wait_for_change(conn, idl, remaining, idl.change_seqno)
                 sent = True
                 continue
@@ -240,11 +203,13 @@ def commit_together(txns: list[NbTransaction]) -> list[Any]:
                 answers[id(refused[0])] = _failed(refused[1])
                 live.remove(refused[0])
                 continue
-            status = commit_wait.commit(conn, otxn)
+            status = commit_wait.commit(conn, otxn)  # readers go on meanwhile
             sent = True
             if status == otxn.TRY_AGAIN:
-                if idl._session.get_seqno() != session:
+                if idl._session.get_seqno() != session:  # dropped under it: 503 at once
                     raise NbUnavailable(LOST)
+                # Same connection: answered "try again" or never sent (docs/ha.md): not
+                # applied, so the write functions may run again on a later connection too.
                 for txn in live:
                     for command in txn.commands:
                         command.session = None
@@ -255,10 +220,7 @@ def commit_together(txns: list[NbTransaction]) -> list[Any]:
                     raise NbCommitError(otxn.get_error() if status == otxn.ERROR else
                                         "the NB lock is not held")
                 for txn in live:  # which one the NB refused is not known: each on its own
-                    try:
-                        answers[id(txn)] = txn.do_commit()
-                    except Exception as exc:
-                        answers[id(txn)] = _failed(exc)
+                    answers[id(txn)] = commit_together([txn])[0]
                 break
             for txn in live:
                 if status == otxn.SUCCESS:
@@ -273,14 +235,16 @@ def commit_together(txns: list[NbTransaction]) -> list[Any]:
 
 def _run_members(idl: NbIdl, live: list[NbTransaction], otxn: ovs_idl.Transaction
                  ) -> tuple[NbTransaction, Exception] | None:
-    """Runs the write functions of `live` on `otxn`, in order; the first that raises, with
-    its error (the ones before it run again: not a retry the NB asked for)."""
+    """Runs the write functions of `live` on `otxn`, in order, and ends the write once
+    (`NbIdl.write_ended`); the first that raises, with its error (the ones before it run
+    again: not a retry the NB asked for)."""
     ran: list[NbTransaction] = []
     try:
         for txn in live:
+            if ran:  # read caches built by the ones before may miss the rows they wrote
+                idl.kept.write_ended()
             try:
                 for command in txn.commands:
-                    command.ends_write = False
                     command.run_idl(otxn)
             except Exception as exc:
                 for done in ran:
@@ -288,13 +252,9 @@ def _run_members(idl: NbIdl, live: list[NbTransaction], otxn: ovs_idl.Transactio
                         command.attempts -= 1
                 return txn, exc
             ran.append(txn)
-            idl.kept.write_ended()  # read caches may miss the rows the next one writes
         return None
     finally:
-        idl.write_ended()
-        for txn in live:
-            for command in txn.commands:
-                command.ends_write = True
+        idl.write_ended()  # what read caches built from the pending rows is dropped
 
 
 def _failed(exc: BaseException) -> idlutils.ExceptionResult:
