@@ -41,7 +41,7 @@ from bench.bed import cpu_seconds, machine_busy, memory_kb
 from bench.stats import percentile
 from bench.storm_client import check_scan, run_phase
 from ovn_provider.ovn.central import Central
-from ovn_provider.ovn.daemons import free_port, run
+from ovn_provider.ovn.daemons import free_port, read_pid, run
 from tests.ha.bed import HEADERS, Haproxy, ProviderProc, probe_healthcheck
 
 SEED_BATCH = 200  # ports per ovsdb-client transaction (one argv string stays < 128 KiB)
@@ -68,6 +68,10 @@ class Result:
     list_mb: float = 0.0
     steps: dict[str, list[float]] = field(default_factory=dict)
     retries: float = 0.0  # writes run again after TRY_AGAIN, all providers, plug phase
+    #: CPU seconds over the plug phase of the other processes ("nb", "sb", "northd",
+    #: "haproxy"), and "other": the machine's busy time that none of the measured took
+    #: (the kernel's work for them, e.g. copying each list across loopback, and the rest)
+    other_cpu_s: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         plug = sorted(self.plug_lat) or [0.0]  # no successful plug: the errors say why
@@ -90,6 +94,8 @@ class Result:
             "peak_rss_mb": [round(v) for v in self.peak_mb],
             "list_mb": round(self.list_mb, 1),
             "nb_retries_per_100_plugs": round(100 * self.retries / max(len(plug), 1), 1),
+            "other_cpu_ms_per_plug": {name: round(value * 1000 / max(len(plug), 1), 1)
+                                      for name, value in self.other_cpu_s.items()},
             "steps_p50_p99_ms": {name: [round(percentile(sorted(v), q) * 1000)
                                         for q in (50, 99)]
                                  for name, v in self.steps.items()},
@@ -169,10 +175,13 @@ def nb_retries(bases: list[str]) -> float:
 
 
 def run_storm(base: str, network: str, res: Result, pids: list[int],
-              profile: str = "", bases: tuple[str, ...] = ()) -> Result:
+              profile: str = "", bases: tuple[str, ...] = (),
+              others: dict[str, int] | None = None) -> Result:
     """K client processes plug `res.plugs` vNICs, then unplug them (bench/storm_client.py);
     provider CPU over the plug phase, RSS and peak RSS at the end. With `profile` (a
-    directory), py-spy records each provider during the plug phase."""
+    directory), py-spy records each provider during the plug phase. `others`: name -> pid
+    of the other processes whose CPU over the plug phase is reported."""
+    others = others or {}
     devices = [(str(uuid.uuid4()), "") for _ in range(res.plugs)]
     check_scan(base, devices[0][0])
     spies = [subprocess.Popen(  # noqa: S603
@@ -182,6 +191,7 @@ def run_storm(base: str, network: str, res: Result, pids: list[int],
          str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for pid in pids] if profile else []
     cpu0, busy0 = sum(cpu_seconds(p) for p in pids), machine_busy()
+    others0 = {name: cpu_seconds(pid) for name, pid in others.items()}
     retries0 = nb_retries(list(bases))
     plugged, res.plug_wall = run_phase(base, network, "plug", devices, res.k,
                                            res.finder)
@@ -192,6 +202,9 @@ def run_storm(base: str, network: str, res: Result, pids: list[int],
     res.cpu_s = sum(cpu_seconds(p) for p in pids) - cpu0
     res.machine_s = machine_busy() - busy0
     res.client_cpu_s = plugged.client_cpu_s
+    res.other_cpu_s = {name: cpu_seconds(pid) - others0[name] for name, pid in others.items()}
+    res.other_cpu_s["other"] = res.machine_s - res.cpu_s - res.client_cpu_s \
+        - sum(res.other_cpu_s.values())
     res.plug_lat, res.list_mb = plugged.latencies, plugged.list_bytes / 1e6
     res.steps = plugged.steps
     res.errors += plugged.errors
@@ -251,9 +264,14 @@ def one_size(ports: int, modes: list[str], k: int, plugs: int, finders: list[str
                 base, pids = haproxy.base, [_pid(p) for p in providers]
                 bases = tuple(p.base for p in providers)
                 mode = f"two behind HAProxy ({check} check)"
+            others = _central_pids(central)
+            if mode != "one" and haproxy is not None and haproxy.proc is not None:
+                others["haproxy"] = haproxy.proc.pid
+            if mode == "one" and len(used) > 1:  # keeps its replica up to date meanwhile
+                others["idle_provider"] = _pid(used[1])
             for finder in finders:
                 res = run_storm(base, network, Result(ports, mode, k, finder, plugs), pids,
-                                profile, bases)
+                                profile, bases, others)
                 summary = res.summary()
                 _log(json.dumps(summary))
                 if summary["errors"] or summary["timeouts"]:
@@ -284,6 +302,14 @@ def _log_warnings(provider: ProviderProc, last: int = 8) -> None:
         return
     for line in lines[-last:]:
         _log(f"{provider.name}: {line[:300]}")
+
+
+def _central_pids(central: Central) -> dict[str, int]:
+    """The NB and SB servers' and ovn-northd's PIDs, by name (those that have one)."""
+    found = {"nb": read_pid(central.nb[0].pidfile), "northd": read_pid(central.northd_pidfile)}
+    if central.sb is not None:
+        found["sb"] = read_pid(central.sb.pidfile)
+    return {name: pid for name, pid in found.items() if pid is not None}
 
 
 def _pid(provider: ProviderProc) -> int:
