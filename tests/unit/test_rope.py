@@ -42,7 +42,7 @@ def test_items_in_id_order_across_blocks_after_every_kind_of_change() -> None:
     assert rope.pieces() == ()
 
 
-def test_a_change_rejoins_only_its_block_and_pieces_are_kept_until_a_change() -> None:
+def test_a_change_rejoins_only_its_leaf_and_block_and_pieces_are_kept_until_a_change() -> None:
     rope = JsonRope()
     for first in "0123456789abcdef":
         for n in range(3):
@@ -56,6 +56,12 @@ def test_a_change_rejoins_only_its_block_and_pieces_are_kept_until_a_change() ->
     changed = [i for i, (old, new) in enumerate(zip(before, after, strict=True))
                if old is not new]
     assert changed == [5]  # the other 15 blocks are the same objects, not joined again
+    leaves = dict(rope._leaf_joined)
+    rope.set("52-port", item("52-port", "renamed"))
+    rope.pieces()
+    # inside block 5, only the leaf of "52" joins its items again; "50" and "51" are copied
+    assert [key for key, part in rope._leaf_joined.items() if part is not leaves[key]] \
+        == ["52"]
     parsed = json.loads(b"[" + b"".join(after) + b"]")
     assert [p["name"] for p in parsed if p["id"] == "51-port"] == ["renamed"]
     rope.discard("00-port")
