@@ -15,6 +15,8 @@ order, are the items in id order.
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from sortedcontainers import SortedDict
 
 
@@ -24,7 +26,6 @@ class JsonRope:
     def __init__(self) -> None:
         self._leaves: dict[str, SortedDict] = {}  # first two characters -> their items
         self._leaf_joined: dict[str, bytes] = {}  # leaf -> b"," before each of its items
-        self._block_leaves: dict[str, set[str]] = {}  # first character -> its leaves
         self._joined: dict[str, bytes] = {}  # block -> its leaves' joined items, in order
         self._pieces: tuple[bytes, ...] | None = None
         self._first: tuple[bytes, bytes] = (b"", b"")  # the first block, without its comma
@@ -37,7 +38,6 @@ class JsonRope:
         leaf = self._leaves.get(key)
         if leaf is None:
             leaf = self._leaves[key] = SortedDict()
-            self._block_leaves.setdefault(key[:1], set()).add(key)
         leaf[ident] = json
         self._changed(key)
 
@@ -48,16 +48,11 @@ class JsonRope:
             return
         if not leaf:
             del self._leaves[key]
-            block = self._block_leaves[key[:1]]
-            block.discard(key)
-            if not block:
-                del self._block_leaves[key[:1]]
         self._changed(key)
 
     def clear(self) -> None:
         self._leaves.clear()
         self._leaf_joined.clear()
-        self._block_leaves.clear()
         self._joined.clear()
         self._pieces = None
         self._first = (b"", b"")
@@ -67,11 +62,11 @@ class JsonRope:
         make the inside of a JSON array (an empty tuple: no item). Kept until a change."""
         if self._pieces is None:
             joined = []
-            for block in sorted(self._block_leaves):
+            # the leaves of a block are neighbours in key order (they share its character)
+            for block, keys in groupby(sorted(self._leaves), key=lambda key: key[:1]):
                 part = self._joined.get(block)
                 if part is None:
-                    part = self._joined[block] = b"".join(
-                        [self._leaf(key) for key in sorted(self._block_leaves[block])])
+                    part = self._joined[block] = b"".join([self._leaf(key) for key in keys])
                 joined.append(part)
             if joined:  # no comma before the first item (copied only when it changed)
                 if self._first[0] is not joined[0]:
